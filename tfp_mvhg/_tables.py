@@ -1,0 +1,132 @@
+"""Log-space generating-function tables for the multivariate Fisher noncentral hypergeometric.
+
+With classes i = 0..c-1, m_i items and log-weights theta_i, the suffix tables are
+
+    q_i[k] = log [t^k] prod_{j >= i} (1 + exp(theta_j) t)^{m_j},      k = 0..K-1,
+    q_c[k] = 0 if k == 0 else -inf,
+    q_i[k] = logsumexp_x ( log C(m_i, x) + x theta_i + q_{i+1}[k - x] ),   x = 0..min(m_i, k),
+
+so that log P0 = q_0[n]. The summands above, seen as a function of x for a fixed remaining count k,
+are the unnormalized logits of the exact conditional P(X_i = x | X_<i) with k = n - sum_{j<i} x_j;
+`class_logits` returns them for every k at once (a Toeplitz gather), so one routine serves the
+normalizer, the exact sampler and (later) the relaxed sampler.
+
+All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1, B, K]`.
+"""
+
+import tensorflow as tf
+
+__all__ = ["log_binomial", "safe_reduce_logsumexp", "class_logits", "suffix_log_tables",
+           "sample_exact_counts"]
+
+
+def _neg_inf_like(x):
+    return tf.fill(tf.shape(x), tf.constant(-float("inf"), x.dtype))
+
+
+def log_binomial(total, k):
+    """log C(total, k), broadcasting; -inf where k < 0 or k > total, with finite gradients."""
+    shape = tf.broadcast_dynamic_shape(tf.shape(total), tf.shape(k))
+    total, k = tf.broadcast_to(total, shape), tf.broadcast_to(k, shape)
+    valid = (k >= 0.) & (k <= total)
+    safe_k = tf.where(valid, k, tf.zeros_like(k))
+    value = (tf.math.lgamma(total + 1.) - tf.math.lgamma(safe_k + 1.)
+             - tf.math.lgamma(total - safe_k + 1.))
+    return tf.where(valid, value, _neg_inf_like(value))
+
+
+def safe_reduce_logsumexp(x, axis, keepdims=False):
+    """logsumexp over `axis`; a slice of all -inf gives -inf with a zero (not NaN) gradient."""
+    raw_max = tf.reduce_max(x, axis=axis, keepdims=True)
+    shift = tf.stop_gradient(tf.where(tf.math.is_finite(raw_max), raw_max, tf.zeros_like(raw_max)))
+    total = tf.reduce_sum(tf.exp(x - shift), axis=axis, keepdims=True)
+    positive = total > 0.
+    safe_total = tf.where(positive, total, tf.ones_like(total))
+    result = tf.where(positive, tf.math.log(safe_total) + shift, _neg_inf_like(total))
+    return result if keepdims else tf.squeeze(result, axis=axis)
+
+
+def class_logits(q_next, num_i, theta_i, window):
+    """Unnormalized log P(X_i = x | k remaining) for every k: `[B, K, W]`.
+
+    Args:
+      q_next: `[B, K]` suffix table q_{i+1}.
+      num_i: `[B]` items m_i of class i.
+      theta_i: `[B]` log-weight of class i.
+      window: W, a bound with W - 1 >= min(max m_i, K - 1); entries x > min(m_i, k) are -inf.
+    """
+    table_size = tf.shape(q_next)[-1]
+    x = tf.range(window)
+    shift = tf.range(table_size)[:, None] - x[None, :]                       # [K, W]: k - x
+    x = tf.cast(x, q_next.dtype)
+    coefficient = log_binomial(num_i[:, None], x) + x * theta_i[:, None]     # [B, W]
+    shifted = tf.gather(q_next, tf.maximum(shift, 0), axis=1)                # [B, K, W]
+    terms = coefficient[:, None, :] + shifted
+    return tf.where(shift >= 0, terms, _neg_inf_like(terms))
+
+
+def suffix_log_tables(num_per_class, logits, table_size, window):
+    """All suffix tables q_0..q_c as `[c + 1, B, K]` (K = `table_size`), see the module doc.
+
+    Args:
+      num_per_class: `[B, c]` float, integer-valued m.
+      logits: `[B, c]` float, theta = log omega.
+      table_size: K = max n + 1 (a Python int keeps shapes static for XLA).
+      window: W = min(max m, max n) + 1.
+    """
+    batch = tf.shape(logits)[0]
+    first = tf.range(table_size) == 0
+    boundary = tf.where(first, tf.zeros([table_size], logits.dtype),
+                        tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
+    boundary = tf.broadcast_to(boundary, [batch, table_size])
+
+    def step(q_next, params):
+        num_i, theta_i = params
+        return safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=-1)
+
+    tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
+                     initializer=boundary, reverse=True)
+    return tf.concat([tables, boundary[None]], axis=0)
+
+
+def sample_exact_counts(num_per_class, logits, total_count, table_size, window, uniforms):
+    """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
+
+    For each class, the conditional CDFs for every remaining count r are laid end to end as one
+    sorted vector (row (b, r) shifted by its flat index b * K + r), so a single `searchsorted` of
+    `b * K + r + u` draws X_i for all S * B samples: memory O(B K W + S B), one uniform per class.
+
+    Args:
+      num_per_class, logits: `[B, c]` float64.
+      total_count: `[B]` float64.
+      table_size, window: K and W as in `suffix_log_tables`.
+      uniforms: `[c, S, B]` float64 in [0, 1).
+    """
+    tables = suffix_log_tables(num_per_class, logits, table_size, window)
+    batch = tf.shape(logits)[0]
+    row_start = tf.range(batch) * table_size                                 # [B]
+    flat_rows = tf.cast(tf.range(batch * table_size), tf.float64)[:, None]  # [B K, 1]
+    remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
+    num_int = tf.cast(num_per_class, tf.int32)
+
+    def step(carry, elems):
+        remaining, _ = carry
+        q_next, num_i, num_i_int, theta_i, u = elems
+        logits_i = class_logits(q_next, num_i, theta_i, window)              # [B, K, W]
+        log_norm = safe_reduce_logsumexp(logits_i, axis=-1, keepdims=True)
+        probs = tf.exp(logits_i - log_norm)
+        probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
+        cdf = tf.cumsum(probs, axis=-1)
+        cdf = cdf / tf.where(cdf[..., -1:] > 0., cdf[..., -1:], tf.ones_like(cdf[..., -1:]))
+        sorted_cdfs = tf.reshape(flat_rows + tf.reshape(cdf, [batch * table_size, window]), [-1])
+        row = row_start[None, :] + remaining                                 # [S, B]
+        query = tf.cast(row, tf.float64) + u
+        position = tf.searchsorted(sorted_cdfs, tf.reshape(query, [-1]), side="right")
+        draw = tf.reshape(position, tf.shape(row)) - row * window
+        draw = tf.clip_by_value(draw, 0, tf.minimum(num_i_int[None, :], remaining))
+        return remaining - draw, draw
+
+    elems = (tables[1:], tf.transpose(num_per_class), tf.transpose(num_int),
+             tf.transpose(logits), uniforms)
+    _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
+    return tf.transpose(draws, [1, 2, 0])

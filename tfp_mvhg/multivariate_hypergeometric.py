@@ -1,0 +1,355 @@
+"""The multivariate Fisher noncentral hypergeometric distribution (exact)."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import assert_util
+from tensorflow_probability.python.internal import dtype_util
+from tensorflow_probability.python.internal import parameter_properties
+from tensorflow_probability.python.internal import prefer_static as ps
+from tensorflow_probability.python.internal import reparameterization
+from tensorflow_probability.python.internal import tensor_util
+
+from tfp_mvhg import _tables
+
+tfd = tfp.distributions
+
+__all__ = ["MultivariateHypergeometric"]
+
+
+def _as_float(value, dtype, name):
+    """Converts a count argument to `dtype`, keeping variables as references."""
+    if value is None or tensor_util.is_ref(value):
+        return value
+    return tf.cast(tf.convert_to_tensor(value, name=name), dtype)
+
+
+def _static_max(value):
+    if value is None or tensor_util.is_ref(value):
+        return None
+    static = tf.get_static_value(value)
+    if static is None:
+        return None
+    return max(int(np.max(static)), 0) if np.size(static) else 0
+
+
+def _assert_integer_form(x, message):
+    return assert_util.assert_equal(x, tf.round(x), message=message)
+
+
+class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
+    """Multivariate Fisher noncentral hypergeometric distribution.
+
+    An urn holds `m_i` items of class `i = 1..c`, with class weights `omega_i > 0`; `n` items are
+    drawn without replacement (Fisher's scheme: the draws are independent Bernoulli trials with
+    odds `omega_i`, conditioned on their total being `n`). `X_i` counts the items of class `i`.
+
+    #### Mathematical Details
+
+    ```none
+    pmf(x) = prod_i C(m_i, x_i) omega_i^{x_i} / P0,    sum_i x_i = n,  0 <= x_i <= m_i,
+    P0 = [t^n] prod_i (1 + omega_i t)^{m_i},           theta_i = log omega_i = logits_i.
+    ```
+
+    `log P0` comes from log-space suffix tables of the generating function (cost O(c n min(m, n)),
+    no enumeration of the support). The distribution is an exponential family in `theta` with
+    log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact.
+    `sample` draws exactly from the sequential conditionals
+    `P(X_i = x | x_<i) ∝ C(m_i, x) omega_i^x [t^{r-x}] prod_{j>i} (1 + omega_j t)^{m_j}`, with `r`
+    the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
+    changes nothing; equal logits give the central multivariate hypergeometric distribution.
+
+    Counts are floats of the distribution's `dtype`, like `tfd.Multinomial`; internally all tables
+    are computed in float64. For XLA (`jit_compile=True`), `num_per_class` and `total_count` must
+    be constants when the distribution is built, since they set the table shapes.
+
+    #### Examples
+
+    ```python
+    dist = tfp_mvhg.MultivariateHypergeometric(
+        num_per_class=[200., 200., 200.], total_count=180., weights=[1., 5., 1.])
+    x = dist.sample(1000, seed=(1, 2))     # [1000, 3], each row sums to 180
+    dist.log_prob(x)                       # [1000]
+    dist.mean(), dist.covariance()         # [3], [3, 3]
+    ```
+    """
+
+    def __init__(self, num_per_class, total_count, logits=None, weights=None,
+                 validate_args=False, allow_nan_stats=True, name="MultivariateHypergeometric"):
+        """Builds the distribution.
+
+        Args:
+          num_per_class: `[..., c]` non-negative integer-valued counts `m`.
+          total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
+          logits: `[..., c]` log class weights `theta = log omega` (exactly one of
+            `logits`/`weights`).
+          weights: `[..., c]` positive class weights `omega`.
+          validate_args: check parameters (and `log_prob` arguments) at run time.
+          allow_nan_stats: kept for the `tfd.Distribution` interface.
+          name: name scope of the ops.
+        """
+        parameters = dict(locals())
+        if (logits is None) == (weights is None):
+            raise ValueError("Pass exactly one of `logits` or `weights`.")
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([logits, weights], dtype_hint=tf.float32)
+            self._logits = tensor_util.convert_nonref_to_tensor(logits, dtype=dtype, name="logits")
+            self._weights = tensor_util.convert_nonref_to_tensor(
+                weights, dtype=dtype, name="weights")
+            self._num_per_class = _as_float(num_per_class, dtype, "num_per_class")
+            self._total_count = _as_float(total_count, dtype, "total_count")
+            class_param = self._logits if logits is not None else self._weights
+            num_classes = tf.compat.dimension_value(class_param.shape[-1])
+            count_classes = tf.compat.dimension_value(self._num_per_class.shape[-1])
+            if None not in (num_classes, count_classes) and 1 not in (num_classes, count_classes) \
+                    and num_classes != count_classes:
+                raise ValueError(
+                    f"`num_per_class` has {count_classes} classes but "
+                    f"`{'logits' if logits is not None else 'weights'}` has {num_classes}.")
+            self._static_max_count = _static_max(self._total_count)
+            self._static_max_class = _static_max(self._num_per_class)
+            super().__init__(
+                dtype=dtype,
+                reparameterization_type=reparameterization.NOT_REPARAMETERIZED,
+                validate_args=validate_args,
+                allow_nan_stats=allow_nan_stats,
+                parameters=parameters,
+                name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(
+            num_per_class=parameter_properties.ParameterProperties(
+                event_ndims=1,
+                default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED),
+            total_count=parameter_properties.ParameterProperties(
+                default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED),
+            logits=parameter_properties.ParameterProperties(event_ndims=1),
+            weights=parameter_properties.ParameterProperties(
+                event_ndims=1,
+                default_constraining_bijector_fn=tfp.bijectors.Softplus,
+                is_preferred=False))
+
+    @property
+    def num_per_class(self):
+        """Input argument `num_per_class` (`[..., c]`), as floats."""
+        return self._num_per_class
+
+    @property
+    def total_count(self):
+        """Input argument `total_count` (`[...]`), as floats."""
+        return self._total_count
+
+    @property
+    def logits(self):
+        """Input argument `logits` (or None)."""
+        return self._logits
+
+    @property
+    def weights(self):
+        """Input argument `weights` (or None)."""
+        return self._weights
+
+    def logits_parameter(self, name=None):
+        """Log class weights `theta` (`[..., c]`), derived from `weights` if needed."""
+        with self._name_and_control_scope(name or "logits_parameter"):
+            return self._logits_parameter_no_checks()
+
+    def _logits_parameter_no_checks(self):
+        if self._logits is None:
+            return tf.math.log(tf.convert_to_tensor(self._weights))
+        return tf.identity(self._logits)
+
+    # Shapes ------------------------------------------------------------------------------------
+
+    def _class_param(self):
+        return self._logits if self._logits is not None else self._weights
+
+    def _event_shape(self):
+        return tf.broadcast_static_shape(self._num_per_class.shape[-1:],
+                                         self._class_param().shape[-1:])
+
+    def _event_shape_tensor(self):
+        return ps.broadcast_shape(ps.shape(self._num_per_class)[-1:],
+                                  ps.shape(self._class_param())[-1:])
+
+    def _flat_params(self):
+        """Parameters broadcast to the batch shape and flattened, in float64.
+
+        Returns `(num_per_class [B, c], logits [B, c], total_count [B], batch_shape)`.
+        """
+        batch_shape = self.batch_shape_tensor()
+        full_shape = ps.concat([batch_shape, self.event_shape_tensor()], axis=0)
+        num_classes = full_shape[-1]
+
+        def flat(x, shape, tail):
+            return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), shape), tail)
+
+        num_per_class = flat(self._num_per_class, full_shape, [-1, num_classes])
+        logits = flat(self._logits_parameter_no_checks(), full_shape, [-1, num_classes])
+        total_count = flat(self._total_count, batch_shape, [-1])
+        return num_per_class, logits, total_count, batch_shape
+
+    def _table_sizes(self, num_per_class, total_count):
+        """K = max n + 1 and W = min(max m, max n) + 1: Python ints when the counts are static."""
+        max_count, max_class = self._static_max_count, self._static_max_class
+        if max_count is not None and max_class is not None:
+            return max_count + 1, min(max_class, max_count) + 1
+        max_count = tf.maximum(tf.cast(tf.reduce_max(total_count), tf.int32), 0)
+        max_class = tf.maximum(tf.cast(tf.reduce_max(num_per_class), tf.int32), 0)
+        return max_count + 1, tf.minimum(max_class, max_count) + 1
+
+    def _flat_log_normalizer(self, num_per_class, logits, total_count):
+        """log P0 = q_0[n] for each flattened batch member: `[B]` float64."""
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window)[0]
+        return tf.gather(first_table, tf.cast(total_count, tf.int32), axis=1, batch_dims=1)
+
+    def _log_normalizer64(self):
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        return tf.reshape(self._flat_log_normalizer(num_per_class, logits, total_count),
+                          batch_shape)
+
+    def log_normalizer(self, name="log_normalizer"):
+        """`A(theta) = log P0 = log [t^n] prod_i (1 + omega_i t)^{m_i}`, shape `[...]`."""
+        with self._name_and_control_scope(name):
+            return tf.cast(self._log_normalizer64(), self.dtype)
+
+    # Probabilities and samples -----------------------------------------------------------------
+
+    def _log_prob(self, x):
+        num_per_class = tf.cast(tf.convert_to_tensor(self._num_per_class), tf.float64)
+        logits = tf.cast(self._logits_parameter_no_checks(), tf.float64)
+        total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
+        x = tf.cast(x, tf.float64)
+        unnormalized = tf.reduce_sum(_tables.log_binomial(num_per_class, x) + x * logits, axis=-1)
+        on_support = ((tf.reduce_sum(x, axis=-1) == total_count)
+                      & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
+                      & tf.math.is_finite(unnormalized))
+        log_norm = self._log_normalizer64()
+        safe_unnormalized = tf.where(on_support, unnormalized, tf.zeros_like(unnormalized))
+        result = tf.where(on_support, safe_unnormalized - log_norm,
+                          tf.constant(-np.inf, tf.float64))
+        return tf.cast(result, self.dtype)
+
+    def _sample_n(self, n, seed=None):
+        seed = tfp.random.sanitize_seed(seed, salt="MultivariateHypergeometric")
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        num_classes = tf.shape(logits)[-1]
+        uniforms = tf.random.stateless_uniform(
+            [num_classes, n, tf.shape(logits)[0]], seed=seed, dtype=tf.float64)
+        draws = _tables.sample_exact_counts(
+            num_per_class, logits, total_count, table_size, window, uniforms)
+        shape = ps.concat([[n], batch_shape, [num_classes]], axis=0)
+        return tf.cast(tf.reshape(draws, shape), self.dtype)
+
+    # Moments -------------------------------------------------------------------------------
+
+    def _flat_moments(self, with_covariance):
+        """E[X] = grad A and (optionally) Cov[X] = hessian A, flattened: `[B, c]`, `[B, c, c]`."""
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        with tf.GradientTape(persistent=with_covariance) as outer_tape:
+            outer_tape.watch(logits)
+            with tf.GradientTape() as inner_tape:
+                inner_tape.watch(logits)
+                log_norm = self._flat_log_normalizer(num_per_class, logits, total_count)
+            mean = inner_tape.gradient(log_norm, logits)
+        covariance = None
+        if with_covariance:
+            covariance = outer_tape.batch_jacobian(mean, logits, experimental_use_pfor=False)
+        return mean, covariance, batch_shape
+
+    def _mean64(self):
+        mean, _, batch_shape = self._flat_moments(with_covariance=False)
+        return tf.reshape(mean, ps.concat([batch_shape, self.event_shape_tensor()], axis=0))
+
+    def _mean(self):
+        return tf.cast(self._mean64(), self.dtype)
+
+    def _covariance(self):
+        _, covariance, batch_shape = self._flat_moments(with_covariance=True)
+        event = self.event_shape_tensor()
+        shape = ps.concat([batch_shape, event, event], axis=0)
+        return tf.cast(tf.reshape(covariance, shape), self.dtype)
+
+    def _variance(self):
+        return tf.linalg.diag_part(self._covariance())
+
+    # Validation ----------------------------------------------------------------------------
+
+    def _parameter_control_dependencies(self, is_init):
+        if not self.validate_args:
+            return []
+        assertions = []
+        num_per_class, total_count = self._num_per_class, self._total_count
+        if is_init != tensor_util.is_ref(num_per_class):
+            num_per_class = tf.convert_to_tensor(num_per_class)
+            assertions += [
+                assert_util.assert_non_negative(
+                    num_per_class, message="`num_per_class` must be non-negative."),
+                _assert_integer_form(
+                    num_per_class, message="`num_per_class` must be integer-valued.")]
+        if is_init != tensor_util.is_ref(total_count):
+            total_count = tf.convert_to_tensor(total_count)
+            assertions += [
+                assert_util.assert_non_negative(
+                    total_count, message="`total_count` must be non-negative."),
+                _assert_integer_form(
+                    total_count, message="`total_count` must be integer-valued.")]
+        if is_init != (tensor_util.is_ref(self._num_per_class)
+                       or tensor_util.is_ref(self._total_count)):
+            assertions.append(assert_util.assert_less_equal(
+                tf.convert_to_tensor(total_count),
+                tf.reduce_sum(tf.convert_to_tensor(num_per_class), axis=-1),
+                message="`total_count` must be at most sum(`num_per_class`)."))
+        if self._logits is not None and is_init != tensor_util.is_ref(self._logits):
+            assertions.append(assert_util.assert_equal(
+                tf.reduce_all(tf.math.is_finite(self._logits)), True,
+                message="`logits` must be finite."))
+        if self._weights is not None and is_init != tensor_util.is_ref(self._weights):
+            weights = tf.convert_to_tensor(self._weights)
+            assertions += [
+                assert_util.assert_positive(weights, message="`weights` must be positive."),
+                assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(weights)), True,
+                                         message="`weights` must be finite.")]
+        return assertions
+
+    def _sample_control_dependencies(self, x):
+        if not self.validate_args:
+            return []
+        num_per_class = tf.convert_to_tensor(self._num_per_class)
+        return [
+            assert_util.assert_non_negative(
+                x, message="`value` (counts) must be non-negative."),
+            _assert_integer_form(x, message="`value` (counts) must be integer-valued."),
+            assert_util.assert_less_equal(
+                x, num_per_class, message="`value` (counts) must be at most `num_per_class`."),
+            assert_util.assert_equal(
+                tf.reduce_sum(x, axis=-1), tf.convert_to_tensor(self._total_count),
+                message="`value` (counts) must sum to `total_count`."),
+        ]
+
+    def _default_event_space_bijector(self):
+        return None
+
+
+@tfd.RegisterKL(MultivariateHypergeometric, MultivariateHypergeometric)
+def _kl_multivariate_hypergeometric(p, q, name=None):
+    """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n)."""
+    with tf.name_scope(name or "kl_multivariate_hypergeometric"):
+        assertions = []
+        if p.validate_args or q.validate_args:
+            assertions = [
+                assert_util.assert_equal(
+                    tf.convert_to_tensor(p.num_per_class), tf.convert_to_tensor(q.num_per_class),
+                    message="KL needs equal `num_per_class`."),
+                assert_util.assert_equal(
+                    tf.convert_to_tensor(p.total_count), tf.convert_to_tensor(q.total_count),
+                    message="KL needs equal `total_count`.")]
+        with tf.control_dependencies(assertions):
+            logits_difference = (tf.cast(q.logits_parameter(), tf.float64)
+                                 - tf.cast(p.logits_parameter(), tf.float64))
+            kl = (q._log_normalizer64() - p._log_normalizer64()  # pylint: disable=protected-access
+                  - tf.reduce_sum(logits_difference * p._mean64(), axis=-1))  # pylint: disable=protected-access
+            return tf.cast(kl, p.dtype)
