@@ -11,8 +11,10 @@ are the unnormalized logits of the exact conditional P(X_i = x | X_<i) with k = 
 `class_logits` returns them for every k at once (a Toeplitz gather), so one routine serves the
 normalizer, the exact sampler and (later) the relaxed sampler.
 
-All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1, B, K]`.
+All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1, K, B]`.
 """
+
+import functools
 
 import tensorflow as tf
 
@@ -47,26 +49,42 @@ def safe_reduce_logsumexp(x, axis, keepdims=False):
 
 
 def class_logits(q_next, num_i, theta_i, window):
-    """Unnormalized log P(X_i = x | k remaining) for every k: `[B, K, W]`.
+    """Unnormalized log P(X_i = x | k remaining) for every k: `[K, W, B]`.
+
+    Tables are k-major (`[K, B]`) so that the Toeplitz gather is on axis 0 and no transposes
+    appear inside the scan: second derivatives (the covariance) then also compile under XLA.
 
     Args:
-      q_next: `[B, K]` suffix table q_{i+1}.
+      q_next: `[K, B]` suffix table q_{i+1}.
       num_i: `[B]` items m_i of class i.
       theta_i: `[B]` log-weight of class i.
       window: W, a bound with W - 1 >= min(max m_i, K - 1); entries x > min(m_i, k) are -inf.
     """
-    table_size = tf.shape(q_next)[-1]
+    table_size = tf.shape(q_next)[0]
     x = tf.range(window)
     shift = tf.range(table_size)[:, None] - x[None, :]                       # [K, W]: k - x
-    x = tf.cast(x, q_next.dtype)
-    coefficient = log_binomial(num_i[:, None], x) + x * theta_i[:, None]     # [B, W]
-    shifted = tf.gather(q_next, tf.maximum(shift, 0), axis=1)                # [B, K, W]
-    terms = coefficient[:, None, :] + shifted
-    return tf.where(shift >= 0, terms, _neg_inf_like(terms))
+    x = tf.cast(x, q_next.dtype)[:, None]
+    coefficient = log_binomial(num_i[None, :], x) + x * theta_i[None, :]     # [W, B]
+    terms = coefficient[None] + tf.gather(q_next, tf.maximum(shift, 0))     # [K, W, B]
+    return tf.where(shift[:, :, None] >= 0, terms, _neg_inf_like(terms))
+
+
+def _compiled_when_eager(fn):
+    """Runs `fn` as a tf.function when called eagerly (no op-by-op loops over classes and
+    samples; one trace per (K, W) and input signature), and as plain ops inside a caller's graph.
+    Only the sampler uses it: for log_prob and moments, tracing once per new configuration costs
+    more than it saves, and plain ops keep second derivatives compilable under XLA."""
+    compiled = tf.function(fn, autograph=False, reduce_retracing=True)
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return compiled(*args) if tf.executing_eagerly() else fn(*args)
+
+    return wrapper
 
 
 def suffix_log_tables(num_per_class, logits, table_size, window):
-    """All suffix tables q_0..q_c as `[c + 1, B, K]` (K = `table_size`), see the module doc.
+    """All suffix tables q_0..q_c, k-major: `[c + 1, K, B]` (K = `table_size`).
 
     Args:
       num_per_class: `[B, c]` float, integer-valued m.
@@ -78,23 +96,49 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
     first = tf.range(table_size) == 0
     boundary = tf.where(first, tf.zeros([table_size], logits.dtype),
                         tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
-    boundary = tf.broadcast_to(boundary, [batch, table_size])
+    boundary = tf.broadcast_to(boundary[:, None], [table_size, batch])
 
     def step(q_next, params):
         num_i, theta_i = params
-        return safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=-1)
+        return safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
 
     tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
                      initializer=boundary, reverse=True)
     return tf.concat([tables, boundary[None]], axis=0)
 
 
+def _count_at_most(sorted_rows, row_start, values, width):
+    """#{x : sorted_rows[row_start + x] <= value} per value, x = 0..width-1, by binary search.
+
+    `sorted_rows` is a flat vector of rows of length `width`, each non-decreasing; `row_start`
+    and `values` have one entry per query. O(log width) gathers per query (no per-query copy of a
+    row, and it compiles under XLA, where `tf.searchsorted` over a long vector is quadratic).
+    """
+    low = tf.zeros_like(row_start)
+    high = tf.fill(tf.shape(row_start), tf.cast(width, row_start.dtype))
+
+    def body(low, high):
+        active = low < high
+        middle = tf.minimum((low + high) // 2, high - 1)
+        go_right = tf.gather(sorted_rows, row_start + tf.maximum(middle, 0)) <= values
+        return (tf.where(active & go_right, middle + 1, low),
+                tf.where(active & ~go_right, middle, high))
+
+    if isinstance(width, int):  # static width: unrolled, ceil(log2(width + 1)) halvings
+        for _ in range(width.bit_length()):
+            low, high = body(low, high)
+        return low
+    low, _ = tf.while_loop(lambda low, high: tf.reduce_any(low < high), body, (low, high))
+    return low
+
+
+@_compiled_when_eager
 def sample_exact_counts(num_per_class, logits, total_count, table_size, window, uniforms):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
 
-    For each class, the conditional CDFs for every remaining count r are laid end to end as one
-    sorted vector (row (b, r) shifted by its flat index b * K + r), so a single `searchsorted` of
-    `b * K + r + u` draws X_i for all S * B samples: memory O(B K W + S B), one uniform per class.
+    For each class, the conditional CDFs of X_i for every remaining count r form one table
+    `[B, K, W]`; each sample finds its draw by binary search in row (b, r) with one uniform:
+    memory O(B K W + S B) and O(S B log W) work per class.
 
     Args:
       num_per_class, logits: `[B, c]` float64.
@@ -104,26 +148,24 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
     """
     tables = suffix_log_tables(num_per_class, logits, table_size, window)
     batch = tf.shape(logits)[0]
-    row_start = tf.range(batch) * table_size                                 # [B]
-    flat_rows = tf.cast(tf.range(batch * table_size), tf.float64)[:, None]  # [B K, 1]
+    row_offset = tf.range(batch) * table_size                                # [B]
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
     num_int = tf.cast(num_per_class, tf.int32)
 
     def step(carry, elems):
         remaining, _ = carry
         q_next, num_i, num_i_int, theta_i, u = elems
-        logits_i = class_logits(q_next, num_i, theta_i, window)              # [B, K, W]
-        log_norm = safe_reduce_logsumexp(logits_i, axis=-1, keepdims=True)
+        logits_i = class_logits(q_next, num_i, theta_i, window)              # [K, W, B]
+        log_norm = safe_reduce_logsumexp(logits_i, axis=1, keepdims=True)
         probs = tf.exp(logits_i - log_norm)
         probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
-        cdf = tf.cumsum(probs, axis=-1)
-        cdf = cdf / tf.where(cdf[..., -1:] > 0., cdf[..., -1:], tf.ones_like(cdf[..., -1:]))
-        sorted_cdfs = tf.reshape(flat_rows + tf.reshape(cdf, [batch * table_size, window]), [-1])
-        row = row_start[None, :] + remaining                                 # [S, B]
-        query = tf.cast(row, tf.float64) + u
-        position = tf.searchsorted(sorted_cdfs, tf.reshape(query, [-1]), side="right")
-        draw = tf.reshape(position, tf.shape(row)) - row * window
-        draw = tf.clip_by_value(draw, 0, tf.minimum(num_i_int[None, :], remaining))
+        cdf = tf.cumsum(probs, axis=1)
+        cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
+        flat_cdf = tf.reshape(tf.transpose(cdf, [2, 0, 1]), [-1])          # (b, r, x) order
+        row_start = (row_offset[None, :] + remaining) * window               # [S, B]
+        draw = _count_at_most(flat_cdf, tf.reshape(row_start, [-1]), tf.reshape(u, [-1]), window)
+        draw = tf.clip_by_value(tf.reshape(draw, tf.shape(remaining)), 0,
+                                tf.minimum(num_i_int[None, :], remaining))
         return remaining - draw, draw
 
     elems = (tables[1:], tf.transpose(num_per_class), tf.transpose(num_int),

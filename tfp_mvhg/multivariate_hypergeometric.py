@@ -203,7 +203,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         """log P0 = q_0[n] for each flattened batch member: `[B]` float64."""
         table_size, window = self._table_sizes(num_per_class, total_count)
         first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window)[0]
-        return tf.gather(first_table, tf.cast(total_count, tf.int32), axis=1, batch_dims=1)
+        return tf.gather(tf.transpose(first_table), tf.cast(total_count, tf.int32), batch_dims=1)
 
     def _log_normalizer64(self):
         num_per_class, logits, total_count, batch_shape = self._flat_params()
@@ -238,7 +238,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         table_size, window = self._table_sizes(num_per_class, total_count)
         num_classes = tf.shape(logits)[-1]
         uniforms = tf.random.stateless_uniform(
-            [num_classes, n, tf.shape(logits)[0]], seed=seed, dtype=tf.float64)
+            [num_classes, n, tf.shape(logits)[0]], seed=seed, dtype=tf.float64, alg="philox")
         draws = _tables.sample_exact_counts(
             num_per_class, logits, total_count, table_size, window, uniforms)
         shape = ps.concat([[n], batch_shape, [num_classes]], axis=0)

@@ -1,0 +1,28 @@
+# Two commands on a fresh machine (Python 3.11 + pip): `make demo` and `make test`.
+# Each builds the virtual environment it needs from pinned requirements (idempotent, via uv).
+SHELL := /bin/bash
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+MAIN := .venv/bin/python
+MODERN := .venv-modern/bin/python
+
+.PHONY: env env-modern demo test test-main test-modern bench
+
+env:
+	@bash scripts/setup_env.sh .venv requirements/main.txt disentanglement-lib==1.5
+
+env-modern:
+	@bash scripts/setup_env.sh .venv-modern requirements/modern.txt
+
+demo: env
+	$(MAIN) scripts/demo.py
+
+test: test-main test-modern
+
+test-main: env
+	$(MAIN) -m pytest tests
+
+test-modern: env-modern
+	$(MODERN) -m pytest tests/tfp_mvhg
+
+bench: env
+	$(MAIN) benchmarks/bench_exact.py
