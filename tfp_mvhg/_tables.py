@@ -17,6 +17,7 @@ All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1
 import functools
 
 import tensorflow as tf
+from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "safe_reduce_logsumexp", "class_logits", "suffix_log_tables",
            "sample_exact_counts"]
@@ -107,25 +108,39 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
     return tf.concat([tables, boundary[None]], axis=0)
 
 
-def _count_at_most(sorted_rows, row_start, values, width):
-    """#{x : sorted_rows[row_start + x] <= value} per value, x = 0..width-1, by binary search.
+def _count_at_most(cdf_rows, row, values):
+    """#{x : cdf_rows[row, x] <= value} for each (row, value) query: `[N]` int32.
 
-    `sorted_rows` is a flat vector of rows of length `width`, each non-decreasing; `row_start`
-    and `values` have one entry per query. O(log width) gathers per query (no per-query copy of a
-    row, and it compiles under XLA, where `tf.searchsorted` over a long vector is quadratic).
+    Args:
+      cdf_rows: `[R, W]` float64, each row non-decreasing in [0, 1].
+      row: `[N]` int32 row of each query.
+      values: `[N]` float64 in [0, 1).
+
+    Outside XLA: one `tf.searchsorted` over all rows laid end to end, row j shifted by +j so the
+    whole vector is sorted (queries are row + value). Under XLA, where `searchsorted` over a long
+    vector compiles to a quadratic comparison, a binary search of ceil(log2(W + 1)) gathers.
     """
-    low = tf.zeros_like(row_start)
-    high = tf.fill(tf.shape(row_start), tf.cast(width, row_start.dtype))
+    width = cdf_rows.shape[-1]
+    if not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
+        num_rows = tf.shape(cdf_rows)[0]
+        shifted = tf.cast(tf.range(num_rows), tf.float64)[:, None] + cdf_rows
+        position = tf.searchsorted(tf.reshape(shifted, [-1]), tf.cast(row, tf.float64) + values,
+                                   side="right")
+        return position - row * tf.shape(cdf_rows)[1]
+    flat = tf.reshape(cdf_rows, [-1])
+    row_start = row * tf.shape(cdf_rows)[1]
+    low = tf.zeros_like(row)
+    high = tf.fill(tf.shape(row), tf.shape(cdf_rows)[1])
 
     def body(low, high):
         active = low < high
         middle = tf.minimum((low + high) // 2, high - 1)
-        go_right = tf.gather(sorted_rows, row_start + tf.maximum(middle, 0)) <= values
+        go_right = tf.gather(flat, row_start + tf.maximum(middle, 0)) <= values
         return (tf.where(active & go_right, middle + 1, low),
                 tf.where(active & ~go_right, middle, high))
 
-    if isinstance(width, int):  # static width: unrolled, ceil(log2(width + 1)) halvings
-        for _ in range(width.bit_length()):
+    if width is not None:  # static width: unrolled, ceil(log2(width + 1)) halvings
+        for _ in range(int(width).bit_length()):
             low, high = body(low, high)
         return low
     low, _ = tf.while_loop(lambda low, high: tf.reduce_any(low < high), body, (low, high))
@@ -133,21 +148,24 @@ def _count_at_most(sorted_rows, row_start, values, width):
 
 
 @_compiled_when_eager
-def sample_exact_counts(num_per_class, logits, total_count, table_size, window, uniforms):
+def sample_exact_counts(num_per_class, logits, total_count, table_size, window, num_samples, seed):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
 
     For each class, the conditional CDFs of X_i for every remaining count r form one table
-    `[B, K, W]`; each sample finds its draw by binary search in row (b, r) with one uniform:
-    memory O(B K W + S B) and O(S B log W) work per class.
+    `[B, K, W]`; each sample finds its draw in row (b, r) with one uniform (a sorted search):
+    memory O(B K W + S B) and O(S B log(B K W)) work per class.
 
     Args:
       num_per_class, logits: `[B, c]` float64.
       total_count: `[B]` float64.
       table_size, window: K and W as in `suffix_log_tables`.
-      uniforms: `[c, S, B]` float64 in [0, 1).
+      num_samples: S.
+      seed: stateless seed, `[2]` int32; one Philox uniform per (class, sample, batch member).
     """
     tables = suffix_log_tables(num_per_class, logits, table_size, window)
     batch = tf.shape(logits)[0]
+    uniforms = tf.random.stateless_uniform(
+        [tf.shape(logits)[1], num_samples, batch], seed=seed, dtype=tf.float64, alg="philox")
     row_offset = tf.range(batch) * table_size                                # [B]
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
     num_int = tf.cast(num_per_class, tf.int32)
@@ -161,9 +179,9 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
         probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
         cdf = tf.cumsum(probs, axis=1)
         cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
-        flat_cdf = tf.reshape(tf.transpose(cdf, [2, 0, 1]), [-1])          # (b, r, x) order
-        row_start = (row_offset[None, :] + remaining) * window               # [S, B]
-        draw = _count_at_most(flat_cdf, tf.reshape(row_start, [-1]), tf.reshape(u, [-1]), window)
+        cdf_rows = tf.reshape(tf.transpose(cdf, [2, 0, 1]), [-1, window])   # rows (b, r)
+        row = row_offset[None, :] + remaining                                 # [S, B]
+        draw = _count_at_most(cdf_rows, tf.reshape(row, [-1]), tf.reshape(u, [-1]))
         draw = tf.clip_by_value(tf.reshape(draw, tf.shape(remaining)), 0,
                                 tf.minimum(num_i_int[None, :], remaining))
         return remaining - draw, draw

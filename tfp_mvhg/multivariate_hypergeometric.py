@@ -236,11 +236,9 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         seed = tfp.random.sanitize_seed(seed, salt="MultivariateHypergeometric")
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
-        num_classes = tf.shape(logits)[-1]
-        uniforms = tf.random.stateless_uniform(
-            [num_classes, n, tf.shape(logits)[0]], seed=seed, dtype=tf.float64, alg="philox")
         draws = _tables.sample_exact_counts(
-            num_per_class, logits, total_count, table_size, window, uniforms)
+            num_per_class, logits, total_count, table_size, window, n, seed)
+        num_classes = tf.shape(logits)[-1]
         shape = ps.concat([[n], batch_shape, [num_classes]], axis=0)
         return tf.cast(tf.reshape(draws, shape), self.dtype)
 

@@ -84,7 +84,7 @@ def test_tf_function_and_xla_agree_with_eager(jit_compile):
     def compute(logits):
         dist = tfp_mvhg.MultivariateHypergeometric(num_per_class, 7., logits=logits)
         return (dist.log_prob(x), dist.mean(), dist.covariance(),
-                dist.sample(5, seed=(4, 2)))
+                dist.sample(300, seed=(4, 2)))
 
     eager = compute(logits)
     compiled = tf.function(compute, jit_compile=jit_compile)(logits)
