@@ -3,6 +3,8 @@
 Public API:
   MultivariateHypergeometric: exact log_prob, sample, mean, covariance, KL.
   FisherNoncentralHypergeometric: the two-class (univariate) case.
+  RelaxedMultivariateHypergeometric: differentiable samples (per-class Gumbel-softmax).
+  RelaxedSample, counts_from_one_hots: what Algorithm 1 returns; one-hots to counts.
   kl_divergence: `tfd.kl_divergence`, with the MVHG pair registered.
 """
 
@@ -10,8 +12,12 @@ import tensorflow_probability as tfp
 
 from tfp_mvhg.fisher import FisherNoncentralHypergeometric
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
+from tfp_mvhg._relaxed_sampler import RelaxedSample, counts_from_one_hots
+from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 
 kl_divergence = tfp.distributions.kl_divergence
 
-__all__ = ["FisherNoncentralHypergeometric", "MultivariateHypergeometric", "kl_divergence"]
+__all__ = ["FisherNoncentralHypergeometric", "MultivariateHypergeometric",
+           "RelaxedMultivariateHypergeometric", "RelaxedSample", "counts_from_one_hots",
+           "kl_divergence"]
 __version__ = "0.1.0"

@@ -20,11 +20,24 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "safe_reduce_logsumexp", "class_logits", "suffix_log_tables",
-           "sample_exact_counts"]
+           "sample_exact_counts", "stateless_open_uniform"]
 
 
 def _neg_inf_like(x):
     return tf.fill(tf.shape(x), tf.constant(-float("inf"), x.dtype))
+
+
+def stateless_open_uniform(shape, seed, dtype):
+    """Uniforms in the open interval (0, 1) from Philox bits: the same bits eagerly and under XLA.
+
+    (`tf.random.stateless_uniform` gives different floats under XLA on TF 2.15, while its raw
+    integers agree.) float32: 24 random bits, float64: 53, each value `(bits + 1/2) 2^-bits`.
+    """
+    bits = 53 if dtype == tf.float64 else 24
+    words = tf.random.stateless_uniform(tf.concat([shape, [2]], 0), seed=seed, dtype=tf.int64,
+                                        minval=None, maxval=None, alg="philox")
+    mantissa = tf.bitwise.right_shift(words[..., 0], 64 - bits) & ((1 << bits) - 1)
+    return tf.cast((tf.cast(mantissa, tf.float64) + 0.5) * 2. ** -bits, dtype)
 
 
 def log_binomial(total, k):
@@ -164,8 +177,7 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
     """
     tables = suffix_log_tables(num_per_class, logits, table_size, window)
     batch = tf.shape(logits)[0]
-    uniforms = tf.random.stateless_uniform(
-        [tf.shape(logits)[1], num_samples, batch], seed=seed, dtype=tf.float64, alg="philox")
+    uniforms = stateless_open_uniform([tf.shape(logits)[1], num_samples, batch], seed, tf.float64)
     row_offset = tf.range(batch) * table_size                                # [B]
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
     num_int = tf.cast(num_per_class, tf.int32)

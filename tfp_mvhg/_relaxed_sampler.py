@@ -1,0 +1,236 @@
+"""Per-class Gumbel-softmax sampling of the MVHG (Algorithm 1 of the paper, with exact conditionals).
+
+Class `i` is a categorical over `x = 0..W-1` with logits
+
+    alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r_i - x] - Z_i[r_i],
+
+where `r_i = n - sum_{j<i} x_j` is the remaining count and, per method,
+
+    exact:  T_i = q_{i+1}, Z_i = q_i   (suffix tables: the true conditional),
+    merged: T_i[k] = log C(M_i, k) + k log w_i with M_i = sum_{j>i} m_j and
+            w_i = sum_{j>i} m_j omega_j / M_i (the paper's classes i+1..c merged into one),
+            Z_i its normaliser.
+
+The forward pass draws `x_i = argmax(alpha_i + g_i)` (Gumbel-max: an exact draw of the
+conditional at any temperature) and relaxes it to `y_i = softmax((alpha_i + g_i) / tau)`.
+Gradients reach theta through `alpha_i` (and the tables) and through the remaining count: the
+table `T_i` is read at the integer `r_i - x` in the forward pass, and differentiated as the
+piecewise-linear interpolation of `T_i` in `r`, `alpha_i += (r_i - stop_gradient(r_i)) * T_i'`.
+The last class takes what remains, `x_c = n - sum_{j<c} x_j`, so soft counts also sum to `n`.
+
+Memory is O(S B W) per class (S samples, B parameter sets, W = min(max m, max n) + 1), plus the
+tables O(c K B) with K = max n + 1.
+"""
+
+import collections
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_mvhg import _tables
+
+__all__ = ["METHODS", "RelaxedSample", "conditional_tables", "counts_from_one_hots",
+           "relaxed_sample"]
+
+METHODS = ("exact", "merged")
+
+RelaxedSample = collections.namedtuple("RelaxedSample", ["counts", "one_hots", "logits", "mask"])
+RelaxedSample.__doc__ = """What Algorithm 1 returns, for `sample_shape + batch_shape = [...]`.
+
+counts:   `[..., c]` counts (straight-through integers when hard, else soft); they sum to n.
+one_hots: `[..., c, W]` per-class relaxed one-hot vectors over x = 0..W-1.
+logits:   `[..., c, W]` per-class conditional logits alpha_i (normalised; -inf where impossible).
+mask:     `[..., c, W]` bool, True where x <= min(m_i, n): the padding to the common length W.
+"""
+
+
+def counts_from_one_hots(one_hots, hard):
+    """Count index of per-class relaxed one-hots: `x = sum_k k y[k]`, `[..., W] -> [...]`.
+
+    With `hard=True` the forward value is the integer `argmax_k y[k]` and the gradient is that of
+    the soft count `sum_k k y[k]` (straight-through). This map is not invertible (many soft
+    vectors share a count), so it is a plain function rather than a `tfb.Bijector`, and the
+    relaxed distribution has no density for soft samples.
+    """
+    positions = tf.range(tf.shape(one_hots)[-1], dtype=one_hots.dtype)
+    soft = tf.reduce_sum(one_hots * positions, axis=-1)
+    if not hard:
+        return soft
+    index = tf.cast(tf.argmax(one_hots, axis=-1), one_hots.dtype)
+    return index + soft - tf.stop_gradient(soft)
+
+
+def _merged_next_tables(num_per_class, logits, table_size):
+    """T_i of the merged method, `[c, K, B]`: one class of M_i items with m-weighted mean weight."""
+    # suffix sums over j > i, via exclusive reverse cumulative sums along classes.
+    merged_count = tf.cumsum(num_per_class, axis=1, exclusive=True, reverse=True)      # [B, c]
+    log_mass = tf.where(num_per_class > 0., tf.math.log(num_per_class) + logits,
+                        tf.constant(-np.inf, logits.dtype))
+    log_merged_mass = tf.math.cumulative_logsumexp(
+        tf.reverse(log_mass, axis=[1]), axis=1, exclusive=True)
+    log_merged_mass = tf.reverse(log_merged_mass, axis=[1])
+    has_items = merged_count > 0.
+    merged_logit = tf.where(
+        has_items,
+        log_merged_mass - tf.math.log(tf.where(has_items, merged_count, 1.)),
+        tf.zeros_like(merged_count))
+    k = tf.range(table_size, dtype=logits.dtype)[None, :, None]                       # [1, K, 1]
+    merged_count = tf.transpose(merged_count)[:, None, :]                             # [c, 1, B]
+    merged_logit = tf.transpose(merged_logit)[:, None, :]
+    return _tables.log_binomial(merged_count, k) + k * merged_logit
+
+
+def conditional_tables(num_per_class, logits, table_size, window, method):
+    """Tables of the per-class conditionals: `(T, Z)`, each `[c, K, B]` float64.
+
+    `alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r - x] - Z_i[r]` is the normalised log
+    conditional of class i with r remaining (see the module docstring).
+    """
+    if method == "exact":
+        suffix = _tables.suffix_log_tables(num_per_class, logits, table_size, window)
+        return suffix[1:], suffix[:-1]
+    next_tables = _merged_next_tables(num_per_class, logits, table_size)
+    normalizers = tf.stack([
+        _tables.safe_reduce_logsumexp(
+            _tables.class_logits(next_tables[i], num_per_class[:, i], logits[:, i], window),
+            axis=1)
+        for i in range(num_per_class.shape[1])])
+    return next_tables, normalizers
+
+
+def _table_slopes(tables):
+    """Derivative of the piecewise-linear interpolation of each table in k: `[c, K, B]`.
+
+    Mean of the forward and backward differences where both neighbours are finite, the one-sided
+    difference at the edges of the support, 0 where the table is -inf.
+    """
+    finite = tf.math.is_finite(tables)
+    safe = tf.where(finite, tables, tf.zeros_like(tables))
+    step = safe[:, 1:] - safe[:, :-1]
+    step_ok = finite[:, 1:] & finite[:, :-1]
+    step = tf.where(step_ok, step, tf.zeros_like(step))
+    pad = [[0, 0], [1, 0], [0, 0]]
+    backward, backward_ok = tf.pad(step, pad), tf.pad(step_ok, pad)
+    pad = [[0, 0], [0, 1], [0, 0]]
+    forward, forward_ok = tf.pad(step, pad), tf.pad(step_ok, pad)
+    count = tf.cast(backward_ok, tables.dtype) + tf.cast(forward_ok, tables.dtype)
+    return tf.where(finite, (backward + forward) / tf.maximum(count, 1.), tf.zeros_like(tables))
+
+
+def _gather_rows(table, row, batch_index):
+    """`table[row, batch_index]` for `table [K, B]` and integer indices of any common shape."""
+    flat = tf.reshape(table, [-1])
+    return tf.gather(flat, row * tf.shape(table)[1] + batch_index)
+
+
+def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, window,
+                   num_samples, seed, hard=True, method="exact", shuffle_classes=False):
+    """Relaxed MVHG samples by sequential per-class Gumbel-softmax (module docstring).
+
+    Args:
+      num_per_class: `[B, c]` float64 counts m (c static).
+      logits: `[B, c]` log weights theta, float32 or float64: the working dtype, differentiable.
+      total_count: `[B]` float64 draws n.
+      temperature: `[B]` positive, working dtype.
+      table_size, window: K = max n + 1 and W = min(max m, max n) + 1.
+      num_samples: S.
+      seed: stateless seed `[2]` int32.
+      hard: straight-through integer counts (True) or soft counts (False).
+      method: "exact" or "merged".
+      shuffle_classes: visit the classes in a random order (one order per call, as the paper's
+        code does); outputs are returned in the original class order.
+
+    Returns:
+      `RelaxedSample` with counts `[S, B, c]`, one_hots and logits `[S, B, c, W]`, mask `[B, c, W]`.
+    """
+    dtype = logits.dtype
+    num_classes = int(logits.shape[-1])
+    noise_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2, alg="philox"))
+    if shuffle_classes:
+        order = tf.argsort(tf.random.stateless_uniform([num_classes], seed=order_seed, alg="philox"))
+        num_per_class = tf.gather(num_per_class, order, axis=1)
+        logits = tf.gather(logits, order, axis=1)
+    logits64 = tf.cast(logits, tf.float64)
+    next_tables, normalizers = conditional_tables(
+        num_per_class, logits64, table_size, window, method)
+    slopes = tf.stop_gradient(_table_slopes(next_tables))
+    normalizers = tf.stop_gradient(normalizers)  # a shift per row: no effect on the softmax
+
+    batch = tf.shape(logits)[0]
+    x = tf.range(window)
+    x_float = tf.cast(x, dtype)
+    batch_index = tf.range(batch)[None, :, None]                                    # [1, B, 1]
+    mask = _tables.log_binomial(num_per_class[:, :, None], tf.cast(x, tf.float64)) > -np.inf
+    mask &= x[None, None, :] <= tf.cast(total_count, tf.int32)[:, None, None]       # [B, c, W]
+    uniforms = _tables.stateless_open_uniform(
+        [num_classes - 1, num_samples, batch, window], noise_seed, dtype)
+    gumbels = -tf.math.log(-tf.math.log(uniforms))
+    inverse_temperature = (1. / temperature)[None, :, None]
+
+    remaining = tf.broadcast_to(tf.cast(total_count, tf.int32)[None, :], [num_samples, batch])
+    remaining_delta = tf.zeros([num_samples, batch], dtype)   # r - stop_gradient(r): 0 forward
+    counts, one_hots, class_logits = [], [], []
+    for i in range(num_classes):
+        coefficient = (_tables.log_binomial(num_per_class[:, i, None], tf.cast(x, tf.float64))
+                       + tf.cast(x, tf.float64) * logits64[:, i, None])            # [B, W]
+        rest = remaining[:, :, None] - x                                            # [S, B, W]
+        feasible = rest >= 0
+        row = tf.maximum(rest, 0)
+        alpha = (coefficient[None] + _gather_rows(next_tables[i], row, batch_index)
+                 - _gather_rows(normalizers[i], remaining, batch_index[..., 0])[..., None])
+        alpha = tf.where(feasible, alpha, tf.constant(-np.inf, tf.float64))
+        alpha = (tf.cast(alpha, dtype) + remaining_delta[..., None]
+                 * tf.cast(_gather_rows(slopes[i], row, batch_index), dtype))
+        class_logits.append(alpha)
+        if i == num_classes - 1:  # the last class takes what remains: counts sum to n
+            one_hots.append(tf.one_hot(remaining, window, dtype=dtype))
+            taken = tf.add_n(counts) if counts else tf.zeros_like(remaining_delta)
+            counts.append(tf.cast(total_count, dtype)[None, :] - taken)
+            break
+        perturbed = alpha + gumbels[i]
+        soft = tf.nn.softmax(perturbed * inverse_temperature, axis=-1)
+        draw = tf.argmax(perturbed, axis=-1, output_type=tf.int32)
+        soft_count = tf.reduce_sum(soft * x_float, axis=-1)
+        relaxation = soft_count - tf.stop_gradient(soft_count)
+        if hard:
+            hard_one_hot = tf.one_hot(draw, window, dtype=dtype)
+            one_hots.append(hard_one_hot + soft - tf.stop_gradient(soft))
+            counts.append(tf.cast(draw, dtype) + relaxation)
+        else:
+            one_hots.append(soft)
+            counts.append(soft_count)
+        remaining -= draw
+        remaining_delta -= relaxation
+    counts = tf.stack(counts, axis=-1)
+    one_hots = tf.stack(one_hots, axis=-2)
+    class_logits = tf.stack(class_logits, axis=-2)
+    if shuffle_classes:
+        inverse = tf.math.invert_permutation(order)
+        counts = tf.gather(counts, inverse, axis=-1)
+        one_hots = tf.gather(one_hots, inverse, axis=-2)
+        class_logits = tf.gather(class_logits, inverse, axis=-2)
+        mask = tf.gather(mask, inverse, axis=1)
+    return RelaxedSample(counts, one_hots, class_logits, mask)
+
+
+def chain_log_prob(num_per_class, logits, total_count, counts, table_size, window, method):
+    """log P(x) as the product of the method's sequential conditionals: `[N, B]` float64.
+
+    For `method="exact"` this is the MVHG pmf; for "merged" it is the pmf of the paper's scheme in
+    the given class order. `counts` is `[N, B, c]` integer-valued float64 summing to n.
+    """
+    next_tables, normalizers = conditional_tables(
+        num_per_class, logits, table_size, window, method)
+    counts_int = tf.cast(counts, tf.int32)
+    remaining = tf.cast(total_count, tf.int32)[None, :] - tf.cumsum(counts_int, axis=-1,
+                                                                     exclusive=True)  # [N, B, c]
+    batch_index = tf.broadcast_to(tf.range(tf.shape(logits)[0])[None, :], tf.shape(remaining)[:2])
+    total = tf.zeros(tf.shape(remaining)[:2], tf.float64)
+    for i in range(int(logits.shape[-1])):
+        r_i, x_i = remaining[..., i], counts_int[..., i]
+        rest = _gather_rows(next_tables[i], tf.maximum(r_i - x_i, 0), batch_index)
+        total += (_tables.log_binomial(num_per_class[:, i][None], counts[..., i])
+                  + counts[..., i] * logits[:, i][None]
+                  + tf.where(r_i >= x_i, rest, tf.constant(-np.inf, tf.float64))
+                  - _gather_rows(normalizers[i], r_i, batch_index))
+    return total

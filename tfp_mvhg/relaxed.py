@@ -1,0 +1,197 @@
+"""The relaxed (reparameterized) multivariate hypergeometric distribution."""
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import assert_util
+from tensorflow_probability.python.internal import dtype_util
+from tensorflow_probability.python.internal import parameter_properties
+from tensorflow_probability.python.internal import prefer_static as ps
+from tensorflow_probability.python.internal import reparameterization
+from tensorflow_probability.python.internal import tensor_util
+
+from tfp_mvhg import _relaxed_sampler
+from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
+
+__all__ = ["RelaxedMultivariateHypergeometric"]
+
+
+class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
+    """Differentiable MVHG samples: sequential per-class Gumbel-softmax with straight-through counts.
+
+    Each class `i` in turn is a categorical over `x = 0..min(m_i, n)` given the remaining count
+    `r_i = n - sum_{j<i} x_j`; it is sampled with the Gumbel-softmax trick at temperature `tau`,
+    `y_i = softmax((alpha_i + g_i) / tau)`, and counted as `x_i = sum_k k y_i[k]`.
+
+    #### Mathematical Details
+
+    ```none
+    exact:  alpha_i[x] = log C(m_i, x) + x theta_i + q_{i+1}[r_i - x] - q_i[r_i]
+    merged: alpha_i[x] = log Fisher(x; m_i, M_i = sum_{j>i} m_j, r_i, omega_i / w_i),
+            w_i = sum_{j>i} m_j omega_j / M_i
+    ```
+
+    `method="exact"` uses the true conditionals (`q` are the suffix tables of
+    `MultivariateHypergeometric`): with `hard=True` the forward counts are exact MVHG draws at any
+    temperature (Gumbel-max), and `log_prob`, `mean` and `covariance` are the MVHG's.
+    `method="merged"` is the paper's approximation (classes after `i` merged into one with the
+    m-weighted mean weight); it is exact only when the merged weights are equal, and is kept to
+    reproduce the paper; its `log_prob` is the exact pmf of that scheme in the given class order.
+
+    Gradients reach the logits through `alpha_i` and through the remaining count (the tables are
+    read at integer `r` and differentiated as their linear interpolation in `r`). `hard=True`
+    gives integer counts in the forward pass with the gradient of the soft counts
+    (straight-through); `hard=False` gives soft counts. Either way the last class takes the
+    remainder, so counts sum to `total_count`. `sample_with_details` also returns the per-class
+    one-hots and logits.
+
+    Soft samples have no tractable density, so `log_prob` is only defined with `hard=True`.
+    """
+
+    def __init__(self, num_per_class, total_count, temperature, logits=None, weights=None,
+                 hard=True, method="exact", shuffle_classes=False, validate_args=False,
+                 allow_nan_stats=True, name="RelaxedMultivariateHypergeometric"):
+        """Builds the distribution.
+
+        Args:
+          num_per_class: `[..., c]` non-negative integer-valued counts `m` (c known statically).
+          total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
+          temperature: `[...]` positive Gumbel-softmax temperature `tau`.
+          logits: `[..., c]` log class weights (exactly one of `logits`/`weights`).
+          weights: `[..., c]` positive class weights.
+          hard: straight-through integer counts (True) or soft counts (False).
+          method: "exact" (true conditionals) or "merged" (the paper's approximation).
+          shuffle_classes: visit the classes in a new random order on every call (the paper's
+            code does); the distribution of hard samples is then a mixture over orders.
+          validate_args, allow_nan_stats, name: as for `tfd.Distribution`.
+        """
+        parameters = dict(locals())
+        if method not in _relaxed_sampler.METHODS:
+            raise ValueError(f"`method` must be one of {_relaxed_sampler.METHODS}, got {method!r}.")
+        self._hard = bool(hard)
+        self._method = method
+        self._shuffle_classes = bool(shuffle_classes)
+        with tf.name_scope(name) as name:
+            dtype = dtype_util.common_dtype([logits, weights], dtype_hint=tf.float32)
+            self._temperature = tensor_util.convert_nonref_to_tensor(
+                temperature, dtype=dtype, name="temperature")
+            super().__init__(num_per_class, total_count, logits=logits, weights=weights,
+                             validate_args=validate_args, allow_nan_stats=allow_nan_stats,
+                             name=name)
+        self._parameters = self._no_dependency(parameters)
+        self._reparameterization_type = reparameterization.FULLY_REPARAMETERIZED
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return dict(
+            MultivariateHypergeometric._parameter_properties(dtype, num_classes),
+            temperature=parameter_properties.ParameterProperties(
+                default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED))
+
+    @property
+    def temperature(self):
+        """Input argument `temperature` (`[...]`)."""
+        return self._temperature
+
+    @property
+    def hard(self):
+        return self._hard
+
+    @property
+    def method(self):
+        return self._method
+
+    @property
+    def shuffle_classes(self):
+        return self._shuffle_classes
+
+    def _flat_temperature(self, batch_shape):
+        temperature = tf.broadcast_to(tf.convert_to_tensor(self._temperature), batch_shape)
+        return tf.reshape(temperature, [-1])
+
+    def _relaxed(self, num_samples, seed):
+        """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape."""
+        seed = tfp.random.sanitize_seed(seed, salt="RelaxedMultivariateHypergeometric")
+        num_per_class, logits64, total_count, batch_shape = self._flat_params()
+        if tf.compat.dimension_value(self.event_shape[0]) is None:
+            raise ValueError("The number of classes (last axis of `num_per_class`/`logits`) "
+                             "must be known statically for relaxed sampling.")
+        num_classes = self.event_shape[0]
+        logits = tf.reshape(tf.broadcast_to(self._logits_parameter_no_checks(),
+                                            ps.concat([batch_shape, [num_classes]], 0)),
+                            [-1, num_classes])
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        sample = _relaxed_sampler.relaxed_sample(
+            num_per_class, logits, total_count, self._flat_temperature(batch_shape),
+            table_size, window, num_samples, seed, hard=self._hard, method=self._method,
+            shuffle_classes=self._shuffle_classes)
+        return sample, batch_shape
+
+    def _sample_n(self, n, seed=None):
+        sample, batch_shape = self._relaxed(n, seed)
+        return tf.reshape(sample.counts, ps.concat([[n], batch_shape, self.event_shape_tensor()], 0))
+
+    def sample_with_details(self, sample_shape=(), seed=None, name="sample_with_details"):
+        """Everything Algorithm 1 returns: a `RelaxedSample` of counts, one-hots, logits, mask.
+
+        Shapes (with `[...] = sample_shape + batch_shape`, W = min(max m, max n) + 1):
+        counts `[..., c]`; one_hots and logits `[..., c, W]`; mask `[..., c, W]` (x <= m_i, n).
+        """
+        with self._name_and_control_scope(name):
+            sample_shape = ps.reshape(ps.convert_to_shape_tensor(sample_shape, tf.int32), [-1])
+            num_samples = ps.reduce_prod(sample_shape)
+            sample, batch_shape = self._relaxed(num_samples, seed)
+            lead = ps.concat([sample_shape, batch_shape], 0)
+            event = self.event_shape_tensor()
+
+            def reshape(x, tail):
+                return tf.reshape(x, ps.concat([lead, tail], 0))
+
+            window = ps.shape(sample.one_hots)[-1]
+            mask = tf.broadcast_to(sample.mask[None], ps.concat(
+                [[num_samples], ps.shape(sample.mask)], 0))
+            return _relaxed_sampler.RelaxedSample(
+                counts=reshape(sample.counts, event),
+                one_hots=reshape(sample.one_hots, ps.concat([event, [window]], 0)),
+                logits=reshape(sample.logits, ps.concat([event, [window]], 0)),
+                mask=reshape(mask, ps.concat([event, [window]], 0)))
+
+    def _log_prob(self, x):
+        if not self._hard:
+            raise NotImplementedError(
+                "Soft relaxed MVHG samples have no tractable density; use hard=True.")
+        if self._method == "exact":
+            return super()._log_prob(x)
+        if self._shuffle_classes:
+            raise NotImplementedError(
+                "With shuffle_classes=True the merged scheme is a mixture over class orders.")
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        event = self.event_shape_tensor()
+        sample_shape = ps.shape(x)[:ps.rank(x) - ps.size(batch_shape) - 1]
+        x = tf.broadcast_to(tf.cast(x, tf.float64), ps.concat([sample_shape, batch_shape, event], 0))
+        flat_x = tf.reshape(x, [-1, ps.shape(logits)[0], event[0]])
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        log_prob = _relaxed_sampler.chain_log_prob(
+            num_per_class, logits, total_count, flat_x, table_size, window, self._method)
+        return tf.cast(tf.reshape(log_prob, ps.concat([sample_shape, batch_shape], 0)), self.dtype)
+
+    def _exact_moments_only(self):
+        if self._method != "exact" or not self._hard:
+            raise NotImplementedError(
+                "Moments are exact MVHG moments only for method='exact' with hard=True.")
+
+    def _mean(self):
+        self._exact_moments_only()
+        return super()._mean()
+
+    def _covariance(self):
+        self._exact_moments_only()
+        return super()._covariance()
+
+    def _parameter_control_dependencies(self, is_init):
+        assertions = super()._parameter_control_dependencies(is_init)
+        if not self.validate_args:
+            return assertions
+        if is_init != tensor_util.is_ref(self._temperature):
+            assertions.append(assert_util.assert_positive(
+                self._temperature, message="`temperature` must be positive."))
+        return assertions
