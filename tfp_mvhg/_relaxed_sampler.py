@@ -57,7 +57,7 @@ def counts_from_one_hots(one_hots, hard):
     if not hard:
         return soft
     index = tf.cast(tf.argmax(one_hots, axis=-1), one_hots.dtype)
-    return index + soft - tf.stop_gradient(soft)
+    return index + (soft - tf.stop_gradient(soft))
 
 
 def _merged_next_tables(num_per_class, logits, table_size):
@@ -194,7 +194,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         relaxation = soft_count - tf.stop_gradient(soft_count)
         if hard:
             hard_one_hot = tf.one_hot(draw, window, dtype=dtype)
-            one_hots.append(hard_one_hot + soft - tf.stop_gradient(soft))
+            one_hots.append(hard_one_hot + (soft - tf.stop_gradient(soft)))
             counts.append(tf.cast(draw, dtype) + relaxation)
         else:
             one_hots.append(soft)

@@ -1,0 +1,277 @@
+"""Throughput and peak memory of the relaxed (Gumbel-softmax) MVHG sampler, forward and backward.
+
+For each configuration (c, m per class, n, batch) with class weights omega = linspace(0.5, 3, c),
+`RelaxedMultivariateHypergeometric(..., temperature=0.5, hard=True)` draws `sample(batch)` with
+one parameter set, for methods "exact" and "merged", eagerly, in a tf.function and under XLA
+(tf.function(jit_compile=True)). "fwd" times the sample alone; "fwd+bwd" also takes the
+gradient of sum(counts * w) (w random and fixed) with respect to a logits tf.Variable.
+
+In the same run, beside them:
+  - "distinct logits": logits of shape [batch, c] (a different parameter set per row) and
+    `sample(1)`, exact method, XLA: the Keras-layer use-case, first configuration only;
+  - numpy's central `Generator.multivariate_hypergeometric` on the same sizes (forward only;
+    numpy has no noncentral sampler, so this is a speed reference, not the same distribution);
+  - a lower bound for any per-class Gumbel-softmax sampler, under XLA: Gumbel noise over
+    [batch, c, m+1] plus one softmax, with the class logits log C(m, x) + x theta;
+  - a memory-scaling check: exact, XLA, fwd+bwd, first configuration at batch 2,500 to 20,000,
+    to show peak memory grows linearly in batch x sum(m) (not batch x m^2).
+
+Each row runs in its own child process (as in bench_exact.py): peak memory is VmHWM minus the
+resident memory just before the first (warm-up/compiling) call; a row's peak covers its forward
+and its fwd+bwd measurement (the latter dominates). Rates are samples (count vectors) per second,
+from the median call after one warm-up call. `--quick` uses tiny sizes and runs all TensorFlow
+rows in a single child, so its memory numbers are not isolated (smoke run only).
+
+Run: `.venv/bin/python benchmarks/bench_relaxed.py [--quick]` (about 5-10 minutes in full on a
+2-core CPU). Writes `benchmarks/results/bench_relaxed.json` and `.md`.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_exact import RESULTS, _memory_kib, _time_calls  # noqa: E402  (after the path fix)
+
+# (c, m per class, n, batch).
+CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (2, 10, 10, 10000)]
+QUICK_CONFIGS = [(3, 20, 18, 200), (4, 16, 16, 32), (2, 10, 10, 200)]
+SCALING_BATCHES = [2500, 5000, 10000, 20000]
+QUICK_SCALING_BATCHES = [100, 200, 400]
+METHODS = ["exact", "merged"]
+MODES = ["eager", "function", "xla"]
+TEMPERATURE = 0.5
+PAPER_REFERENCE_PER_SECOND = 1600   # the paper's implementation, fwd+bwd, CPU, first config
+TARGET_PER_SECOND = 50000           # exact, compiled, fwd+bwd, first config
+
+
+def _jobs(quick):
+    """Every measurement, as a JSON-able dict; each runs in a child process."""
+    configs = QUICK_CONFIGS if quick else CONFIGS
+    jobs = []
+    for index, config in enumerate(configs):
+        jobs.append(dict(kind="numpy_central", config=config, mode="numpy", passes=["fwd"]))
+        jobs += [dict(kind="relaxed", config=config, method=method, mode=mode,
+                      passes=["fwd", "fwd_bwd"]) for method in METHODS for mode in MODES]
+        if index == 0:
+            jobs.append(dict(kind="distinct_logits", config=config, method="exact", mode="xla",
+                             passes=["fwd", "fwd_bwd"]))
+        jobs.append(dict(kind="gumbel_lower_bound", config=config, mode="xla",
+                         passes=["fwd", "fwd_bwd"]))
+    c, m, n, _ = configs[0]
+    for batch in (QUICK_SCALING_BATCHES if quick else SCALING_BATCHES):
+        jobs.append(dict(kind="memory_scaling", config=[c, m, n, batch], method="exact",
+                         mode="xla", passes=["fwd_bwd"]))
+    return jobs
+
+
+def _build(job):
+    """The forward and fwd+bwd callables of a job, each taking a seed; and samples per call."""
+    import numpy as np
+    c, m, n, batch = job["config"]
+    if job["kind"] == "numpy_central":
+        rng = np.random.default_rng(0)
+        return dict(fwd=lambda seed: rng.multivariate_hypergeometric([m] * c, n, size=batch)), batch
+
+    import tensorflow as tf
+    import tfp_mvhg
+    theta = np.log(np.linspace(0.5, 3.0, c)).astype(np.float32)
+    loss_weights = tf.constant(np.random.default_rng(1).normal(size=c).astype(np.float32))
+    if job["kind"] == "distinct_logits":  # one parameter set per row: logits [batch, c]
+        theta = theta + np.random.default_rng(2).normal(0., 0.1, size=(batch, c)).astype(np.float32)
+    logits = tf.Variable(theta, name="logits")
+
+    if job["kind"] == "gumbel_lower_bound":
+        positions = tf.range(m + 1, dtype=tf.float32)
+        log_binomial = tf.constant([[math.lgamma(m + 1) - math.lgamma(x + 1) - math.lgamma(m - x + 1)
+                                     for x in range(m + 1)]] * c, tf.float32)       # [c, m+1]
+
+        def forward(seed):
+            alpha = log_binomial + logits[:, None] * positions                      # [c, m+1]
+            uniforms = tf.random.stateless_uniform([batch, c, m + 1], seed=seed,
+                                                   minval=1e-7, maxval=1.)
+            gumbels = -tf.math.log(-tf.math.log(uniforms))
+            one_hots = tf.nn.softmax((alpha + gumbels) / TEMPERATURE, axis=-1)
+            return tf.reduce_sum(one_hots * positions, axis=-1)                     # [batch, c]
+        num_samples = batch
+    else:
+        dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
+            [float(m)] * c, float(n), TEMPERATURE, logits=logits, hard=True,
+            method=job["method"])
+        # distinct logits: a batch of `batch` parameter sets, one sample each ([1, batch, c]).
+        sample_size = 1 if job["kind"] == "distinct_logits" else batch
+
+        def forward(seed):
+            return dist.sample(sample_size, seed=seed)
+        num_samples = batch
+
+    def forward_backward(seed):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(forward(seed) * loss_weights)
+        return tape.gradient(loss, logits)
+
+    fns = dict(fwd=forward, fwd_bwd=forward_backward)
+    if job["mode"] != "eager":
+        fns = {name: tf.function(fn, jit_compile=(job["mode"] == "xla"))
+               for name, fn in fns.items()}
+    return fns, num_samples
+
+
+def run_child(jobs, min_seconds):
+    """The given jobs in this process, in order; prints one JSON line each."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for job in jobs:
+        fns, num_samples = _build(job)
+        if job["kind"] == "numpy_central":
+            seed = None
+        else:
+            import tensorflow as tf
+            seed = tf.constant([1, 2])
+        result = dict(job)
+        baseline = _memory_kib("VmRSS")
+        result["baseline_rss_mib"] = baseline / 1024
+        for name in job["passes"]:
+            fn = fns[name]
+
+            def call(fn=fn):
+                out = fn(seed)
+                return out.numpy() if hasattr(out, "numpy") else out
+            seconds = _time_calls(call, min_seconds)
+            result[name] = dict(per_second=num_samples / seconds, seconds_per_call=seconds,
+                                peak_above_start_mib=max(_memory_kib("VmHWM") - baseline, 0) / 1024)
+        result["peak_rss_mib"] = _memory_kib("VmHWM") / 1024
+        result["peak_above_start_mib"] = max(_memory_kib("VmHWM") - baseline, 0) / 1024
+        print(json.dumps(result), flush=True)
+
+
+def _label(row):
+    if row["kind"] == "relaxed":
+        return row["method"]
+    if row["kind"] == "distinct_logits":
+        return f"exact, distinct logits per row ([{row['config'][3]}, {row['config'][0]}], sample(1))"
+    if row["kind"] == "numpy_central":
+        return "numpy central (reference, omega ignored)"
+    return "lower bound: Gumbel [batch, c, m+1] + softmax"
+
+
+def _rate(row, name):
+    return f"{row[name]['per_second']:,.0f}" if name in row else "n/a"
+
+
+def markdown(rows, scaling):
+    lines = ["| (c, m, n, batch) | method | mode | fwd samples/s | fwd+bwd samples/s | peak MiB |",
+             "|---|---|---|---:|---:|---:|"]
+    for row in rows:
+        c, m, n, batch = row["config"]
+        lines.append(f"| ({c}, {m}, {n}, {batch}) | {_label(row)} | {row['mode']} | "
+                     f"{_rate(row, 'fwd')} | {_rate(row, 'fwd_bwd')} | "
+                     f"{row['peak_above_start_mib']:.0f} |")
+    c, m, n, _ = scaling["rows"][0]["config"]
+    lines += ["", f"Memory scaling (exact, XLA, fwd+bwd, c={c}, m={m}, n={n}; W = {scaling['window']}):",
+              "", "| batch | peak MiB | fwd+bwd samples/s | peak / (batch x sum(m)) bytes |",
+              "|---:|---:|---:|---:|"]
+    for row in scaling["rows"]:
+        batch = row["config"][3]
+        lines.append(f"| {batch} | {row['peak_above_start_mib']:.0f} | "
+                     f"{row['fwd_bwd']['per_second']:,.0f} | "
+                     f"{row['peak_above_start_mib'] * 2 ** 20 / (batch * c * m):.1f} |")
+    lines += ["", f"Least-squares line: peak = {scaling['intercept_mib']:.0f} MiB + "
+              f"{scaling['slope_bytes_per_sample']:,.0f} B x batch "
+              f"({scaling['slope_bytes_per_sample'] / (c * m):.1f} B per sample per item of sum(m); "
+              f"R^2 = {scaling['r_squared']:.4f}). A batch x m^2 float32 tensor at batch "
+              f"{scaling['rows'][-1]['config'][3]} would alone take "
+              f"{scaling['rows'][-1]['config'][3] * c * m * m * 4 / 2 ** 20:,.0f} MiB."]
+    return "\n".join(lines)
+
+
+def _scaling_summary(rows):
+    import numpy as np
+    batches = np.array([row["config"][3] for row in rows], float)
+    peaks = np.array([row["peak_above_start_mib"] for row in rows]) * 2 ** 20
+    slope, intercept = np.polyfit(batches, peaks, 1)
+    fitted = slope * batches + intercept
+    total = np.sum((peaks - peaks.mean()) ** 2)
+    r_squared = 1. - np.sum((peaks - fitted) ** 2) / total if total > 0 else 1.
+    c, m, n, _ = rows[0]["config"]
+    return dict(rows=rows, slope_bytes_per_sample=float(slope), intercept_mib=intercept / 2 ** 20,
+                r_squared=float(r_squared), window=min(m, n) + 1,
+                slope_bytes_per_sample_item=float(slope) / (c * m))
+
+
+def _run(jobs, quick):
+    command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(jobs)]
+    if quick:
+        command.append("--quick")
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in output.strip().splitlines() if line.startswith("{")]
+
+
+def _describe(row):
+    rates = ", ".join(f"{name} {row[name]['per_second']:,.0f}/s"
+                      for name in ("fwd", "fwd_bwd") if name in row)
+    return (f"{row['kind']} {tuple(row['config'])} {row.get('method', '')} {row['mode']}: "
+            f"{rates}, peak +{row['peak_above_start_mib']:.0f} MiB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, short timing (smoke run)")
+    parser.add_argument("--child", metavar="JOBS_JSON", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    min_seconds = 0.1 if args.quick else 2.0
+    if args.child:
+        run_child(json.loads(args.child), min_seconds)
+        return
+    start, load_start = time.perf_counter(), os.getloadavg()
+    jobs = [dict(job, index=index) for index, job in enumerate(_jobs(args.quick))]
+    if args.quick:  # one child for numpy, one for all TensorFlow jobs: fast, memory not isolated
+        groups = [[job for job in jobs if job["kind"] == "numpy_central"],
+                  [job for job in jobs if job["kind"] != "numpy_central"]]
+    else:
+        groups = [[job] for job in jobs]
+    rows = []
+    for group in groups:
+        for row in _run(group, args.quick):
+            rows.append(row)
+            print(f"[{len(rows)}/{len(jobs)}] {_describe(row)}", flush=True)
+    rows.sort(key=lambda row: row["index"])
+    main_rows = [row for row in rows if row["kind"] != "memory_scaling"]
+    scaling = _scaling_summary([row for row in rows if row["kind"] == "memory_scaling"])
+    seconds, load_end = time.perf_counter() - start, os.getloadavg()
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    first = tuple(QUICK_CONFIGS[0] if args.quick else CONFIGS[0])
+    compiled_exact = [row["fwd_bwd"]["per_second"] for row in main_rows
+                      if row["kind"] == "relaxed" and tuple(row["config"]) == first
+                      and row["method"] == "exact" and row["mode"] != "eager"]
+    report = dict(machine=machine, quick=args.quick, temperature=TEMPERATURE,
+                  runtime_seconds=seconds, load_average_start=load_start,
+                  load_average_end=load_end, rows=main_rows, memory_scaling=scaling,
+                  target=dict(config=first, best_compiled_exact_fwd_bwd=max(compiled_exact),
+                              target_per_second=TARGET_PER_SECOND,
+                              paper_reference_per_second=PAPER_REFERENCE_PER_SECOND))
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "bench_relaxed.json"), "w", encoding="utf-8") as out:
+        json.dump(report, out, indent=2)
+    table = markdown(main_rows, scaling)
+    summary = (f"Best compiled exact fwd+bwd at {first}: {max(compiled_exact):,.0f} samples/s "
+               f"(target >= {TARGET_PER_SECOND:,}; the paper's implementation: about "
+               f"{PAPER_REFERENCE_PER_SECOND:,}).")
+    header = (f"Machine: {machine}; load average {load_start[0]:.1f} at start, "
+              f"{load_end[0]:.1f} at end; run took {seconds:.0f} s. Command: "
+              f"`.venv/bin/python benchmarks/bench_relaxed.py{' --quick' if args.quick else ''}`. "
+              f"Temperature {TEMPERATURE}, hard=True, omega = linspace(0.5, 3, c). Peak MiB: "
+              f"VmHWM above the resident memory before the first call (includes compilation).")
+    with open(os.path.join(RESULTS, "bench_relaxed.md"), "w", encoding="utf-8") as out:
+        out.write(f"{header}\n\n{table}\n\n{summary}\n")
+    print(table)
+    print(summary)
+    print(f"runtime {seconds:.0f} s, load average {load_start} -> {load_end}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""RelaxedMultivariateHypergeometric: exactness of hard samples, the merged scheme, gradients, API.
+
+Statistical tests use fixed seeds; a goodness-of-fit test fails when p < 1e-3 (false-fail rate
+1e-3 each, 7 such tests here); the gradient test allows 6 standard errors (t with 19 dof: about
+1e-5 per entry). Other assertions are deterministic.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import mvhg_reference as ref
+import tfp_mvhg
+
+P_MIN = 1e-3
+NONCENTRAL = ([30., 30., 30.], 27, np.log([1., 5., 1.]))
+
+
+def relaxed(m, n, logits, temperature=1.0, **kwargs):
+    return tfp_mvhg.RelaxedMultivariateHypergeometric(
+        np.asarray(m, np.float64), float(n), temperature, logits=np.asarray(logits, np.float64),
+        **kwargs)
+
+
+def gof_p_value(samples, support, log_pmf):
+    _, _, p_value = ref.pooled_chi_square(np.rint(samples).astype(np.int64), support, log_pmf)
+    return p_value
+
+
+@pytest.mark.parametrize("temperature", [0.05, 1.0, 10.0])
+@pytest.mark.parametrize("m, n, logits", [
+    ([6., 5., 7.], 8, [0., 1.6, -1.]),
+    NONCENTRAL,
+    ([4., 0., 3., 5.], 7, [2., 0., -3., 1.]),
+])
+def test_exact_method_hard_samples_follow_the_mvhg(m, n, logits, temperature):
+    samples = relaxed(m, n, logits, temperature).sample(20000, seed=(11, 12)).numpy()
+    np.testing.assert_array_equal(samples, np.rint(samples))
+    np.testing.assert_array_equal(samples.sum(-1), n)
+    support, log_pmf = ref.enumerate_pmf(m, n, logits)
+    assert gof_p_value(samples, support, log_pmf) > P_MIN
+
+
+def test_merged_method_follows_the_papers_scheme_not_the_mvhg():
+    m, n, logits = NONCENTRAL
+    dist = relaxed(m, n, logits, method="merged")
+    samples = dist.sample(20000, seed=(13, 14)).numpy()
+    support, merged_log_pmf = ref.merged_scheme_pmf(m, n, np.exp(logits))
+    assert gof_p_value(samples, support, merged_log_pmf) > P_MIN
+    _, exact_log_pmf = ref.enumerate_pmf(m, n, logits)
+    assert gof_p_value(samples, support, exact_log_pmf) < 1e-12
+    total_variation = 0.5 * np.abs(np.exp(merged_log_pmf) - np.exp(exact_log_pmf)).sum()
+    assert total_variation > 0.05
+    # its log_prob is the exact pmf of the merged scheme, and is the MVHG's for the exact method
+    np.testing.assert_allclose(dist.log_prob(support).numpy(), merged_log_pmf, rtol=1e-9)
+    np.testing.assert_allclose(relaxed(m, n, logits).log_prob(support).numpy(), exact_log_pmf,
+                               rtol=1e-9)
+
+
+def test_merged_method_is_exact_when_merged_weights_are_equal():
+    m, n, logits = [6., 5., 7.], 8, [1.5, 0., 0.]
+    samples = relaxed(m, n, logits, method="merged").sample(20000, seed=(15, 16)).numpy()
+    support, log_pmf = ref.enumerate_pmf(m, n, logits)
+    assert gof_p_value(samples, support, log_pmf) > P_MIN
+
+
+def test_shuffled_classes_mix_the_class_orders():
+    m, n, logits = NONCENTRAL
+    dist = relaxed(m, n, logits, method="merged", shuffle_classes=True)
+    samples = np.concatenate([dist.sample(250, seed=(17, s)).numpy() for s in range(40)])
+    support, _ = ref.merged_scheme_pmf(m, n, np.exp(logits))
+    orders = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+    mixture = np.zeros(len(support))
+    for order in orders:
+        permuted, log_p = ref.merged_scheme_pmf(np.take(m, order), n, np.exp(logits)[list(order)])
+        unpermuted = np.empty_like(permuted)
+        unpermuted[:, list(order)] = permuted
+        index = {tuple(row): cell for cell, row in enumerate(support)}
+        mixture[[index[tuple(row)] for row in unpermuted]] += np.exp(log_p) / len(orders)
+    assert gof_p_value(samples, support, np.log(mixture)) > P_MIN
+    with pytest.raises(NotImplementedError, match="mixture over class orders"):
+        dist.log_prob(support[:2])
+
+
+def test_straight_through_jacobian_of_the_mean_is_the_covariance_at_unit_temperature():
+    """d E[X_i] / d theta_j = Cov(X_i, X_j) (exponential family); the straight-through estimate,
+    with its remaining-count gradients, matches it at tau = 1 within Monte-Carlo error."""
+    m, n, logits = [200., 200., 200.], 180., np.log([1., 5., 1.])
+    covariance = tfp_mvhg.MultivariateHypergeometric(
+        np.array(m), n, logits=logits).covariance().numpy()
+
+    @tf.function(jit_compile=True)
+    def jacobian(seed):
+        theta = tf.constant(logits, tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(theta)
+            counts = tfp_mvhg.RelaxedMultivariateHypergeometric(
+                m, n, 1.0, logits=theta).sample(2000, seed=seed)
+            mean = tf.unstack(tf.reduce_mean(counts, axis=0))
+        return tf.stack([tape.gradient(mean_i, theta) for mean_i in mean])
+
+    estimates = np.stack([jacobian(tf.constant([21, s])).numpy() for s in range(20)])
+    error = estimates.mean(0) - covariance
+    standard_error = estimates.std(0, ddof=1) / np.sqrt(len(estimates))
+    assert np.all(np.abs(error) < 6 * standard_error), (estimates.mean(0), covariance)
+
+
+@pytest.mark.parametrize("method", ["exact", "merged"])
+@pytest.mark.parametrize("hard", [True, False])
+@pytest.mark.parametrize("temperature", [0.01, 1.0, 10.0])
+@pytest.mark.parametrize("m, n", [([5., 0., 4.], 6), ([5., 3., 4.], 0), ([5., 3., 4.], 12),
+                                  ([7.], 3), ([9., 9., 9.], 10)])
+def test_gradients_finite_and_soft_counts_sum_to_n(m, n, temperature, hard, method):
+    theta = tf.Variable([0.3, -1.2, 2.0][:len(m)], dtype=tf.float32)
+    weights = tf.constant([1., -2., 0.5][:len(m)])
+    with tf.GradientTape() as tape:
+        counts = tfp_mvhg.RelaxedMultivariateHypergeometric(
+            m, float(n), temperature, logits=theta, hard=hard, method=method).sample(
+                64, seed=(3, 4))
+        loss = tf.reduce_sum(counts * weights)
+    gradient = tape.gradient(loss, theta, unconnected_gradients="zero").numpy()
+    assert np.all(np.isfinite(gradient))
+    counts = counts.numpy()
+    assert np.all(np.isfinite(counts))
+    np.testing.assert_allclose(counts.sum(-1), n, atol=1e-4)
+    if hard:
+        np.testing.assert_array_equal(counts, np.rint(counts))
+        assert np.all((counts >= 0) & (counts <= np.array(m)))
+
+
+def test_soft_counts_relax_the_hard_draw_and_track_it_at_low_temperature():
+    m, n, logits = NONCENTRAL
+    hard = relaxed(m, n, logits, 0.01).sample(500, seed=(5, 6)).numpy()
+    soft = relaxed(m, n, logits, 0.01, hard=False).sample(500, seed=(5, 6)).numpy()
+    assert not np.array_equal(soft, np.rint(soft))
+    # near-ties of the perturbed logits split a few soft draws; the rest sit on the hard count
+    assert np.mean(np.abs(soft - hard) < 0.05) > 0.9
+
+
+def test_sample_with_details_shapes_masks_and_counts():
+    m = np.array([[4., 0., 6.], [2., 3., 1.]])
+    dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
+        m, [5., 4.], [0.5, 2.], logits=np.zeros([2, 3], np.float32))
+    details = dist.sample_with_details([7, 2], seed=(1, 1))
+    window = 6  # min(max m, max n) + 1
+    assert details.counts.shape == [7, 2, 2, 3]
+    assert details.one_hots.shape == details.logits.shape == details.mask.shape == [7, 2, 2, 3,
+                                                                                     window]
+    x = np.arange(window)
+    expected_mask = (x <= m[..., None]) & (x <= np.array([5, 4])[:, None, None])
+    np.testing.assert_array_equal(details.mask.numpy(), np.broadcast_to(expected_mask,
+                                                                        details.mask.shape))
+    one_hots, counts = details.one_hots.numpy(), details.counts.numpy()
+    np.testing.assert_array_equal(one_hots.argmax(-1), counts)
+    np.testing.assert_allclose(tfp_mvhg.counts_from_one_hots(details.one_hots, hard=True),
+                               counts)
+    probabilities = np.exp(details.logits.numpy())
+    np.testing.assert_allclose(probabilities.sum(-1), 1., rtol=1e-5)
+    assert np.all(probabilities[~details.mask.numpy()] == 0)
+
+
+def test_counts_from_one_hots_straight_through():
+    soft = tf.Variable([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
+    with tf.GradientTape(persistent=True) as tape:
+        hard_counts = tfp_mvhg.counts_from_one_hots(soft, hard=True)
+        soft_counts = tfp_mvhg.counts_from_one_hots(soft, hard=False)
+    np.testing.assert_array_equal(hard_counts.numpy(), [1., 0.])
+    np.testing.assert_allclose(soft_counts.numpy(), [1.1, 0.8])
+    np.testing.assert_allclose(tape.gradient(hard_counts, soft), tape.gradient(soft_counts, soft))
+
+
+def test_batch_of_different_logits_per_row():
+    logits = np.log(np.array([[1., 5., 1.], [1., 1., 1.], [8., 1., 0.5]]))
+    m, n = np.array([30., 30., 30.]), 27.
+    dist = tfp_mvhg.RelaxedMultivariateHypergeometric(m, n, 0.5, logits=logits)
+    assert dist.batch_shape == [3]
+    samples = dist.sample(20000, seed=(7, 8)).numpy()
+    for row in range(3):
+        support, log_pmf = ref.enumerate_pmf(m, int(n), logits[row])
+        assert gof_p_value(samples[:, row], support, log_pmf) > P_MIN
+
+
+def test_seeds_reproduce_and_compiled_samples_equal_eager():
+    dist = relaxed(*NONCENTRAL, 0.3)
+
+    def draw(seed):
+        details = dist.sample_with_details(300, seed=seed)
+        return details.counts, details.one_hots
+
+    eager = draw(tf.constant([9, 10]))
+    again = draw(tf.constant([9, 10]))
+    other = draw(tf.constant([9, 11]))
+    np.testing.assert_array_equal(eager[0], again[0])
+    assert not np.array_equal(eager[0], other[0])
+    for compiled in (tf.function(draw), tf.function(draw, jit_compile=True)):
+        counts, one_hots = compiled(tf.constant([9, 10]))
+        np.testing.assert_array_equal(counts, eager[0])
+        np.testing.assert_allclose(one_hots, eager[1], atol=1e-5)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="`method`"):
+        relaxed([3., 3.], 2, [0., 0.], method="approximate")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+        relaxed([3., 3.], 2, [0., 0.], temperature=0., validate_args=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`total_count`"):
+        relaxed([3., 3.], 7, [0., 0.], validate_args=True)
+    with pytest.raises(NotImplementedError, match="no tractable density"):
+        relaxed([3., 3.], 2, [0., 0.], hard=False).log_prob([1., 1.])
+    with pytest.raises(NotImplementedError, match="method='exact'"):
+        relaxed([3., 3.], 2, [0., 0.], method="merged").mean()
+
+
+def test_exact_hard_distribution_shares_the_mvhg_moments():
+    m, n, logits = NONCENTRAL
+    exact = tfp_mvhg.MultivariateHypergeometric(np.array(m), float(n), logits=logits)
+    dist = relaxed(m, n, logits)
+    np.testing.assert_allclose(dist.mean(), exact.mean(), rtol=1e-12)
+    np.testing.assert_allclose(dist.covariance(), exact.covariance(), rtol=1e-12)
+    assert dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
