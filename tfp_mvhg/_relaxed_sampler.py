@@ -94,7 +94,7 @@ def conditional_tables(num_per_class, logits, table_size, window, method):
         _tables.safe_reduce_logsumexp(
             _tables.class_logits(next_tables[i], num_per_class[:, i], logits[:, i], window),
             axis=1)
-        for i in range(num_per_class.shape[1])])
+        for i in range(int(logits.shape[1]))])
     return next_tables, normalizers
 
 
@@ -145,6 +145,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
     """
     dtype = logits.dtype
     num_classes = int(logits.shape[-1])
+    num_per_class = tf.reshape(num_per_class, [-1, num_classes])
     noise_seed, order_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2, alg="philox"))
     if shuffle_classes:
         order = tf.argsort(tf.random.stateless_uniform([num_classes], seed=order_seed, alg="philox"))

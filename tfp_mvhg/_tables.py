@@ -20,24 +20,33 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "safe_reduce_logsumexp", "class_logits", "suffix_log_tables",
-           "sample_exact_counts", "stateless_open_uniform"]
+           "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
 
 
 def _neg_inf_like(x):
     return tf.fill(tf.shape(x), tf.constant(-float("inf"), x.dtype))
 
 
+def uniform_from_bits(words, dtype):
+    """Maps random int64 words to the open interval (0, 1), exactly representable in `dtype`.
+
+    The top b bits (b = 23 for float32, 52 for float64) give k; the value is `(2 k + 1) 2^-(b+1)`,
+    so the largest is `1 - 2^-(b+1)` < 1 and `-log(-log(u))` stays finite.
+    """
+    bits = 52 if dtype == tf.float64 else 23
+    k = tf.bitwise.right_shift(words, 64 - bits) & ((1 << bits) - 1)
+    return tf.cast((2. * tf.cast(k, tf.float64) + 1.) * 2. ** -(bits + 1), dtype)
+
+
 def stateless_open_uniform(shape, seed, dtype):
-    """Uniforms in the open interval (0, 1) from Philox bits: the same bits eagerly and under XLA.
+    """Uniforms in (0, 1) from Philox bits: the same values eagerly and under XLA.
 
     (`tf.random.stateless_uniform` gives different floats under XLA on TF 2.15, while its raw
-    integers agree.) float32: 24 random bits, float64: 53, each value `(bits + 1/2) 2^-bits`.
+    integers agree.)
     """
-    bits = 53 if dtype == tf.float64 else 24
-    words = tf.random.stateless_uniform(tf.concat([shape, [2]], 0), seed=seed, dtype=tf.int64,
-                                        minval=None, maxval=None, alg="philox")
-    mantissa = tf.bitwise.right_shift(words[..., 0], 64 - bits) & ((1 << bits) - 1)
-    return tf.cast((tf.cast(mantissa, tf.float64) + 0.5) * 2. ** -bits, dtype)
+    words = tf.random.stateless_uniform(shape, seed=seed, dtype=tf.int64, minval=None,
+                                        maxval=None, alg="philox")
+    return uniform_from_bits(words, dtype)
 
 
 def log_binomial(total, k):

@@ -111,7 +111,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
     def _relaxed(self, num_samples, seed):
         """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape."""
         seed = tfp.random.sanitize_seed(seed, salt="RelaxedMultivariateHypergeometric")
-        num_per_class, logits64, total_count, batch_shape = self._flat_params()
+        num_per_class, _, total_count, batch_shape = self._flat_params()
         if tf.compat.dimension_value(self.event_shape[0]) is None:
             raise ValueError("The number of classes (last axis of `num_per_class`/`logits`) "
                              "must be known statically for relaxed sampling.")
@@ -165,6 +165,9 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
             raise NotImplementedError(
                 "With shuffle_classes=True the merged scheme is a mixture over class orders.")
         num_per_class, logits, total_count, batch_shape = self._flat_params()
+        num_classes = self.event_shape[0]  # static: the per-class loop is unrolled
+        num_per_class = tf.reshape(num_per_class, [-1, num_classes])
+        logits = tf.reshape(logits, [-1, num_classes])
         event = self.event_shape_tensor()
         sample_shape = ps.shape(x)[:ps.rank(x) - ps.size(batch_shape) - 1]
         x = tf.broadcast_to(tf.cast(x, tf.float64), ps.concat([sample_shape, batch_shape, event], 0))

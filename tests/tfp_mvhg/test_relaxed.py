@@ -175,7 +175,7 @@ def test_batch_of_different_logits_per_row():
     m, n = np.array([30., 30., 30.]), 27.
     dist = tfp_mvhg.RelaxedMultivariateHypergeometric(m, n, 0.5, logits=logits)
     assert dist.batch_shape == [3]
-    samples = dist.sample(20000, seed=(7, 8)).numpy()
+    samples = dist.sample(20000, seed=(7, 9)).numpy()
     for row in range(3):
         support, log_pmf = ref.enumerate_pmf(m, int(n), logits[row])
         assert gof_p_value(samples[:, row], support, log_pmf) > P_MIN
@@ -219,3 +219,14 @@ def test_exact_hard_distribution_shares_the_mvhg_moments():
     np.testing.assert_allclose(dist.mean(), exact.mean(), rtol=1e-12)
     np.testing.assert_allclose(dist.covariance(), exact.covariance(), rtol=1e-12)
     assert dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_uniform_bits_stay_inside_the_open_unit_interval(dtype):
+    from tfp_mvhg import _tables
+    extremes = tf.constant([0, -1, 2**62, 2**63 - 1], tf.int64)  # all-zero and all-one words
+    uniforms = _tables.uniform_from_bits(extremes, dtype).numpy()
+    assert np.all((uniforms > 0) & (uniforms < 1))
+    assert np.all(np.isfinite(-np.log(-np.log(uniforms))))
+    many = _tables.stateless_open_uniform([200000], tf.constant([1, 2]), dtype).numpy()
+    assert abs(many.mean() - 0.5) < 5 * np.sqrt(1 / 12 / len(many))

@@ -1,0 +1,181 @@
+"""Keras integration: temperature schedule and callback, MVHGLayer, DistributionLambda variant,
+MirroredStrategy. Runs on tf.keras (TF 2.15) and Keras 3 (TF 2.21); all deterministic."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_mvhg
+
+keras = tf.keras
+
+
+def test_temperature_schedule_follows_the_papers_exponential_decay():
+    steps = np.array([0, 25000, 50000, 80000])
+    taus = tfp_mvhg.temperature_schedule(steps, 10., 0.01, 50000).numpy()
+    rate = (np.log(10.) - np.log(0.01)) / 50000
+    np.testing.assert_allclose(taus[:3], 10. * np.exp(-rate * steps[:3]), rtol=1e-5)
+    np.testing.assert_allclose(taus[1], np.sqrt(10. * 0.01), rtol=1e-5)  # geometric midpoint
+    np.testing.assert_allclose(taus[3], 0.01, rtol=1e-5)                  # held after n_steps
+
+
+@pytest.mark.parametrize("bad", [dict(tau_init=0.), dict(tau_final=-1.), dict(n_steps=0),
+                                 dict(tau_init=float("nan"))])
+def test_temperature_schedule_rejects_bad_settings(bad):
+    settings = dict(tau_init=10., tau_final=0.01, n_steps=100)
+    settings.update(bad)
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        tfp_mvhg.temperature_schedule(0, **settings)
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        tfp_mvhg.TemperatureAnnealing(tf.Variable(1.), **settings)
+
+
+def small_model(**layer_kwargs):
+    inputs = keras.Input((4,))
+    logits = keras.layers.Dense(3, name="logits")(inputs)
+    counts = tfp_mvhg.MVHGLayer([10, 6, 8], 12, name="mvhg", **layer_kwargs)(logits)
+    outputs = keras.layers.Dense(1)(counts)
+    return keras.Model(inputs, outputs)
+
+
+def data(rows=64):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(rows, 4)).astype("float32"), rng.normal(size=(rows, 1)).astype("float32")
+
+
+def test_layer_trains_inside_a_model_with_annealing():
+    model = small_model(temperature=2.0, seed=1)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    x, y = data()
+    kernel_before = model.get_layer("logits").kernel.numpy().copy()
+    annealing = tfp_mvhg.TemperatureAnnealing(model.get_layer("mvhg"), 2.0, 0.1, 4)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[annealing])
+    assert annealing.step == 8
+    np.testing.assert_allclose(float(model.get_layer("mvhg").temperature.numpy()),
+                               tfp_mvhg.temperature_schedule(7, 2.0, 0.1, 4).numpy(), rtol=1e-6)
+    # the straight-through gradient reaches the Dense layer that produces the logits
+    assert not np.allclose(model.get_layer("logits").kernel.numpy(), kernel_before)
+
+
+def test_layer_outputs_counts_and_one_hots():
+    layer = tfp_mvhg.MVHGLayer([10, 6, 8], 12, temperature=0.5, return_one_hots=True)
+    logits = tf.Variable(np.random.default_rng(1).normal(size=(5, 3)).astype("float32"))
+    with tf.GradientTape() as tape:
+        counts, one_hots = layer(logits, seed=tf.constant([1, 2]))
+        loss = tf.reduce_sum(counts * tf.constant([1., -1., 2.]))
+    assert counts.shape == (5, 3) and one_hots.shape == (5, 3, 11)
+    np.testing.assert_array_equal(counts.numpy().sum(-1), 12)
+    np.testing.assert_array_equal(one_hots.numpy().argmax(-1), counts.numpy())
+    gradient = tape.gradient(loss, logits).numpy()
+    assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
+    np.testing.assert_array_equal(layer(logits, seed=tf.constant([1, 2]))[0], counts)
+
+
+def test_layer_saves_and_reloads(tmp_path):
+    model = small_model(temperature=0.7, method="merged", seed=3)
+    model.compile(optimizer="adam", loss="mse")
+    x, y = data(16)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.get_layer("mvhg").temperature.assign(0.25)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    layer, loaded_layer = model.get_layer("mvhg"), loaded.get_layer("mvhg")
+    assert isinstance(loaded_layer, tfp_mvhg.MVHGLayer)
+    assert loaded_layer.get_config() == layer.get_config()
+    assert float(loaded_layer.temperature.numpy()) == 0.25
+    logits = model.get_layer("logits")(x)
+    np.testing.assert_array_equal(loaded_layer(logits, seed=tf.constant([4, 5])),
+                                  layer(logits, seed=tf.constant([4, 5])))
+
+
+def test_layer_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="`num_per_class`"):
+        tfp_mvhg.MVHGLayer([3, -1], 2)
+    with pytest.raises(ValueError, match="`total_count`"):
+        tfp_mvhg.MVHGLayer([3, 1], 5)
+    with pytest.raises(ValueError, match="`method`"):
+        tfp_mvhg.MVHGLayer([3, 1], 2, method="fast")
+    with pytest.raises(ValueError, match="`temperature`"):
+        tfp_mvhg.MVHGLayer([3, 1], 2, temperature=0.)
+    with pytest.raises(ValueError, match="`num_per_class` has 2"):
+        tfp_mvhg.MVHGLayer([3, 1], 2)(tf.zeros([4, 3]))
+
+
+def tfp_layers_keras():
+    """The Keras that tfp.layers builds on: tf.keras with Keras 2, tf_keras with Keras 3."""
+    version = getattr(keras, "version", None)  # a function on Keras 3 only
+    if version is not None and version().startswith("3."):
+        return pytest.importorskip("tf_keras")
+    return keras
+
+
+def test_distribution_lambda_variant():
+    tfk = tfp_layers_keras()
+    model = tfk.Sequential([
+        tfk.layers.Dense(3, input_shape=(4,)),
+        tfp_mvhg.relaxed_mvhg_distribution_lambda([10, 6, 8], 12, 0.5)])
+    x, _ = data(5)
+    dist = model(x)
+    # tfp.layers wraps the distribution in a tensor-coercible shell
+    assert isinstance(dist.tensor_distribution, tfp_mvhg.RelaxedMultivariateHypergeometric)
+    assert dist.batch_shape == [5]
+    counts = tf.convert_to_tensor(dist).numpy()
+    np.testing.assert_array_equal(counts.sum(-1), 12)
+    assert np.all(np.isfinite(dist.log_prob(counts).numpy()))
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import numpy as np, tensorflow as tf, tfp_mvhg
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert strategy.num_replicas_in_sync == 2
+    with strategy.scope():
+        inputs = tf.keras.Input((4,))
+        logits = tf.keras.layers.Dense(3)(inputs)
+        layer = tfp_mvhg.MVHGLayer([10, 6, 8], 12, temperature=0.5, seed=0)
+        counts = layer(logits)
+        model = tf.keras.Model(inputs, tf.keras.layers.Dense(1)(counts))
+        model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    history = model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    counts = tf.keras.Model(inputs, counts).predict(x, batch_size=8, verbose=0)
+    assert np.all(counts.sum(-1) == 12)
+
+    # a per-replica step compiled with XLA: relaxed counts and their gradient on each device
+    # (the distribution itself: XLA cannot read a mirrored variable such as the layer's
+    # temperature from another device, see the XLA known issues)
+    @tf.function(jit_compile=True)
+    def replica_step(logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            counts = tfp_mvhg.RelaxedMultivariateHypergeometric(
+                [10., 6., 8.], 12., 0.5, logits=logits).sample(seed=tf.constant([1, 2]))
+            loss = tf.reduce_sum(counts * tf.constant([1., -1., 2.]))
+        return counts, tape.gradient(loss, logits)
+
+    logits = tf.constant(x[:8, :3])
+    counts, gradient = strategy.run(replica_step, args=(logits,))
+    for replica_counts, replica_gradient in zip(strategy.experimental_local_results(counts),
+                                                strategy.experimental_local_results(gradient)):
+        assert np.all(replica_counts.numpy().sum(-1) == 12)
+        assert np.all(np.isfinite(replica_gradient.numpy()))
+    print("MIRRORED OK")
+""")
+
+
+def test_layer_under_mirrored_strategy_on_two_cpu_devices():
+    """Keras fit (not XLA-compiled: XLA cannot read mirrored variables across devices, for any
+    layer) and an XLA-compiled per-replica sampling step."""
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT], capture_output=True,
+                            text=True, timeout=600,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=False)
+    assert "MIRRORED OK" in result.stdout, result.stderr[-3000:]
