@@ -19,14 +19,17 @@ depend on the temperature; the script checks this) and, per class, runs a two-sa
                       class order for `exact` and `merged`; for `merged_shuffled` the mixture over
                       the 6 class orders, with each order drawn as often as the sampler used it
                       (the order of every call is identified exactly from the chain log-pmf that
-                      `sample_with_details` returns; the uniform-mixture pmf is used for the TV).
+                      `sample_with_details` returns; orders with identical pmfs, e.g. for c = 3
+                      those with the same first class, are grouped; the TV uses the uniform
+                      mixture).
 
 p-values are Benjamini-Hochberg corrected (alpha = 0.05) within each family (sweep, method,
 reference): all configurations of one sweep times the 3 classes. KS on integer data is
 conservative (ties), so rejections are if anything under-counted.
 
-It also computes exact total-variation distances to the true MVHG by enumeration (merged: its own
-pmf; merged_shuffled: the uniform mixture over orders), verifies the library's tables
+It also computes exact total-variation distances to the true MVHG by enumeration (exact: the
+library's `log_prob` on the whole support against numpy, which checks the tables; merged: the numpy
+pmf of the scheme; merged_shuffled: the uniform mixture over orders), verifies the library's tables
 (`MultivariateHypergeometric.log_prob`, relaxed `log_prob` for both methods, and the sampler's own
 per-class conditional logits, against numpy), and reports E[X] (exact for each method's pmf, and
 the sample mean).
@@ -35,7 +38,11 @@ Outputs in experiments/results/ (or --out): ks_study.json (all numbers, settings
 also the per-configuration cache), ks_study.md (tables), PNG figures (Fig. 1-style histograms for
 omega_2 = 1, 5, 10; TV against omega_2, n and m_2).
 
-Command (from the repository root, ~10 minutes on 2 cores):
+Seeds are fixed (derived from each configuration); every configuration records the tfp_mvhg code
+it ran (git HEAD, modified files, hash of the sources).
+
+Command (from the repository root, ~9 minutes on 2 cores; options --out DIR, --samples N,
+--call-size N):
     .venv/bin/python experiments/ks_study.py            # resumes from the JSON cache
     .venv/bin/python experiments/ks_study.py --fresh    # recompute everything
     .venv/bin/python experiments/ks_study.py --quick    # smoke test: 5 configs, 5000 samples,
@@ -44,10 +51,12 @@ Command (from the repository root, ~10 minutes on 2 cores):
 
 import argparse
 import datetime
+import hashlib
 import itertools
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import zlib
@@ -64,7 +73,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import mvhg_reference as ref  # noqa: E402  (numpy/scipy only, independent of tfp_mvhg)
 import tfp_mvhg  # noqa: E402
 
-VERSION = 1                 # bump to invalidate cached configurations
+VERSION = 2                 # bump to invalidate cached configurations
 GLOBAL_SEED = 20230501
 ALPHA = 0.05
 TEMPERATURE = 1.0
@@ -74,12 +83,37 @@ REFERENCES = ("exact", "merged")
 CHECK_SAMPLES = 2000        # draws used to check the sampler's conditional logits
 
 
+def code_version():
+    """The tfp_mvhg code this process imported: git HEAD, modified files, hash of the sources."""
+    package = os.path.dirname(os.path.abspath(tfp_mvhg.__file__))
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            with open(os.path.join(package, name), "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read())
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=package, capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    status = git("status", "--porcelain", "--", ".")
+    return dict(git_head=git("rev-parse", "--short", "HEAD"),
+                tfp_mvhg_modified=status.splitlines() if status else [],
+                tfp_mvhg_sha256=digest.hexdigest()[:16])
+
+
+CODE_VERSION = code_version()   # read at import, i.e. the code this process runs
+
+
 # --------------------------------------------------------------------------------------------
 # Configurations
 
 
 def make_sweeps(quick):
-    """{sweep: (parameter name, [(value, config)])}; a config is dict(m, n, w)."""
+    """{sweep: (parameter name, description, [(value, config)])}; a config is dict(m, n, w)."""
     def cfg(m, n, w):
         return dict(m=[int(v) for v in m], n=int(n), w=[float(v) for v in w])
 
@@ -90,9 +124,12 @@ def make_sweeps(quick):
         ns = [20, 60, 100, 140, 180, 260, 340, 420, 500, 580]
         m2s = [50, 100, 200, 300, 400]
     return {
-        "omega2": ("omega_2", [(w2, cfg([200, 200, 200], 180, [1, w2, 1])) for w2 in omegas]),
-        "n": ("n", [(n, cfg([200, 200, 200], n, [1, 5, 1])) for n in ns]),
-        "m2": ("m_2", [(m2, cfg([200, m2, 200], 180, [1, 5, 1])) for m2 in m2s]),
+        "omega2": ("omega_2", "m = [200, 200, 200], n = 180, omega = [1, omega_2, 1]",
+                   [(w2, cfg([200, 200, 200], 180, [1, w2, 1])) for w2 in omegas]),
+        "n": ("n", "m = [200, 200, 200], omega = [1, 5, 1]",
+              [(n, cfg([200, 200, 200], n, [1, 5, 1])) for n in ns]),
+        "m2": ("m_2", "m = [200, m_2, 200], n = 180, omega = [1, 5, 1]",
+               [(m2, cfg([200, m2, 200], 180, [1, 5, 1])) for m2 in m2s]),
     }
 
 
@@ -150,6 +187,23 @@ def order_log_pmfs(support, w):
         x[:, order] = x_perm
         out[k, support.rows(x)] = log_p
     return orders, out
+
+
+def distinct_components(order_logs, tol=1e-9):
+    """Groups the class orders whose merged-scheme pmfs coincide: a list of lists of indices.
+
+    With 3 classes only the first class is merged-approximated (the last two are split exactly),
+    so the 6 orders give at most 3 distinct pmfs (1 when all weights are equal).
+    """
+    groups = []
+    for k in range(len(order_logs)):
+        for group in groups:
+            if np.max(np.abs(np.exp(order_logs[group[0]]) - np.exp(order_logs[k]))) < tol:
+                group.append(k)
+                break
+        else:
+            groups.append([k])
+    return groups
 
 
 def total_variation(log_p, log_q):
@@ -215,16 +269,19 @@ def sample_fixed(cfg, method, num_samples, seed):
     return np.concatenate(parts)
 
 
-def sample_shuffled(cfg, num_samples, call_size, seed, support, orders, order_logs):
+def sample_shuffled(cfg, num_samples, call_size, seed, support, order_logs, groups):
     """Samples in calls of `call_size`; identifies each call's class order from its chain logits.
 
-    Returns samples [N, c], the order index of each call (the first order whose merged-scheme
-    pmf matches the sampler's chain log-pmf on all draws of the call), the number of calls that
-    matched several orders (those orders give the same pmf on the drawn points) and the largest
-    mismatch |chain - log pmf| for the identified orders.
+    Each call draws all its samples with one class order. The sum of the conditional logits that
+    `sample_with_details` returns is the log-pmf of the order used; it is matched (to 1e-6)
+    against the numpy merged-scheme pmf of every order. Returns samples [N, c], the component
+    (index into `groups`, orders with identical pmfs) of each call, the number of calls whose
+    matching orders spanned several distinct components (0 expected) and the largest mismatch
+    |chain - numpy log pmf| for the identified order.
     """
     dist = relaxed(cfg, "merged", shuffle=True)
-    parts, call_orders, ambiguous, worst = [], [], 0, 0.
+    group_of = {k: g for g, group in enumerate(groups) for k in group}
+    parts, call_groups, ambiguous, worst = [], [], 0, 0.
     for k, start in enumerate(range(0, num_samples, call_size)):
         size = min(call_size, num_samples - start)
         details = dist.sample_with_details(size, seed=(seed, k))
@@ -235,11 +292,11 @@ def sample_shuffled(cfg, num_samples, call_size, seed, support, orders, order_lo
         if len(matches) == 0:
             raise RuntimeError(f"call {k}: the sampler's chain log-pmf matches no class order "
                                f"(smallest error {errors.min():.3g})")
-        ambiguous += int(len(matches) > 1)
-        call_orders.append(int(matches[0]))
+        ambiguous += int(len({group_of[int(j)] for j in matches}) > 1)
+        call_groups.append(group_of[int(matches[0])])
         worst = max(worst, float(errors[matches[0]]))
         parts.append(counts)
-    return np.concatenate(parts), call_orders, ambiguous, worst
+    return np.concatenate(parts), call_groups, ambiguous, worst
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,6 +316,7 @@ def run_config(cfg, settings):
     p_exact = np.exp(log_exact)
     mean_exact = p_exact @ support.x
     orders, order_logs = order_log_pmfs(support, w)
+    groups = distinct_components(order_logs)
     identity = orders.index(tuple(range(c)))
     log_merged = order_logs[identity]
     log_mixture = special.logsumexp(order_logs, axis=0) - np.log(len(orders))
@@ -303,14 +361,15 @@ def run_config(cfg, settings):
         tf_seed = seed + 7919 * (mi + 1)
         extra = {}
         if method == "merged_shuffled":
-            samples, call_orders, ambiguous, worst = sample_shuffled(
-                cfg, num_samples, call_size, tf_seed, support, orders, order_logs)
-            counts_per_order = np.bincount(call_orders, minlength=len(orders))
+            samples, call_groups, ambiguous, worst = sample_shuffled(
+                cfg, num_samples, call_size, tf_seed, support, order_logs, groups)
             sizes = [min(call_size, num_samples - s) for s in range(0, num_samples, call_size)]
-            draws_per_order = np.bincount(call_orders, weights=sizes, minlength=len(orders))
-            extra = dict(orders=[list(o) for o in orders], calls=len(call_orders),
-                         call_size=call_size, calls_per_order=counts_per_order.tolist(),
-                         calls_matching_several_orders=ambiguous,
+            draws_per_group = np.bincount(call_groups, weights=sizes, minlength=len(groups))
+            extra = dict(components=[[list(orders[k]) for k in group] for group in groups],
+                         calls=len(call_groups), call_size=call_size,
+                         calls_per_component=np.bincount(call_groups,
+                                                         minlength=len(groups)).tolist(),
+                         calls_matching_distinct_components=ambiguous,
                          order_identification_max_abs_err=worst)
         else:
             samples = sample_fixed(cfg, method, num_samples, tf_seed)
@@ -318,7 +377,11 @@ def run_config(cfg, settings):
             raise RuntimeError(f"{method}: hard samples are not integer counts summing to n")
         support.rows(samples)   # raises if outside the support
         log_pmf = method_log_pmf[method]
-        info = dict(tv_to_exact=total_variation(log_pmf, log_exact),
+        # exact: the library's log_prob of the sampler's distribution vs numpy (tables check);
+        # merged: numpy pmf of the scheme (cross-checked against the library above).
+        tv = (verify["relaxed_exact_log_prob_tv"] if method == "exact"
+              else total_variation(log_pmf, log_exact))
+        info = dict(tv_to_exact=tv,
                     pmf_mean=(np.exp(log_pmf) @ support.x).tolist(),
                     sample_mean=samples.mean(0).tolist(), tf_seed=[tf_seed, "chunk/call index"],
                     ks={}, hist=dict(samples=[trimmed_histogram(samples[:, i], m[i] + 1)
@@ -330,8 +393,8 @@ def run_config(cfg, settings):
                 ref_samples = draw(rng, support, log_exact, num_samples)
             elif method == "merged_shuffled":
                 ref_samples = np.concatenate([
-                    draw(rng, support, order_logs[k], int(draws_per_order[k]))
-                    for k in range(len(orders)) if draws_per_order[k] > 0])
+                    draw(rng, support, order_logs[group[0]], int(draws_per_group[g]))
+                    for g, group in enumerate(groups) if draws_per_group[g] > 0])
             else:
                 ref_samples = draw(rng, support, log_merged, num_samples)
             tests = [stats.ks_2samp(samples[:, i], ref_samples[:, i]) for i in range(c)]
@@ -342,6 +405,7 @@ def run_config(cfg, settings):
                                                 for i in range(c)]
         result["methods"][method] = info
     result["runtime_s"] = time.time() - start
+    result["code_version"] = CODE_VERSION
     return result
 
 
@@ -349,20 +413,49 @@ def run_config(cfg, settings):
 # Aggregation, report, figures
 
 
+def null_is_true(res, method, reference, tol=1e-6):
+    """Whether the sampler's pmf equals the reference's pmf (TV < tol), from the exact TVs."""
+    if reference == "merged":
+        tv = res["methods"]["merged"]["tv_to_exact"] if method == "exact" else 0.
+    else:
+        tv = res["methods"][method]["tv_to_exact"]
+    return tv < tol
+
+
 def add_bh(report):
-    """BH within each (sweep, method, reference) family; stores q-values and rejection counts."""
+    """BH within each (sweep, method, reference) family; stores q-values and rejection counts.
+
+    Also counts rejections of true nulls (sampler pmf = reference pmf up to TV 1e-6): BH controls
+    the false-discovery rate, so in families where most nulls are false a few are expected.
+    """
     families = {}
-    for sweep, (param, entries) in report["sweeps"].items():
+    for sweep, (param, description, entries) in report["sweeps"].items():
         for method in METHODS:
             for reference in REFERENCES:
                 p = np.array([report["configs"][e["key"]]["methods"][method]["ks"][reference]
                               ["p_value"] for e in entries])                      # [configs, c]
                 q = benjamini_hochberg(p)
+                null = np.array([null_is_true(report["configs"][e["key"]], method, reference)
+                                 for e in entries])
+                rejected = q <= ALPHA
                 families[f"{sweep}/{method}/{reference}"] = dict(
-                    tests=int(p.size), rejections=int(np.sum(q <= ALPHA)),
-                    rejections_per_config=np.sum(q <= ALPHA, axis=1).tolist(),
+                    tests=int(p.size), rejections=int(np.sum(rejected)),
+                    rejections_per_config=np.sum(rejected, axis=1).tolist(),
+                    true_nulls=int(3 * np.sum(null)),
+                    rejected_true_nulls=int(np.sum(rejected[null])),
+                    rejected_true_null_raw_p=p[null][rejected[null]].tolist(),
                     q_values=q.tolist(), min_q=float(q.min()))
     report["bh_families"] = families
+
+
+def component_counts(info):
+    """'first class k: calls' per distinct-pmf group of class orders (classes numbered from 1)."""
+    parts = []
+    for group, calls in zip(info["components"], info["calls_per_component"]):
+        firsts = sorted({order[0] + 1 for order in group})
+        label = f"first {firsts[0]}" if len(firsts) == 1 else "any order"
+        parts.append(f"{label}: {calls}")
+    return ", ".join(parts)
 
 
 def fmt(v, digits=3):
@@ -380,7 +473,8 @@ def write_markdown(report, path):
         "",
         f"Command: `{s['command']}`. Machine: {report['machine']['summary']}. "
         f"Runtime: {report['runtime_s']:.0f} s for this invocation "
-        f"(sum of per-configuration times {report['config_runtime_s']:.0f} s).",
+        f"(sum of per-configuration times {report['config_runtime_s']:.0f} s). "
+        f"tfp_mvhg code: {'; '.join(report['code_versions'])}.",
         "",
         f"{s['num_samples']} hard samples per configuration and method (temperature "
         f"{TEMPERATURE}; hard samples are Gumbel-max draws and do not depend on it: checked "
@@ -396,22 +490,28 @@ def write_markdown(report, path):
         "",
         "## Summary per sweep and method",
         "",
+        "Rejections count BH-significant tests out of all (configurations x 3 classes); in "
+        "brackets: rejected / tested true nulls, i.e. tests where the sampler's pmf equals the "
+        "reference's pmf (exact TV < 1e-6). BH controls the false-discovery rate, so where most "
+        "nulls of a family are false its threshold approaches alpha and an occasional true null "
+        "is rejected.",
+        "",
         "| sweep | method | max TV to MVHG | KS rejections vs exact ref | "
         "KS rejections vs merged ref |",
         "|---|---|---:|---:|---:|",
     ]
-    for sweep, (param, entries) in report["sweeps"].items():
+    for sweep, (param, description, entries) in report["sweeps"].items():
         for method in METHODS:
             tv = max(report["configs"][e["key"]]["methods"][method]["tv_to_exact"]
                      for e in entries)
             fam = [report["bh_families"][f"{sweep}/{method}/{r}"] for r in REFERENCES]
-            lines.append(f"| {sweep} | {method} | {fmt(tv)} | "
-                         f"{fam[0]['rejections']}/{fam[0]['tests']} | "
-                         f"{fam[1]['rejections']}/{fam[1]['tests']} |")
-    for sweep, (param, entries) in report["sweeps"].items():
+            cells = [f"{f['rejections']}/{f['tests']} ({f['rejected_true_nulls']}/"
+                     f"{f['true_nulls']} true nulls)" for f in fam]
+            lines.append(f"| {sweep} | {method} | {fmt(tv)} | {cells[0]} | {cells[1]} |")
+    for sweep, (param, description, entries) in report["sweeps"].items():
         lines += ["", f"## Sweep over {param}", "",
-                  f"Fixed: {config_name(entries[0]['cfg'])} except {param}. Rejections are out "
-                  "of 3 classes (BH within the sweep).", "",
+                  f"{description}. Rejections are out of 3 classes (BH within the sweep; "
+                  "the merged reference of `merged_shuffled` uses its realized class orders).", "",
                   f"| {param} | method | TV to MVHG | rej. vs exact | rej. vs merged | "
                   "E[X_1] method | mean X_1 sample | E[X_1] MVHG | min KS p vs exact |",
                   "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -434,7 +534,7 @@ def write_markdown(report, path):
               "against the identified order.", "",
               "| config | support | MVHG TV | MVHG max err | mean err | relaxed exact TV | "
               "relaxed merged TV | relaxed merged max err | sampler exact err | "
-              "sampler merged err | shuffled err | calls per order |",
+              "sampler merged err | shuffled err | shuffled calls per first class |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for key in report["config_order"]:
         res = report["configs"][key]
@@ -448,7 +548,7 @@ def write_markdown(report, path):
             f"{fmt(v['relaxed_merged_log_prob_max_abs_err'])} | "
             f"{fmt(v['sampler_exact_chain_logits_max_abs_err'])} | "
             f"{fmt(v['sampler_merged_chain_logits_max_abs_err'])} | "
-            f"{fmt(sh['order_identification_max_abs_err'])} | {sh['calls_per_order']} |")
+            f"{fmt(sh['order_identification_max_abs_err'])} | {component_counts(sh)} |")
     lines += ["", "Figures: " + ", ".join(f"`{f}`" for f in report["figures"]), ""]
     with open(path, "w", encoding="utf-8") as out:
         out.write("\n".join(lines))
@@ -460,7 +560,7 @@ def make_figures(report, out_dir):
     import matplotlib.pyplot as plt
 
     figures = []
-    sweep_param, entries = report["sweeps"]["omega2"]
+    entries = report["sweeps"]["omega2"][2]
     chosen = [e for e in entries if e["value"] in (1, 5, 10)]
     styles = dict(exact=("tab:blue", "-"), merged=("tab:red", "-"),
                   merged_shuffled=("tab:orange", "--"))
@@ -511,7 +611,7 @@ def make_figures(report, out_dir):
         plt.close(fig)
         figures.append(name)
 
-    for sweep, (param, entries) in report["sweeps"].items():
+    for sweep, (param, description, entries) in report["sweeps"].items():
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
         values = [e["value"] for e in entries]
         for method in METHODS:
@@ -527,8 +627,8 @@ def make_figures(report, out_dir):
             ax.set_xlabel(param)
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=8)
-        fig.suptitle(f"Exact TV of the hard-sample distribution vs {param} "
-                     f"(fixed: {config_name(entries[0]['cfg'])})", fontsize=9)
+        fig.suptitle(f"Exact TV of the hard-sample distribution to the MVHG vs {param} "
+                     f"({description})", fontsize=9)
         fig.tight_layout()
         name = f"ks_tv_vs_{sweep}.png"
         fig.savefig(os.path.join(out_dir, name), dpi=90)
@@ -584,14 +684,14 @@ def main():
     report = dict(settings=settings, machine=machine_info(), configs={}, config_order=[],
                   sweeps={})
     unique = []
-    for sweep, (param, items) in sweeps.items():
+    for sweep, (param, description, items) in sweeps.items():
         entries = []
         for value, cfg in items:
             key = config_key(cfg, settings)
             entries.append(dict(value=value, cfg=cfg, key=key))
             if key not in [k for k, _ in unique]:
                 unique.append((key, cfg))
-        report["sweeps"][sweep] = (param, entries)
+        report["sweeps"][sweep] = (param, description, entries)
     for index, (key, cfg) in enumerate(unique):
         label = f"[{index + 1}/{len(unique)}] {config_name(cfg)}"
         if key in cache:
@@ -610,6 +710,16 @@ def main():
               f"{res['runtime_s']:.1f} s", flush=True)
     report["config_order"] = [k for k, _ in unique]
     add_bh(report)
+    versions = []
+    for k, _ in unique:
+        v = report["configs"][k].get("code_version")
+        text = ("not recorded" if v is None else
+                f"git {v['git_head']}" + (f" + modified {v['tfp_mvhg_modified']}"
+                                          if v["tfp_mvhg_modified"] else "")
+                + f", sources sha256 {v['tfp_mvhg_sha256']}")
+        if text not in versions:
+            versions.append(text)
+    report["code_versions"] = versions
     report["config_runtime_s"] = sum(report["configs"][k]["runtime_s"] for k, _ in unique)
     report["all_hard_samples_independent_of_temperature"] = all(
         report["configs"][k]["verify"]["hard_samples_independent_of_temperature"]
@@ -622,7 +732,9 @@ def main():
     print(f"wrote {json_path}, ks_study.md and {len(report['figures'])} figures to {out_dir} "
           f"in {report['runtime_s']:.0f} s", flush=True)
     for name, fam in report["bh_families"].items():
-        print(f"  {name}: {fam['rejections']}/{fam['tests']} KS rejections after BH", flush=True)
+        print(f"  {name}: {fam['rejections']}/{fam['tests']} KS rejections after BH "
+              f"({fam['rejected_true_nulls']}/{fam['true_nulls']} true nulls rejected)",
+              flush=True)
 
 
 if __name__ == "__main__":
