@@ -60,8 +60,9 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
           weights: `[..., c]` positive class weights.
           hard: straight-through integer counts (True) or soft counts (False).
           method: "exact" (true conditionals) or "merged" (the paper's approximation).
-          shuffle_classes: visit the classes in a new random order on every call (the paper's
-            code does); the distribution of hard samples is then a mixture over orders.
+          shuffle_classes: visit the classes in a new random order on every call, one order
+            shared by all samples of the call (as the paper's code does); over calls (seeds),
+            hard samples then follow the uniform mixture over class orders.
           validate_args, allow_nan_stats, name: as for `tfd.Distribution`.
         """
         parameters = dict(locals())
