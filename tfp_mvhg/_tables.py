@@ -116,7 +116,7 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
       window: W = min(max m, max n) + 1.
     """
     batch = tf.shape(logits)[0]
-    first = tf.range(table_size) == 0
+    first = tf.equal(tf.range(table_size), 0)  # `==` is identity, not elementwise, in TF1 graphs
     boundary = tf.where(first, tf.zeros([table_size], logits.dtype),
                         tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
     boundary = tf.broadcast_to(boundary[:, None], [table_size, batch])

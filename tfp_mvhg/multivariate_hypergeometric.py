@@ -223,7 +223,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
         x = tf.cast(x, tf.float64)
         unnormalized = tf.reduce_sum(_tables.log_binomial(num_per_class, x) + x * logits, axis=-1)
-        on_support = ((tf.reduce_sum(x, axis=-1) == total_count)
+        on_support = (tf.equal(tf.reduce_sum(x, axis=-1), total_count)
                       & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
                       & tf.math.is_finite(unnormalized))
         log_norm = self._log_normalizer64()

@@ -230,3 +230,26 @@ def test_uniform_bits_stay_inside_the_open_unit_interval(dtype):
     assert np.all(np.isfinite(-np.log(-np.log(uniforms))))
     many = _tables.stateless_open_uniform([200000], tf.constant([1, 2]), dtype).numpy()
     assert abs(many.mean() - 0.5) < 5 * np.sqrt(1 / 12 / len(many))
+
+
+def test_tf1_graph_mode_matches_eager():
+    """disentanglement_lib builds TF1 graphs (estimators), where `Tensor.__eq__` is identity."""
+    m, n, logits = [10., 6., 8.], 12., np.array([0.5, -0.2, 1.0], np.float32)
+    x = np.array([4., 3., 5.], np.float32)
+
+    def build(logits_tensor):
+        exact = tfp_mvhg.MultivariateHypergeometric(m, n, logits=logits_tensor)
+        relaxed_counts = tfp_mvhg.RelaxedMultivariateHypergeometric(
+            m, n, 0.5, logits=logits_tensor).sample(50, seed=tf.constant([3, 4]))
+        return exact.log_prob(x), exact.sample(50, seed=tf.constant([5, 6])), relaxed_counts
+
+    eager = build(tf.constant(logits))
+    with tf.Graph().as_default():
+        logits_tensor = tf.constant(logits)
+        graph = build(logits_tensor)
+        gradient = tf.compat.v1.gradients(tf.reduce_sum(graph[2] * [1., -1., 2.]), logits_tensor)
+        with tf.compat.v1.Session() as session:
+            graph_values, gradient_value = session.run([graph, gradient])
+    for graph_value, eager_value in zip(graph_values, eager):
+        np.testing.assert_allclose(graph_value, eager_value, rtol=1e-6)
+    assert np.all(np.isfinite(gradient_value))
