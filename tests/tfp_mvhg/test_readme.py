@@ -3,14 +3,32 @@
 import os
 import re
 
+import numpy as np
+
 README = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
 
 
-def test_readme_python_example_runs():
+def readme_blocks():
     with open(README, encoding="utf-8") as readme:
-        blocks = re.findall(r"```python\n(.*?)```", readme.read(), flags=re.S)
-    assert blocks, "README has no python example"
+        return re.findall(r"```python\n(.*?)```", readme.read(), flags=re.S)
+
+
+def run_block(block):
     namespace = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # pylint: disable=exec-used
+    exec(compile(block, "README.md", "exec"), namespace)  # pylint: disable=exec-used
+    return namespace
+
+
+def test_readme_python_example_runs():
+    namespace = run_block(readme_blocks()[0])
     assert abs(float(namespace["mean"][0]) - 36.8689) < 1e-3
     assert namespace["grad"].shape == (3,)
+
+
+def test_readme_relaxed_example_runs():
+    namespace = run_block(readme_blocks()[1])
+    counts, soft = namespace["counts"].numpy(), namespace["soft"].numpy()
+    assert counts.shape == (1000, 3) and np.all(counts.sum(-1) == 180)
+    assert abs(soft.sum() - 180.) < 1e-3
+    assert np.all(np.isfinite(namespace["grad"].numpy()))
+    assert namespace["details"].one_hots.shape == (3, 181)
