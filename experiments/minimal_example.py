@@ -546,9 +546,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke test (< 1 min)")
     parser.add_argument("--fresh", action="store_true", help="ignore stored runs")
+    parser.add_argument("--out", help="output folder (default experiments/results, or "
+                        "experiments/results/quick with --quick)")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
-    out_dir = os.path.join(RESULTS, "quick") if args.quick else RESULTS
+    out_dir = args.out or (os.path.join(RESULTS, "quick") if args.quick else RESULTS)
     os.makedirs(out_dir, exist_ok=True)
     prefix = os.path.join(out_dir, "minimal_example")
     json_path = prefix + ".json"
