@@ -8,11 +8,13 @@ gradient of sum(counts * w) (w random and fixed) with respect to a logits tf.Var
 
 In the same run, beside them:
   - "distinct logits": logits of shape [batch, c] (a different parameter set per row) and
-    `sample(1)`, exact method, XLA: the Keras-layer use-case, first configuration only;
+    `sample(1)`, exact method, XLA: the Keras-layer use-case, first configuration only (and at a
+    10x smaller batch, to show how its memory grows: the per-row tables are [K, W] per class);
   - numpy's central `Generator.multivariate_hypergeometric` on the same sizes (forward only;
     numpy has no noncentral sampler, so this is a speed reference, not the same distribution);
-  - a lower bound for any per-class Gumbel-softmax sampler, under XLA: Gumbel noise over
-    [batch, c, m+1] plus one softmax, with the class logits log C(m, x) + x theta;
+  - a lower bound for any per-class Gumbel-softmax sampler, under XLA (and in a plain
+    tf.function, since XLA on CPU can be the slower of the two for elementwise work): Gumbel
+    noise over [batch, c, m+1] plus one softmax, with the class logits log C(m, x) + x theta;
   - a memory-scaling check: exact, XLA, fwd+bwd, first configuration at batch 2,500 to 20,000,
     to show peak memory grows linearly in batch x sum(m) (not batch x m^2).
 
@@ -40,9 +42,9 @@ from bench_exact import RESULTS, _memory_kib, _time_calls  # noqa: E402  (after 
 
 # (c, m per class, n, batch).
 CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (2, 10, 10, 10000)]
-QUICK_CONFIGS = [(3, 20, 18, 200), (4, 16, 16, 32), (2, 10, 10, 200)]
+QUICK_CONFIGS = [(3, 20, 18, 200)]
 SCALING_BATCHES = [2500, 5000, 10000, 20000]
-QUICK_SCALING_BATCHES = [100, 200, 400]
+QUICK_SCALING_BATCHES = [100, 400]
 METHODS = ["exact", "merged"]
 MODES = ["eager", "function", "xla"]
 TEMPERATURE = 0.5
@@ -58,11 +60,13 @@ def _jobs(quick):
         jobs.append(dict(kind="numpy_central", config=config, mode="numpy", passes=["fwd"]))
         jobs += [dict(kind="relaxed", config=config, method=method, mode=mode,
                       passes=["fwd", "fwd_bwd"]) for method in METHODS for mode in MODES]
-        if index == 0:
-            jobs.append(dict(kind="distinct_logits", config=config, method="exact", mode="xla",
-                             passes=["fwd", "fwd_bwd"]))
-        jobs.append(dict(kind="gumbel_lower_bound", config=config, mode="xla",
-                         passes=["fwd", "fwd_bwd"]))
+        if index == 0:  # the Keras-layer case; a 10x smaller batch shows how its memory scales
+            c, m, n, batch = config
+            for size in (batch // 10, batch):
+                jobs.append(dict(kind="distinct_logits", config=[c, m, n, size], method="exact",
+                                 mode="xla", passes=["fwd", "fwd_bwd"], min_repeats=1))
+        jobs += [dict(kind="gumbel_lower_bound", config=config, mode=mode,
+                      passes=["fwd", "fwd_bwd"]) for mode in ("function", "xla")]
     c, m, n, _ = configs[0]
     for batch in (QUICK_SCALING_BATCHES if quick else SCALING_BATCHES):
         jobs.append(dict(kind="memory_scaling", config=[c, m, n, batch], method="exact",
@@ -88,8 +92,9 @@ def _build(job):
 
     if job["kind"] == "gumbel_lower_bound":
         positions = tf.range(m + 1, dtype=tf.float32)
-        log_binomial = tf.constant([[math.lgamma(m + 1) - math.lgamma(x + 1) - math.lgamma(m - x + 1)
-                                     for x in range(m + 1)]] * c, tf.float32)       # [c, m+1]
+        log_binomial = tf.constant(
+            [[math.lgamma(m + 1) - math.lgamma(x + 1) - math.lgamma(m - x + 1)
+              for x in range(m + 1)]] * c, tf.float32)                              # [c, m+1]
 
         def forward(seed):
             alpha = log_binomial + logits[:, None] * positions                      # [c, m+1]
@@ -141,7 +146,7 @@ def run_child(jobs, min_seconds):
             def call(fn=fn):
                 out = fn(seed)
                 return out.numpy() if hasattr(out, "numpy") else out
-            seconds = _time_calls(call, min_seconds)
+            seconds = _time_calls(call, min_seconds, job.get("min_repeats", 3))
             result[name] = dict(per_second=num_samples / seconds, seconds_per_call=seconds,
                                 peak_above_start_mib=max(_memory_kib("VmHWM") - baseline, 0) / 1024)
         result["peak_rss_mib"] = _memory_kib("VmHWM") / 1024
@@ -153,14 +158,21 @@ def _label(row):
     if row["kind"] == "relaxed":
         return row["method"]
     if row["kind"] == "distinct_logits":
-        return f"exact, distinct logits per row ([{row['config'][3]}, {row['config'][0]}], sample(1))"
+        c, batch = row["config"][0], row["config"][3]
+        return f"exact, distinct logits per row ([{batch}, {c}], sample(1))"
     if row["kind"] == "numpy_central":
         return "numpy central (reference, omega ignored)"
     return "lower bound: Gumbel [batch, c, m+1] + softmax"
 
 
 def _rate(row, name):
+    if "error" in row:
+        return "failed"
     return f"{row[name]['per_second']:,.0f}" if name in row else "n/a"
+
+
+def _peak(row):
+    return "failed" if "error" in row else f"{row['peak_above_start_mib']:.0f}"
 
 
 def markdown(rows, scaling):
@@ -170,19 +182,23 @@ def markdown(rows, scaling):
         c, m, n, batch = row["config"]
         lines.append(f"| ({c}, {m}, {n}, {batch}) | {_label(row)} | {row['mode']} | "
                      f"{_rate(row, 'fwd')} | {_rate(row, 'fwd_bwd')} | "
-                     f"{row['peak_above_start_mib']:.0f} |")
+                     f"{_peak(row)} |")
+    if scaling is None:
+        return "\n".join(lines + ["", "Memory scaling: fewer than two rows succeeded."])
     c, m, n, _ = scaling["rows"][0]["config"]
-    lines += ["", f"Memory scaling (exact, XLA, fwd+bwd, c={c}, m={m}, n={n}; W = {scaling['window']}):",
-              "", "| batch | peak MiB | fwd+bwd samples/s | peak / (batch x sum(m)) bytes |",
+    lines += ["", f"Memory scaling (exact, XLA, fwd+bwd, c={c}, m={m}, n={n}; "
+              f"W = {scaling['window']}):", "",
+              "| batch | peak MiB | fwd+bwd samples/s | (peak - intercept) / (batch x sum(m)), B |",
               "|---:|---:|---:|---:|"]
     for row in scaling["rows"]:
         batch = row["config"][3]
+        above = (row["peak_above_start_mib"] - scaling["intercept_mib"]) * 2 ** 20
         lines.append(f"| {batch} | {row['peak_above_start_mib']:.0f} | "
-                     f"{row['fwd_bwd']['per_second']:,.0f} | "
-                     f"{row['peak_above_start_mib'] * 2 ** 20 / (batch * c * m):.1f} |")
+                     f"{row['fwd_bwd']['per_second']:,.0f} | {above / (batch * c * m):.1f} |")
     lines += ["", f"Least-squares line: peak = {scaling['intercept_mib']:.0f} MiB + "
               f"{scaling['slope_bytes_per_sample']:,.0f} B x batch "
-              f"({scaling['slope_bytes_per_sample'] / (c * m):.1f} B per sample per item of sum(m); "
+              f"({scaling['slope_bytes_per_sample'] / (c * m):.1f} B per sample per item of "
+              f"sum(m); "
               f"R^2 = {scaling['r_squared']:.4f}). A batch x m^2 float32 tensor at batch "
               f"{scaling['rows'][-1]['config'][3]} would alone take "
               f"{scaling['rows'][-1]['config'][3] * c * m * m * 4 / 2 ** 20:,.0f} MiB."]
@@ -191,6 +207,8 @@ def markdown(rows, scaling):
 
 def _scaling_summary(rows):
     import numpy as np
+    if len(rows) < 2:
+        return None
     batches = np.array([row["config"][3] for row in rows], float)
     peaks = np.array([row["peak_above_start_mib"] for row in rows]) * 2 ** 20
     slope, intercept = np.polyfit(batches, peaks, 1)
@@ -207,11 +225,18 @@ def _run(jobs, quick):
     command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(jobs)]
     if quick:
         command.append("--quick")
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in output.strip().splitlines() if line.startswith("{")]
+    process = subprocess.run(command, capture_output=True, text=True, check=False)
+    rows = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+    if process.returncode != 0:  # e.g. killed for memory: keep the rest of the run
+        done = {row["index"] for row in rows}
+        error = f"child exit {process.returncode}: {process.stderr.strip()[-300:]}"
+        rows += [dict(job, error=error) for job in jobs if job["index"] not in done]
+    return rows
 
 
 def _describe(row):
+    if "error" in row:
+        return f"{row['kind']} {tuple(row['config'])} FAILED: {row['error']}"
     rates = ", ".join(f"{name} {row[name]['per_second']:,.0f}/s"
                       for name in ("fwd", "fwd_bwd") if name in row)
     return (f"{row['kind']} {tuple(row['config'])} {row.get('method', '')} {row['mode']}: "
@@ -241,13 +266,15 @@ def main():
             print(f"[{len(rows)}/{len(jobs)}] {_describe(row)}", flush=True)
     rows.sort(key=lambda row: row["index"])
     main_rows = [row for row in rows if row["kind"] != "memory_scaling"]
-    scaling = _scaling_summary([row for row in rows if row["kind"] == "memory_scaling"])
+    scaling = _scaling_summary([row for row in rows
+                                if row["kind"] == "memory_scaling" and "error" not in row])
     seconds, load_end = time.perf_counter() - start, os.getloadavg()
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     first = tuple(QUICK_CONFIGS[0] if args.quick else CONFIGS[0])
     compiled_exact = [row["fwd_bwd"]["per_second"] for row in main_rows
                       if row["kind"] == "relaxed" and tuple(row["config"]) == first
-                      and row["method"] == "exact" and row["mode"] != "eager"]
+                      and row["method"] == "exact" and row["mode"] != "eager"
+                      and "error" not in row] or [float("nan")]
     report = dict(machine=machine, quick=args.quick, temperature=TEMPERATURE,
                   runtime_seconds=seconds, load_average_start=load_start,
                   load_average_end=load_end, rows=main_rows, memory_scaling=scaling,
