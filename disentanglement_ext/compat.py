@@ -1,0 +1,215 @@
+"""Runtime shims that let disentanglement_lib 1.5 run on TF 2.15, gin-config 0.5 and imageio 2.36.
+
+disentanglement_lib 1.5 was written for TF 1.14, gin-config < 0.5 and an old imageio. On the stack
+of `requirements/main.txt` (shared/DESIGN.md section 4) parts of it fail at import time or when run.
+This is the one place that fixes that: each shim is one function below, with the reason it is
+needed. `install()` applies them all; it is idempotent, and `disentanglement_ext/__init__.py` calls
+it, so `import disentanglement_ext` must come before any disentanglement_lib import that needs it.
+
+Nothing in `tfp_mvhg` imports this module (data flows `tfp_mvhg -> disentanglement_ext`).
+
+What was needed, found by importing and running disentanglement_lib's own pipeline on this stack
+(unsupervised `train.train_with_gin` with BaseVAE/BetaVAE, conv_encoder/deconv_decoder,
+bernoulli_loss and Adam -> TPUEstimator training and TF-Hub export -> `postprocess` -> `evaluate`
+with mig, dci, sap_score, modularity_explicitness, beta_vae_sklearn, factor_vae_score, irs,
+unsupervised_metrics and downstream_task -> `visualize_model`, `visualize_dataset`,
+`utils.results`, `aggregate_results`; tests/disentanglement_ext/test_dlib_compat.py runs the fast
+parts, and all of it with DISENTANGLEMENT_EXT_SLOW=1):
+
+1. `tensorflow.contrib` (gone since TF 2.0):
+   - `from tensorflow.contrib import tpu as contrib_tpu` in `unsupervised/vae.py`, `train.py` and
+     `abstract_reasoning/{models,reason}.py`; the classes they use (TPUEstimator, TPUEstimatorSpec,
+     RunConfig, TPUConfig) are in `tf.compat.v1.estimator.tpu`.
+   - `from tensorflow.contrib import framework` in `utils/convolute_hub.py` (used by every
+     `postprocess` run) for `assign_from_checkpoint_fn`, re-implemented here on
+     `tf.compat.v1.train.Saver`.
+2. gin `whitelist=`/`blacklist=`: gin 0.5 renamed these keyword arguments of `gin.configurable`
+   and `gin.external_configurable` to `allowlist=`/`denylist=`; disentanglement_lib uses the old
+   names (TypeError at import of architectures, losses, vae, train and every metric).
+3. imageio uint8 frames: `visualize_util.save_animation` (visualize_model's and
+   visualize_dataset's GIFs) passes float frames in [0, 1] to `imageio.mimwrite`; imageio >= 2.28
+   (pillow v3 plugin) raises "TypeError: Cannot handle this data type: (1, 1, 3), <f8".
+4. Extra data set names: `named_data.get_named_ground_truth_data` (gin configurable `dataset`) has a
+   fixed if/elif list of names; `disentanglement_ext.registry` adds ours
+   (`dataset.name = "procedural_mpi3d_toy"`), every other name still goes to the original function.
+5. seaborn: `evaluation/evaluate.py` imports `metrics/unified_scores.py`, which imports
+   `visualize/visualize_scores.py`, which needs seaborn, not in requirements/main.txt; without it
+   `evaluate` cannot be imported. If seaborn is missing, visualize_scores is imported against a
+   stand-in that is removed again right after (only unified_scores' plots need the real one).
+
+Everything else imported and ran unchanged (tf.compat.v1 layers, losses, optimizers and
+estimator, gin.tf.external_configurables, tensorflow_hub 0.15 export and `eval_function_for_module`,
+the sklearn-based metrics with scikit-learn 1.5, simplejson results, distutils on Python 3.11).
+Small sample sizes (e.g. 50 test points for a 40-valued factor) make modularity_explicitness and
+downstream_task fail inside scikit-learn (a class missing from a split); that is not a stack issue.
+"""
+import sys
+import types
+
+_installed = False
+
+
+def assign_from_checkpoint_fn(model_path, var_list, ignore_missing_vars=False,
+                              reshape_variables=False):
+    """TF 1 `tf.contrib.framework.assign_from_checkpoint_fn` on `tf.compat.v1.train.Saver`.
+
+    Args:
+      model_path: checkpoint path (prefix) to restore from.
+      var_list: list of variables, or dict {name in checkpoint: variable}.
+      ignore_missing_vars: skip variables the checkpoint lacks instead of failing.
+      reshape_variables: let the Saver restore into variables of a different shape.
+
+    Returns:
+      A function `fn(session)` that restores the variables, or None when `ignore_missing_vars`
+      left none to restore.
+    """
+    import tensorflow as tf
+    if not var_list:
+        raise ValueError("var_list cannot be empty.")
+    if ignore_missing_vars:
+        in_checkpoint = {name for name, _ in tf.train.list_variables(model_path)}
+        if isinstance(var_list, dict):
+            var_list = {k: v for k, v in var_list.items() if k in in_checkpoint}
+        else:
+            var_list = [v for v in var_list if v.op.name in in_checkpoint]
+        if not var_list:
+            return None
+    saver = tf.compat.v1.train.Saver(var_list, reshape=reshape_variables)
+
+    def callback(session):
+        saver.restore(session, model_path)
+    return callback
+
+
+def _install_tensorflow_contrib():
+    """Shim 1: a `tensorflow.contrib` stub with `tpu` and `framework.assign_from_checkpoint_fn`."""
+    if "tensorflow.contrib" in sys.modules:
+        return
+    import tensorflow as tf
+    contrib = types.ModuleType(
+        "tensorflow.contrib", "Stub of TF 1's removed tf.contrib (disentanglement_ext.compat).")
+    contrib.tpu = tf.compat.v1.estimator.tpu
+    contrib.framework = types.ModuleType(
+        "tensorflow.contrib.framework", "Stub: only assign_from_checkpoint_fn.")
+    contrib.framework.assign_from_checkpoint_fn = assign_from_checkpoint_fn
+    sys.modules["tensorflow.contrib"] = contrib
+    sys.modules["tensorflow.contrib.tpu"] = contrib.tpu
+    sys.modules["tensorflow.contrib.framework"] = contrib.framework
+
+
+def _renamed_list_kwargs(kwargs):
+    """gin < 0.5 keyword names (whitelist/blacklist) mapped to gin 0.5's (allowlist/denylist)."""
+    for old, new in (("whitelist", "allowlist"), ("blacklist", "denylist")):
+        if old in kwargs:
+            if new in kwargs:
+                raise TypeError(f"Pass either {old!r} or {new!r}, not both.")
+            kwargs[new] = kwargs.pop(old)
+    return kwargs
+
+
+def _install_gin_list_kwargs():
+    """Shim 2: gin.configurable and gin.external_configurable accept whitelist=/blacklist=."""
+    import gin
+    from gin import config
+
+    def accepting_old_names(original):
+        def shim(*args, **kwargs):
+            return original(*args, **_renamed_list_kwargs(kwargs))
+        shim.__name__, shim.__qualname__ = original.__name__, original.__qualname__
+        shim.__doc__, shim.__wrapped__ = original.__doc__, original
+        shim.disentanglement_ext_shim = True
+        return shim
+
+    for name in ("configurable", "external_configurable"):
+        original = getattr(config, name)
+        if getattr(original, "disentanglement_ext_shim", False):
+            continue
+        # disentanglement_lib calls `gin.configurable`; gin.tf.external_configurables calls
+        # `gin.config.external_configurable`: rebind both names.
+        shim = accepting_old_names(original)
+        setattr(config, name, shim)
+        setattr(gin, name, shim)
+
+
+def to_uint8_frame(frame):
+    """An image as uint8: floats are taken to be in [0, 1] (clipped, scaled by 255, rounded)."""
+    import numpy as np
+    frame = np.asarray(frame)
+    if frame.dtype == np.uint8:
+        return frame
+    if np.issubdtype(frame.dtype, np.floating):
+        return np.round(np.clip(frame, 0., 1.) * 255.).astype(np.uint8)
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+class _Uint8Imageio:
+    """Stands in for `imageio` inside visualize_util: `mimwrite`/`mimsave` get uint8 frames."""
+
+    disentanglement_ext_shim = True
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def mimwrite(self, uri, ims, *args, **kwargs):
+        return self._module.mimwrite(uri, [to_uint8_frame(im) for im in ims], *args, **kwargs)
+
+    mimsave = mimwrite
+
+
+def _install_imageio_uint8():
+    """Shim 3: visualize_util's GIF frames are converted to uint8 before imageio sees them.
+
+    Only the name `imageio` inside `disentanglement_lib.visualize.visualize_util` is rebound; the
+    global `imageio` module is untouched.
+    """
+    from disentanglement_lib.visualize import visualize_util
+    if not getattr(visualize_util.imageio, "disentanglement_ext_shim", False):
+        visualize_util.imageio = _Uint8Imageio(visualize_util.imageio)
+
+
+def _missing_seaborn(name):
+    if name.startswith("__"):   # keep hasattr(module, "__path__") and friends working
+        raise AttributeError(name)
+    raise ImportError(
+        f"seaborn.{name}: seaborn is not installed. disentanglement_lib's visualize_scores "
+        "(unified_scores' plots) needs it: pip install seaborn.")
+
+
+def _install_seaborn_fallback():
+    """Shim 5: import `visualize_scores` when seaborn is not installed.
+
+    `evaluation/metrics/unified_scores.py` (imported by `evaluation/evaluate.py`) imports
+    `visualize/visualize_scores.py`, which does `import seaborn as sns` at the top but uses it only
+    inside two plotting functions. seaborn is not in requirements/main.txt. When it is missing, we
+    import visualize_scores against a stand-in whose attributes raise an ImportError saying what to
+    install, then take the stand-in out of `sys.modules` again, so nothing else sees a fake seaborn.
+    With seaborn installed this does nothing.
+    """
+    import importlib.util
+    if (importlib.util.find_spec("seaborn") is not None
+            or "disentanglement_lib.visualize.visualize_scores" in sys.modules):
+        return
+    stand_in = types.ModuleType("seaborn", "Stand-in: seaborn is not installed.")
+    stand_in.__getattr__ = _missing_seaborn
+    sys.modules["seaborn"] = stand_in
+    try:
+        import disentanglement_lib.visualize.visualize_scores  # noqa: F401
+    finally:
+        del sys.modules["seaborn"]
+
+
+def install():
+    """Applies every shim (1-5 in the module docstring); calling it again does nothing."""
+    global _installed
+    if _installed:
+        return
+    _install_tensorflow_contrib()
+    _install_gin_list_kwargs()
+    _install_imageio_uint8()
+    _install_seaborn_fallback()
+    from disentanglement_ext import registry  # Shim 4; imports disentanglement_lib.
+    registry.install()
+    _installed = True

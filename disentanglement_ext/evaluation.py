@@ -1,0 +1,88 @@
+"""Evaluation of a weakly-supervised run (paper section 5.2, appendix C.2.5).
+
+- s_hat: the estimator's EVAL metrics (`s_hat_mean`, `mse_s` = mean (s - s_hat)^2 over pairs).
+- Downstream scores: for every ground-truth factor f, a logistic regression predicts f of the first
+  view from the *shared* part of its representation (encoder means with the dimensions the model
+  calls independent set to 0), trained and tested on the pairs in which f is shared; likewise from
+  the *independent* part on the pairs in which f differs. Scores are scikit-learn's adjusted balanced
+  accuracy (0 = chance, 1 = perfect), averaged over factors: `shared_score` should be high (the shared
+  part carries the shared factors) and so should `independent_score`.
+"""
+
+import gin.tf
+import numpy as np
+from sklearn import linear_model
+from sklearn import metrics as sk_metrics
+from sklearn import preprocessing
+
+from disentanglement_ext import pairs
+
+
+def _predict(estimator, observations):
+    """Estimator predictions for pairs `[N, 2, H, W, C]`: dict of `[N, ...]` arrays."""
+    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+
+    def input_fn(params):
+        dataset = tf.data.Dataset.from_tensor_slices(observations.astype(np.float32))
+        return dataset.batch(params["batch_size"], drop_remainder=True)
+
+    rows = list(estimator.predict(input_fn=input_fn, yield_single_examples=True))
+    return {key: np.stack([row[key] for row in rows]) for key in rows[0]}
+
+
+def downstream_scores(representation, independent, factors, shared, num_train):
+    """Adjusted balanced accuracy per factor from the shared and independent parts.
+
+    Args:
+      representation: `[N, d]` encoder means of the first view.
+      independent: `[N, d]` mask in [0, 1] (rounded) of the dimensions the model keeps per view.
+      factors: `[N, F]` integer ground-truth factors of the first view.
+      shared: `[N, F]` bool, factor f shared by the pair.
+      num_train: the first `num_train` pairs train the regressions, the rest test them.
+
+    Returns:
+      dict with `shared_score`, `independent_score` (means over factors that have data) and the
+      per-factor lists `shared_scores`, `independent_scores` (None where a factor has too few pairs).
+    """
+    independent = np.round(independent)
+    parts = {"shared": representation * (1. - independent),
+             "independent": representation * independent}
+    scores = {}
+    for part, features in parts.items():
+        per_factor = []
+        for factor in range(factors.shape[1]):
+            select = shared[:, factor] if part == "shared" else ~shared[:, factor]
+            train = select.copy()
+            train[num_train:] = False
+            test = select.copy()
+            test[:num_train] = False
+            labels = factors[:, factor]
+            if train.sum() < 20 or test.sum() < 20 or len(np.unique(labels[train])) < 2:
+                per_factor.append(None)
+                continue
+            scaler = preprocessing.StandardScaler().fit(features[train])
+            classifier = linear_model.LogisticRegression(max_iter=500)
+            classifier.fit(scaler.transform(features[train]), labels[train])
+            predicted = classifier.predict(scaler.transform(features[test]))
+            per_factor.append(float(sk_metrics.balanced_accuracy_score(
+                labels[test], predicted, adjusted=True)))
+        valid = [score for score in per_factor if score is not None]
+        scores[f"{part}_score"] = float(np.mean(valid)) if valid else None
+        scores[f"{part}_scores"] = per_factor
+    return scores
+
+
+@gin.configurable("evaluate_weak", allowlist=["num_train", "num_test"])
+def evaluate_weak(estimator, ground_truth_data, num_shared, seed, num_train=10000,
+                  num_test=5000):
+    """Downstream scores of a trained GroupVAE estimator on fresh pairs (see module docstring)."""
+    random_state = np.random.RandomState(seed)
+    batch = pairs.sample_pairs(ground_truth_data, num_train + num_test, random_state,
+                               num_shared=num_shared)
+    predictions = _predict(estimator, batch.observations)
+    count = len(predictions["mean_1"])  # whole batches only
+    scores = downstream_scores(predictions["mean_1"], predictions["independent"],
+                               batch.factors[:count, 0], batch.shared_mask[:count],
+                               min(num_train, count - 1))
+    scores["num_train"], scores["num_test"] = num_train, count - num_train
+    return scores

@@ -1,0 +1,251 @@
+"""GroupVAE for pairs of views with a pluggable view aggregation: LabelVAE, AdaVAE and HGVAE.
+
+Both views of a pair are encoded by one encoder into diagonal Gaussians `q1, q2` over d latent
+dimensions. Per dimension, the symmetric KL
+
+    gamma_j = (KL(q1_j || q2_j) + KL(q2_j || q1_j)) / 2                                  [batch, d]
+
+says how differently the two views use dimension j. An aggregation turns gamma into a mask of
+*independent* dimensions (1 = the views keep their own posterior); the others are *shared*: both
+views get the same aggregated posterior (GroupVAE arithmetic mean of the two Gaussians, or the ML-VAE
+product of experts). Both views are then decoded, and the loss is the beta-VAE loss averaged over the
+two views. Aggregations (gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
+
+- `label_aggregation`: LabelVAE; the number k of independent dimensions is known: the top-k of gamma.
+- `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
+- `hypergeometric_aggregation`: HGVAE; gamma -> Dense -> log omega (independent, shared) ->
+  `tfp_mvhg.RelaxedMultivariateHypergeometric(m = [d, d], n = d)` -> k_hat independent dimensions,
+  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end.
+"""
+
+import collections
+
+import gin.tf
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from disentanglement_ext import neural_sort
+from disentanglement_lib.methods.shared import losses
+from disentanglement_lib.methods.shared import optimizers
+from disentanglement_lib.methods.unsupervised import vae
+import tfp_mvhg
+
+Aggregation = collections.namedtuple("Aggregation", ["independent", "num_independent", "summaries"])
+Aggregation.__doc__ = """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
+num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log."""
+
+
+def symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2):
+    """Per-dimension symmetric KL of two diagonal Gaussians: `[batch, d]`.
+
+    (KL(1||2) + KL(2||1)) / 2 = ((v1 + dm^2) / v2 + (v2 + dm^2) / v1 - 2) / 4.
+    """
+    var_1, var_2 = tf.exp(logvar_1), tf.exp(logvar_2)
+    squared = tf.square(mean_1 - mean_2)
+    return 0.25 * ((var_1 + squared) / var_2 + (var_2 + squared) / var_1 - 2.)
+
+
+def combine_views(mean_1, logvar_1, mean_2, logvar_2, method):
+    """The shared posterior of both views: `(mean, logvar)`, each `[batch, d]`.
+
+    "mean" (GroupVAE): the moments of the equal mixture's mean and average variance,
+    mean = (m1 + m2) / 2, var = (v1 + v2) / 2.
+    "product_of_experts" (ML-VAE): var = 1 / (1 / v1 + 1 / v2), mean = var (m1 / v1 + m2 / v2).
+    """
+    if method == "mean":
+        return 0.5 * (mean_1 + mean_2), tf.math.reduce_logsumexp(
+            tf.stack([logvar_1, logvar_2]), axis=0) - np.log(2.)
+    if method == "product_of_experts":
+        precision_1, precision_2 = tf.exp(-logvar_1), tf.exp(-logvar_2)
+        logvar = -tf.log(precision_1 + precision_2)
+        return tf.exp(logvar) * (mean_1 * precision_1 + mean_2 * precision_2), logvar
+    raise ValueError(f"`combine` must be 'mean' or 'product_of_experts', got {method!r}.")
+
+
+def top_k_mask(scores, k):
+    """1 for the k largest scores of each row, else 0: `[batch, d]` float (no gradient)."""
+    _, indices = tf.nn.top_k(scores, k=k)
+    return tf.reduce_sum(tf.one_hot(indices, tf.shape(scores)[-1], dtype=scores.dtype), axis=1)
+
+
+@gin.configurable("label_aggregation", allowlist=["num_independent"])
+class LabelAggregation:
+    """LabelVAE: the top `num_independent` dimensions of gamma are independent."""
+
+    def __init__(self, num_independent=1):
+        if num_independent < 0:
+            raise ValueError(f"`num_independent` must be >= 0, got {num_independent}.")
+        self.num_independent = int(num_independent)
+
+    def __call__(self, gamma, global_step):
+        del global_step
+        num_latent = gamma.shape[-1]
+        if self.num_independent > num_latent:
+            raise ValueError(f"`num_independent` = {self.num_independent} exceeds the "
+                             f"{num_latent} latent dimensions.")
+        independent = top_k_mask(tf.stop_gradient(gamma), self.num_independent)
+        count = tf.fill(tf.shape(gamma)[:1], float(self.num_independent))
+        return Aggregation(independent, count, {})
+
+
+@gin.configurable("ada_aggregation", allowlist=[])
+class AdaAggregation:
+    """AdaVAE: independent where gamma_j >= (min_j gamma_j + max_j gamma_j) / 2, per pair."""
+
+    def __call__(self, gamma, global_step):
+        del global_step
+        gamma = tf.stop_gradient(gamma)
+        threshold = 0.5 * (tf.reduce_min(gamma, axis=1, keepdims=True)
+                           + tf.reduce_max(gamma, axis=1, keepdims=True))
+        independent = tf.cast(gamma >= threshold, gamma.dtype)
+        return Aggregation(independent, tf.reduce_sum(independent, axis=1), {})
+
+
+@gin.configurable("hypergeometric_aggregation",
+                  allowlist=["tau_init", "tau_final", "n_steps", "sort_temperature", "method",
+                             "hard_sort"])
+class HypergeometricAggregation:
+    """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)), top-k_hat of NeuralSort.
+
+    With the straight-through one-hot `y` of k_hat over 0..d, the selector `t_i = sum_{k > i} y_k`
+    is 1 for the first k_hat sorted positions; `independent = t @ P_hat`, where `P_hat [d, d]` is the
+    NeuralSort relaxation of the permutation sorting gamma in decreasing order. Gradients reach the
+    Dense layer through y and the encoder through gamma.
+
+    Args:
+      tau_init, tau_final, n_steps: temperature schedule of the MVHG (paper: 10, 0.01, 50000).
+      sort_temperature: NeuralSort temperature.
+      method: "exact" or "merged" conditionals (`RelaxedMultivariateHypergeometric`).
+      hard_sort: straight-through hard permutation in the forward pass.
+    """
+
+    def __init__(self, tau_init=10., tau_final=0.01, n_steps=50000, sort_temperature=1.0,
+                 method="exact", hard_sort=True):
+        tfp_mvhg.temperature_schedule(0, tau_init, tau_final, n_steps)  # validates the settings
+        if not sort_temperature > 0:
+            raise ValueError(f"`sort_temperature` must be positive, got {sort_temperature}.")
+        self.tau_init, self.tau_final, self.n_steps = tau_init, tau_final, n_steps
+        self.sort_temperature, self.method, self.hard_sort = sort_temperature, method, hard_sort
+
+    def __call__(self, gamma, global_step):
+        num_latent = int(gamma.shape[-1])
+        with tf.variable_scope("hypergeometric_aggregation", reuse=tf.AUTO_REUSE):
+            log_omega = tf.layers.dense(gamma, 2, name="log_omega")
+        temperature = tfp_mvhg.temperature_schedule(
+            global_step, self.tau_init, self.tau_final, self.n_steps)
+        dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
+            [float(num_latent)] * 2, float(num_latent), temperature, logits=log_omega,
+            method=self.method)
+        sample = dist.sample_with_details()
+        count_one_hot = sample.one_hots[:, 0, :]                                    # [batch, d+1]
+        selector = tf.cumsum(count_one_hot, axis=-1, exclusive=True, reverse=True)[:, :num_latent]
+        permutation = neural_sort.neural_sort(gamma, self.sort_temperature, hard=self.hard_sort)
+        independent = tf.einsum("bi,bij->bj", selector, permutation)
+        summaries = {"hg_temperature": temperature,
+                     "hg_omega_independent": tf.reduce_mean(tf.nn.softmax(log_omega)[:, 0])}
+        return Aggregation(independent, sample.counts[:, 0], summaries)
+
+
+@gin.configurable("group_vae", allowlist=["beta", "aggregation", "combine"])
+class GroupVAE(vae.BaseVAE):
+    """Weakly-supervised VAE on pairs `[batch, 2, H, W, C]` (labels: `disentanglement_ext.pairs`).
+
+    Args:
+      beta: weight of the KL term.
+      aggregation: a callable `(gamma [batch, d], global_step) -> Aggregation`.
+      combine: "mean" (GroupVAE) or "product_of_experts" (ML-VAE) for the shared dimensions.
+    """
+
+    def __init__(self, beta=1., aggregation=gin.REQUIRED, combine="mean"):
+        self.beta = beta
+        self.aggregation = aggregation
+        combine_views(tf.zeros([1, 1]), tf.zeros([1, 1]), tf.zeros([1, 1]), tf.zeros([1, 1]),
+                      combine)  # validates `combine`
+        self.combine = combine
+
+    def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
+        del z_mean, z_logvar, z_sampled
+        return self.beta * kl_loss
+
+    def encode_pair(self, features, is_training):
+        """Posteriors of both views and the aggregated ones: dict of `[batch, d]` tensors."""
+        with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+            mean_1, logvar_1 = self.gaussian_encoder(features[:, 0], is_training=is_training)
+            mean_2, logvar_2 = self.gaussian_encoder(features[:, 1], is_training=is_training)
+        gamma = symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2)
+        aggregation = self.aggregation(gamma, tf.train.get_or_create_global_step())
+        shared_mean, shared_logvar = combine_views(mean_1, logvar_1, mean_2, logvar_2,
+                                                   self.combine)
+        independent = aggregation.independent
+
+        def mix(own, shared):
+            return independent * own + (1. - independent) * shared
+
+        return dict(gamma=gamma, aggregation=aggregation, encoder_means=(mean_1, mean_2),
+                    means=(mix(mean_1, shared_mean), mix(mean_2, shared_mean)),
+                    logvars=(mix(logvar_1, shared_logvar), mix(logvar_2, shared_logvar)))
+
+    def model_fn(self, features, labels, mode, params):
+        """TPUEstimator model function on pairs; `labels["num_shared"]` (s) feeds the eval metrics.
+
+        PREDICT returns per pair the encoder means of both views and the independent mask.
+        """
+        del params
+        is_training = mode == tf.estimator.ModeKeys.TRAIN
+        image_shape = features.get_shape().as_list()[2:]
+        encoded = self.encode_pair(features, is_training)
+        contrib_tpu = tf.estimator.tpu
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            predictions = dict(mean_1=encoded["encoder_means"][0],
+                               mean_2=encoded["encoder_means"][1],
+                               independent=encoded["aggregation"].independent,
+                               num_independent=encoded["aggregation"].num_independent)
+            return contrib_tpu.TPUEstimatorSpec(mode=mode, predictions=predictions)
+        reconstruction_losses, kl_losses = [], []
+        for view in range(2):
+            mean, logvar = encoded["means"][view], encoded["logvars"][view]
+            sampled = self.sample_from_latent_distribution(mean, logvar)
+            with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+                reconstruction = self.decode(sampled, image_shape, is_training)
+            reconstruction_losses.append(tf.reduce_mean(
+                losses.make_reconstruction_loss(features[:, view], reconstruction)))
+            kl_losses.append(vae.compute_gaussian_kl(mean, logvar))
+        reconstruction_loss = tf.add_n(reconstruction_losses) / 2.
+        kl_loss = tf.add_n(kl_losses) / 2.
+        regularizer = self.regularizer(kl_loss, None, None, None)
+        loss = tf.add(reconstruction_loss, regularizer, name="loss")
+        elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
+        num_latent = int(encoded["gamma"].shape[-1])
+        num_shared = num_latent - encoded["aggregation"].num_independent            # s_hat
+        num_latent_shared = tf.reduce_mean(num_shared)
+        if mode == tf.estimator.ModeKeys.TRAIN:
+            optimizer = optimizers.make_vae_optimizer()
+            update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+            train_op = optimizer.minimize(loss=loss, global_step=tf.train.get_global_step())
+            train_op = tf.group([train_op, update_ops])
+            logged = {"step": tf.train.get_global_step(), "loss": loss,
+                      "reconstruction_loss": reconstruction_loss, "kl_loss": kl_loss,
+                      "s_hat": num_latent_shared}
+            logged.update(encoded["aggregation"].summaries)
+            for name, value in logged.items():
+                if name != "step":
+                    tf.summary.scalar(name, value)
+            logging_hook = tf.train.LoggingTensorHook(logged, every_n_iter=_log_every_n_steps())
+            return contrib_tpu.TPUEstimatorSpec(mode=mode, loss=loss, train_op=train_op,
+                                                training_hooks=[logging_hook])
+        if mode == tf.estimator.ModeKeys.EVAL:
+            s_true = tf.cast(labels["num_shared"], tf.float32)
+            names = ["reconstruction_loss", "elbo", "regularizer", "kl_loss", "s_hat_mean",
+                     "mse_s"]
+            values = [tf.fill(tf.shape(s_true), reconstruction_loss),
+                      tf.fill(tf.shape(s_true), -elbo), tf.fill(tf.shape(s_true), regularizer),
+                      tf.fill(tf.shape(s_true), kl_loss), num_shared,
+                      tf.square(num_shared - s_true)]
+            return contrib_tpu.TPUEstimatorSpec(
+                mode=mode, loss=loss, eval_metrics=(vae.make_metric_fn(*names), values))
+        raise ValueError(f"Unknown mode {mode!r}.")
+
+
+@gin.configurable("group_vae_logging", allowlist=["every_n_steps"])
+def _log_every_n_steps(every_n_steps=100):
+    return every_n_steps

@@ -1,0 +1,255 @@
+"""Weakly-supervised pairs: two observations that share exactly s ground-truth factors.
+
+For the weakly-supervised models (LabelVAE, AdaVAE, HGVAE; shared/DESIGN.md section 3) each
+training example is a pair (x1, x2) whose factor vectors agree on s factors and differ on the other
+k = num_factors - s. Here the counts are exact: the k changed factors are chosen uniformly without
+replacement, and each is moved to a uniformly drawn *different* value, so the pair shares exactly s
+factors (factors with a single value can never change and always count as shared).
+
+Two ways to say how many, use exactly one:
+
+  num_shared = s     s in [0, num_factors]: factors the two views have in common.
+  num_changed = k    k in [0, num_factors]: factors that differ (disentanglement_lib's weak `k`).
+
+Either can be `RANDOM` (-1, or the string "random"): a fresh count per pair, uniform on
+{1, ..., num_factors - 1}, for s and k alike (so both mean the same thing). This is the range
+disentanglement_lib's weak pipeline draws for `k = -1` (`randint(1, num_factors)`). Unlike that
+pipeline, the count drawn is the count obtained: it does not change 1 factor instead of k half of
+the time, and never resamples a changed factor to its old value.
+
+API:
+  sample_pair_factors(...)  -> (factors [batch, 2, n] int64, shared_mask [batch, n] bool,
+                                num_shared [batch] int32)
+  sample_pairs(...)         -> PairBatch(observations [batch, 2, *obs_shape] float32, factors,
+                                         shared_mask, num_shared)
+  pair_batches(...)         -> an endless, seeded generator of PairBatch
+  make_pair_dataset(...)    -> tf.data.Dataset of (observations, {"factors", "shared_mask",
+                                                                  "num_shared"}) batches
+  make_input_fn(...)        -> Estimator/TPUEstimator `input_fn(params)` (params["batch_size"])
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+RANDOM = -1
+
+
+class PairBatch(NamedTuple):
+    """A batch of weakly-supervised pairs.
+
+    Attributes:
+      observations: float32 [batch, 2, *observation_shape]; [:, 0] is the first view.
+      factors: int64 [batch, 2, num_factors], the factors of both views.
+      shared_mask: bool [batch, num_factors], True where both views have the same value.
+      num_shared: int32 [batch], s for each pair (= shared_mask.sum(-1)).
+    """
+    observations: np.ndarray
+    factors: np.ndarray
+    shared_mask: np.ndarray
+    num_shared: np.ndarray
+
+
+def _is_random(value):
+    return (isinstance(value, str) and value.lower() == "random") or (
+        not isinstance(value, (bool, str)) and isinstance(value, (int, np.integer))
+        and value == RANDOM)
+
+
+def _check_count(name, value, num_factors):
+    if _is_random(value):
+        return RANDOM
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not 0 <= value <= num_factors:
+        raise ValueError(f"{name} must be an integer in [0, {num_factors}] or {RANDOM} "
+                         f"('random'), got {value!r}.")
+    return int(value)
+
+
+def resolve_num_changed(num_factors, num_shared=None, num_changed=None):
+    """The number of factors to change, from exactly one of `num_shared` and `num_changed`.
+
+    Returns:
+      k in [0, num_factors], or RANDOM.
+
+    Raises:
+      ValueError: if neither or both are given, or the one given is out of range.
+    """
+    if (num_shared is None) == (num_changed is None):
+        raise ValueError("Give exactly one of num_shared and num_changed, got "
+                         f"num_shared={num_shared!r}, num_changed={num_changed!r}.")
+    if num_shared is not None:
+        s = _check_count("num_shared", num_shared, num_factors)
+        return RANDOM if s == RANDOM else num_factors - s
+    return _check_count("num_changed", num_changed, num_factors)
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def sample_pair_factors(ground_truth_data, batch_size, random_state, num_shared=None,
+                        num_changed=None):
+    """Factor vectors of `batch_size` pairs sharing exactly s factors.
+
+    The first view's factors come from `ground_truth_data.sample_factors`; the second copies them
+    and changes k = num_factors - s of them (uniformly chosen among the factors with at least two
+    values) to a different value, uniform over the other values.
+
+    Args:
+      ground_truth_data: a disentanglement_lib `GroundTruthData`.
+      batch_size: positive int.
+      random_state: `np.random.RandomState`.
+      num_shared: s in [0, num_factors], or RANDOM (-1 / "random"); or give `num_changed`.
+      num_changed: k in [0, num_factors], or RANDOM; or give `num_shared`.
+
+    Returns:
+      factors: int64 [batch, 2, num_factors].
+      shared_mask: bool [batch, num_factors].
+      num_shared: int32 [batch].
+
+    Raises:
+      ValueError: naming the argument, for a bad batch_size, num_shared or num_changed, or when
+        more factors must change than have two or more values.
+    """
+    batch_size = _check_batch_size(batch_size)
+    sizes = np.asarray(ground_truth_data.factors_num_values, np.int64)
+    num_factors = len(sizes)
+    k = resolve_num_changed(num_factors, num_shared, num_changed)
+    changeable = int(np.sum(sizes >= 2))
+    if k == RANDOM:
+        high = min(num_factors - 1, changeable)
+        if high < 1:
+            raise ValueError(f"num_shared/num_changed = {RANDOM} (random) needs at least two "
+                             f"factors with two or more values; factors_num_values = "
+                             f"{sizes.tolist()}.")
+        k = random_state.randint(1, high + 1, size=batch_size)
+    elif k > changeable:
+        name, value = (("num_changed", num_changed) if num_changed is not None
+                       else ("num_shared", num_shared))
+        raise ValueError(f"{name}={value!r} needs {k} factors to change, but only {changeable} "
+                         f"have two or more values ({sizes.tolist()}).")
+    k = np.broadcast_to(np.asarray(k, np.int64), (batch_size,))
+
+    first = np.asarray(ground_truth_data.sample_factors(batch_size, random_state), np.int64)
+    # Rank the factors in a random order per pair (constant factors last); change the first k.
+    keys = random_state.uniform(size=(batch_size, num_factors))
+    keys[:, sizes < 2] = 2.
+    rank = np.argsort(np.argsort(keys, axis=1), axis=1)
+    changed = rank < k[:, None]
+    # Adding an offset in [1, size - 1] modulo size moves a factor to a uniform different value.
+    offset = random_state.randint(1, np.maximum(sizes, 2), size=(batch_size, num_factors))
+    second = np.where(changed, (first + offset) % sizes, first)
+    shared_mask = first == second
+    return (np.stack([first, second], axis=1), shared_mask,
+            shared_mask.sum(axis=1).astype(np.int32))
+
+
+def sample_pairs(ground_truth_data, batch_size, random_state, num_shared=None, num_changed=None):
+    """`batch_size` pairs of observations sharing exactly s factors (see `sample_pair_factors`).
+
+    Both views are rendered with one call of `sample_observations_from_factors`.
+
+    Returns:
+      PairBatch(observations float32 [batch, 2, *observation_shape], factors int64
+      [batch, 2, num_factors], shared_mask bool [batch, num_factors], num_shared int32 [batch]).
+
+    Raises:
+      ValueError: as `sample_pair_factors`.
+    """
+    factors, shared_mask, shared = sample_pair_factors(
+        ground_truth_data, batch_size, random_state, num_shared, num_changed)
+    flat = factors.reshape(-1, factors.shape[-1])   # [x1_0, x2_0, x1_1, x2_1, ...]
+    observations = np.asarray(
+        ground_truth_data.sample_observations_from_factors(flat, random_state), np.float32)
+    observations = observations.reshape((factors.shape[0], 2) + observations.shape[1:])
+    return PairBatch(observations, factors, shared_mask, shared)
+
+
+def pair_batches(ground_truth_data, batch_size, seed, num_shared=None, num_changed=None):
+    """Endless generator of `PairBatch`es from `np.random.RandomState(seed)`.
+
+    Each new generator starts again from `seed`, so a tf.data pipeline built on it replays the same
+    batches when re-initialized (as disentanglement_lib's own input functions do).
+
+    Raises:
+      ValueError: as `sample_pair_factors`, when the generator is created (not at first `next`).
+    """
+    batch_size = _check_batch_size(batch_size)
+    resolve_num_changed(len(ground_truth_data.factors_num_values), num_shared, num_changed)
+
+    def generate():
+        random_state = np.random.RandomState(seed)
+        while True:
+            yield sample_pairs(ground_truth_data, batch_size, random_state, num_shared,
+                               num_changed)
+    return generate()
+
+
+def pair_dataset_signature(ground_truth_data, batch_size):
+    """The `tf.TensorSpec`s of `make_pair_dataset`'s elements (observations, labels dict)."""
+    import tensorflow as tf
+    num_factors = len(ground_truth_data.factors_num_values)
+    shape = list(ground_truth_data.observation_shape)
+    return (tf.TensorSpec([batch_size, 2] + shape, tf.float32),
+            {"factors": tf.TensorSpec([batch_size, 2, num_factors], tf.int64),
+             "shared_mask": tf.TensorSpec([batch_size, num_factors], tf.bool),
+             "num_shared": tf.TensorSpec([batch_size], tf.int32)})
+
+
+def make_pair_dataset(ground_truth_data, batch_size, seed, num_shared=None, num_changed=None,
+                      num_batches=None):
+    """A `tf.data.Dataset` of whole batches of pairs (static shapes, endless unless `num_batches`).
+
+    Elements are `(observations, labels)`: observations float32 [batch, 2, *observation_shape],
+    labels {"factors": int64 [batch, 2, n], "shared_mask": bool [batch, n],
+    "num_shared": int32 [batch]}. Batches are rendered whole (vectorized), not one example at a
+    time.
+
+    Args:
+      ground_truth_data, batch_size, num_shared, num_changed: as `sample_pair_factors`.
+      seed: int seed of the generator's `np.random.RandomState` (each iteration restarts from it).
+      num_batches: None for an endless data set, else the number of batches.
+
+    Raises:
+      ValueError: as `sample_pair_factors`, or a negative `num_batches`.
+    """
+    import tensorflow as tf
+    batch_size = _check_batch_size(batch_size)
+    resolve_num_changed(len(ground_truth_data.factors_num_values), num_shared, num_changed)
+    if num_batches is not None and (isinstance(num_batches, bool) or not isinstance(
+            num_batches, (int, np.integer)) or num_batches < 0):
+        raise ValueError(f"num_batches must be None or a non-negative integer, "
+                         f"got {num_batches!r}.")
+
+    def generate():
+        for batch in pair_batches(ground_truth_data, batch_size, seed, num_shared, num_changed):
+            yield batch.observations, {"factors": batch.factors,
+                                       "shared_mask": batch.shared_mask,
+                                       "num_shared": batch.num_shared}
+
+    dataset = tf.data.Dataset.from_generator(
+        generate, output_signature=pair_dataset_signature(ground_truth_data, batch_size))
+    if num_batches is not None:
+        dataset = dataset.take(num_batches)
+    return dataset
+
+
+def make_input_fn(ground_truth_data, seed, num_shared=None, num_changed=None, num_batches=None):
+    """An Estimator/TPUEstimator `input_fn(params)` returning `make_pair_dataset(...)`.
+
+    The batch size is read from `params["batch_size"]` (TPUEstimator passes its train/eval batch
+    size there). Features are the observations [batch, 2, *observation_shape]; labels the dict of
+    `make_pair_dataset`.
+
+    Raises:
+      ValueError: as `resolve_num_changed`, when `make_input_fn` is called.
+    """
+    resolve_num_changed(len(ground_truth_data.factors_num_values), num_shared, num_changed)
+
+    def input_fn(params):
+        return make_pair_dataset(ground_truth_data, params["batch_size"], seed, num_shared,
+                                 num_changed, num_batches)
+    return input_fn

@@ -1,0 +1,153 @@
+"""A sweep of weakly-supervised runs (methods x s x seeds), resumable, with a results table and plots.
+
+    python -m disentanglement_ext.sweep --out_dir runs/cpu_small \
+        [--methods label ada hg] [--num_shared 1 3 5] [--seeds 0 1] \
+        [--gin_config gin_configs/procedural.gin --gin_config gin_configs/cpu_small.gin] \
+        [--gin_bindings "model.training_steps = 1500"]
+
+Each run is `python -m disentanglement_ext.train_weak` in its own process, writing to
+`OUT/{method}_s{s}_seed{seed}`; runs whose `evaluation.json` exists are skipped, so an interrupted
+sweep continues where it stopped. Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
+standard deviation over seeds) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+GIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs")
+METHOD_NAMES = {"label": "LabelVAE", "ada": "AdaVAE", "hg": "HGVAE"}
+DEFAULT_CONFIGS = [os.path.join(GIN_DIR, name) for name in ("procedural.gin", "cpu_small.gin")]
+COLUMNS = ["method", "s_true", "seed", "s_hat_mean", "mse_s", "shared_score", "independent_score",
+           "reconstruction_loss", "train_seconds"]
+
+
+def run_dir(out_dir, method, num_shared, seed):
+    return os.path.join(out_dir, f"{method}_s{num_shared}_seed{seed}")
+
+
+def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings):
+    """Trains one run in a child process unless it is complete; returns its evaluation dict."""
+    model_dir = run_dir(out_dir, method, num_shared, seed)
+    result_file = os.path.join(model_dir, "evaluation.json")
+    if not os.path.exists(result_file):
+        files = [os.path.join(GIN_DIR, "base.gin"), os.path.join(GIN_DIR, f"{method}.gin")]
+        files += list(gin_configs)
+        bindings = [f"model.num_shared = {num_shared}", f"model.random_seed = {seed}"]
+        bindings += list(gin_bindings)
+        command = [sys.executable, "-m", "disentanglement_ext.train_weak", "--model_dir",
+                   model_dir]
+        command += [arg for path in files for arg in ("--gin_config", path)]
+        command += [arg for binding in bindings for arg in ("--gin_bindings", binding)]
+        os.makedirs(out_dir, exist_ok=True)
+        with open(model_dir + ".log", "w", encoding="utf-8") as log:  # the run's progress
+            subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    with open(result_file, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def summarize(rows):
+    """Mean and standard deviation over seeds per (method, s): list of dicts."""
+    groups = {}
+    for row in rows:
+        groups.setdefault((row["method"], row["s_true"]), []).append(row)
+    summary = []
+    for (method, num_shared), group in sorted(groups.items()):
+        entry = dict(method=method, s_true=num_shared, seeds=len(group))
+        for key in ("s_hat_mean", "mse_s", "shared_score", "independent_score"):
+            values = np.array([row[key] for row in group if row[key] is not None], float)
+            entry[key] = float(values.mean()) if len(values) else None
+            entry[key + "_std"] = float(values.std()) if len(values) else None
+        summary.append(entry)
+    return summary
+
+
+def write_outputs(out_dir, rows, summary):
+    with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8") as handle:
+        handle.write(",".join(COLUMNS) + "\n")
+        for row in rows:
+            handle.write(",".join(str(row.get(column)) for column in COLUMNS) + "\n")
+
+    def cell(entry, key):
+        if entry[key] is None:
+            return "n/a"
+        return f"{entry[key]:.2f} ± {entry[key + '_std']:.2f}"
+
+    lines = ["| method | s | seeds | s_hat | MSE(s, s_hat) | shared score | independent score |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for entry in summary:
+        lines.append(f"| {METHOD_NAMES.get(entry['method'], entry['method'])} | "
+                     f"{entry['s_true']} | {entry['seeds']} | {cell(entry, 's_hat_mean')} | "
+                     f"{cell(entry, 'mse_s')} | {cell(entry, 'shared_score')} | "
+                     f"{cell(entry, 'independent_score')} |")
+    with open(os.path.join(out_dir, "results.md"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    plot_s_hat(out_dir, summary)
+    return "\n".join(lines)
+
+
+def plot_s_hat(out_dir, summary):
+    """Estimated vs true number of shared factors per method, and MSE(s, s_hat) (paper Fig. 2)."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    methods = sorted({entry["method"] for entry in summary})
+    width = 0.8 / max(len(methods), 1)
+    for index, method in enumerate(methods):
+        entries = [entry for entry in summary if entry["method"] == method]
+        s_true = np.array([entry["s_true"] for entry in entries], float)
+        label = METHOD_NAMES.get(method, method)
+        left.errorbar(s_true + (index - 1) * 0.08, [entry["s_hat_mean"] for entry in entries],
+                      yerr=[entry["s_hat_mean_std"] for entry in entries], marker="o",
+                      capsize=3, label=label)
+        right.bar(s_true + (index - (len(methods) - 1) / 2) * width,
+                  [entry["mse_s"] for entry in entries], width, label=label)
+    limits = [min(entry["s_true"] for entry in summary) - 0.5,
+              max(entry["s_true"] for entry in summary) + 0.5]
+    left.plot(limits, limits, color="gray", linewidth=1, label="s_hat = s")
+    left.set(xlabel="true s (shared factors)", ylabel="estimated s_hat (shared latent dims)",
+             title="Estimated number of shared factors")
+    right.set(xlabel="true s", ylabel="MSE(s, s_hat)", title="MSE(s, s_hat) (lower is better)")
+    left.legend()
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(os.path.join(out_dir, "s_hat.png"), dpi=110)
+    plt.close(figure)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser.add_argument("--out_dir", required=True)
+    parser.add_argument("--methods", nargs="+", default=["label", "ada", "hg"],
+                        choices=sorted(METHOD_NAMES))
+    parser.add_argument("--num_shared", nargs="+", type=int, default=[1, 3, 5])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--gin_config", action="append", default=None,
+                        help="extra gin files after base.gin and the method file (default: "
+                             "procedural.gin and cpu_small.gin)")
+    parser.add_argument("--gin_bindings", action="append", default=[])
+    args = parser.parse_args(argv)
+    gin_configs = args.gin_config if args.gin_config is not None else DEFAULT_CONFIGS
+    runs = [(method, num_shared, seed) for num_shared in args.num_shared
+            for seed in args.seeds for method in args.methods]
+    rows, start = [], time.time()
+    for index, (method, num_shared, seed) in enumerate(runs, 1):
+        print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
+              f"seed={seed}", flush=True)
+        report = run_one(args.out_dir, method, num_shared, seed, gin_configs, args.gin_bindings)
+        rows.append(dict(report, method=method, seed=seed, s_true=num_shared))
+        print(f"    s_hat = {report['s_hat_mean']:.2f}, mse_s = {report['mse_s']:.2f}, "
+              f"shared score = {report['shared_score']}, "
+              f"independent score = {report['independent_score']}", flush=True)
+    print(write_outputs(args.out_dir, rows, summarize(rows)))
+
+
+if __name__ == "__main__":
+    main()

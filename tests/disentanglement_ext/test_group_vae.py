@@ -1,0 +1,147 @@
+"""GroupVAE aggregations, gin files, and an end-to-end run per method (train, export, reload, evaluate).
+
+All deterministic (fixed seeds, no statistical thresholds)."""
+
+import glob
+import json
+import os
+
+import gin.tf
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from disentanglement_ext import group_vae
+from disentanglement_ext import weak_training
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+GIN_DIR = os.path.join(ROOT, "gin_configs")
+
+
+def run_graph(build):
+    """Builds `build()` in a fresh TF1 graph and returns its evaluated value."""
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        outputs = build()
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            return session.run(outputs)
+
+
+def gaussian_kl_numpy(mean_1, var_1, mean_2, var_2):
+    return 0.5 * (np.log(var_2 / var_1) + (var_1 + (mean_1 - mean_2) ** 2) / var_2 - 1.)
+
+
+def test_symmetric_kl_and_view_combination_match_closed_forms():
+    rng = np.random.default_rng(0)
+    mean_1, mean_2 = rng.normal(size=(2, 4, 5))
+    logvar_1, logvar_2 = rng.normal(size=(2, 4, 5))
+    var_1, var_2 = np.exp(logvar_1), np.exp(logvar_2)
+    def build():
+        args = [tf.constant(a) for a in (mean_1, logvar_1, mean_2, logvar_2)]
+        return (group_vae.symmetric_gaussian_kl(*args), group_vae.combine_views(*args, "mean"),
+                group_vae.combine_views(*args, "product_of_experts"))
+
+    gamma, (mean, logvar), (poe_mean, poe_logvar) = run_graph(build)
+    expected = 0.5 * (gaussian_kl_numpy(mean_1, var_1, mean_2, var_2)
+                      + gaussian_kl_numpy(mean_2, var_2, mean_1, var_1))
+    np.testing.assert_allclose(gamma, expected, rtol=1e-10)
+    np.testing.assert_allclose(mean, (mean_1 + mean_2) / 2, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(logvar), (var_1 + var_2) / 2, rtol=1e-10)
+    poe_var = 1. / (1. / var_1 + 1. / var_2)
+    np.testing.assert_allclose(np.exp(poe_logvar), poe_var, rtol=1e-10)
+    np.testing.assert_allclose(poe_mean, poe_var * (mean_1 / var_1 + mean_2 / var_2), rtol=1e-10)
+    with pytest.raises(ValueError, match="`combine`"):
+        group_vae.combine_views(*[tf.zeros([1, 1])] * 4, "median")
+
+
+GAMMA = np.array([[0.1, 3.0, 0.2, 2.5, 0.0, 0.3],
+                  [1.0, 1.1, 0.9, 5.0, 4.8, 0.1]], np.float32)
+
+
+def test_label_and_ada_aggregations():
+    label, ada = run_graph(lambda: (
+        group_vae.LabelAggregation(num_independent=2)(tf.constant(GAMMA), 0),
+        group_vae.AdaAggregation()(tf.constant(GAMMA), 0)))
+    np.testing.assert_array_equal(label.independent, [[0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0]])
+    np.testing.assert_array_equal(label.num_independent, [2, 2])
+    # thresholds (0 + 3) / 2 = 1.5 and (0.1 + 5) / 2 = 2.55
+    np.testing.assert_array_equal(ada.independent, [[0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0]])
+    np.testing.assert_array_equal(ada.num_independent, [2, 2])
+    with pytest.raises(ValueError, match="`num_independent`"):
+        group_vae.LabelAggregation(num_independent=-1)
+
+
+def test_hypergeometric_aggregation_masks_the_top_k_hat_and_trains_its_dense_layer():
+    def build():
+        gamma = tf.constant(GAMMA)
+        aggregation = group_vae.HypergeometricAggregation(tau_init=1., tau_final=0.5, n_steps=10)
+        result = aggregation(gamma, tf.constant(0))
+        kernel = [v for v in tf.trainable_variables() if "log_omega/kernel" in v.name][0]
+        loss = tf.reduce_sum(result.independent * tf.constant([1., -2., 3., 0.5, -1., 2.]))
+        return result, tf.gradients(loss, kernel)[0]
+
+    result, kernel_gradient = run_graph(build)
+    mask, k_hat = result.independent, result.num_independent
+    np.testing.assert_array_equal(mask, np.round(mask))          # hard sort and hard counts
+    np.testing.assert_array_equal(mask.sum(-1), k_hat)
+    for row in range(len(GAMMA)):                                  # the top-k_hat of gamma
+        top = np.argsort(-GAMMA[row])[:int(k_hat[row])]
+        np.testing.assert_array_equal(np.flatnonzero(mask[row]), np.sort(top))
+    assert np.all(np.isfinite(kernel_gradient)) and np.any(kernel_gradient != 0)
+
+
+def gin_file(name):
+    return os.path.join(GIN_DIR, name)
+
+
+@pytest.mark.parametrize("method", ["label", "ada", "hg"])
+@pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin"])
+def test_every_gin_file_parses(method, dataset):
+    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
+        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin", "mpi3d_toy.gin",
+        "procedural.gin"]
+    gin.clear_config()
+    try:
+        gin.parse_config_files_and_bindings(
+            [gin_file("base.gin"), gin_file(f"{method}.gin"), gin_file(dataset),
+             gin_file("cpu_small.gin")], [])
+        model = gin.query_parameter("model.model").scoped_configurable_fn()
+        assert isinstance(model, group_vae.GroupVAE)
+        expected = {"label": group_vae.LabelAggregation, "ada": group_vae.AdaAggregation,
+                    "hg": group_vae.HypergeometricAggregation}[method]
+        assert isinstance(model.aggregation, expected)
+    finally:
+        gin.clear_config()
+
+
+TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 1",
+        "evaluate_weak.num_train = 120", "evaluate_weak.num_test = 80",
+        "group_vae_logging.every_n_steps = 2", "model.num_shared = 3"]
+
+
+@pytest.mark.parametrize("method", ["label", "ada", "hg"])
+def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
+    import tensorflow_hub as hub  # pylint: disable=import-outside-toplevel
+    model_dir = str(tmp_path / method)
+    configs = [gin_file("base.gin"), gin_file(f"{method}.gin"), gin_file("procedural.gin"),
+               gin_file("cpu_small.gin")]
+    report = weak_training.train_with_gin(model_dir, False, configs, TINY)
+    with open(os.path.join(model_dir, "evaluation.json"), encoding="utf-8") as handle:
+        evaluation = json.load(handle)
+    assert evaluation == json.loads(json.dumps(report))
+    for key in ("s_true", "s_hat_mean", "mse_s", "shared_score", "independent_score"):
+        assert key in evaluation
+    assert evaluation["s_true"] == 3 and 0 <= evaluation["s_hat_mean"] <= 10
+    assert os.path.exists(os.path.join(model_dir, "results", "json", "train_results.json"))
+    assert os.path.exists(os.path.join(model_dir, "results", "gin", "train.gin"))
+    with tf.Graph().as_default():
+        module = hub.Module(os.path.join(model_dir, "tfhub"))
+        images = tf.zeros([3, 64, 64, 3])
+        encoded = module(dict(images=images), signature="gaussian_encoder", as_dict=True)
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            mean = session.run(encoded["mean"])
+    assert mean.shape == (3, 10) and np.all(np.isfinite(mean))
+    # a complete run is skipped, not retrained
+    assert weak_training.train_with_gin(model_dir, False, configs, TINY) is None
