@@ -1,0 +1,52 @@
+"""Clustering metrics: accuracy under the best cluster-to-class matching, NMI, ARI."""
+
+import numpy as np
+from scipy import optimize
+from sklearn import metrics as sk_metrics
+
+__all__ = ["contingency", "best_matching", "cluster_accuracy", "clustering_scores",
+           "mean_std"]
+
+
+def contingency(y_true, y_pred, num_clusters=None, num_classes=None):
+    """`counts[k, c]` = number of points in cluster k with class c."""
+    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    num_clusters = max(int(y_pred.max()) + 1, num_clusters or 0)
+    num_classes = max(int(y_true.max()) + 1, num_classes or 0)
+    counts = np.zeros((num_clusters, num_classes), np.int64)
+    np.add.at(counts, (y_pred, y_true), 1)
+    return counts
+
+
+def best_matching(y_true, y_pred, num_clusters=None, num_classes=None):
+    """Cluster -> class map maximizing matched points (Hungarian, `linear_sum_assignment`).
+
+    Returns an int array `mapping[k]` (the class of cluster k; -1 for clusters left unmatched
+    when there are more clusters than classes).
+    """
+    counts = contingency(y_true, y_pred, num_clusters, num_classes)
+    rows, cols = optimize.linear_sum_assignment(counts, maximize=True)
+    mapping = np.full(counts.shape[0], -1, np.int64)
+    mapping[rows] = cols
+    return mapping
+
+
+def cluster_accuracy(y_true, y_pred):
+    """Fraction of points whose cluster maps to their class under the best one-to-one map."""
+    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    mapping = best_matching(y_true, y_pred)
+    return float(np.mean(mapping[y_pred] == y_true))
+
+
+def clustering_scores(y_true, y_pred):
+    """`{"acc", "nmi", "ari"}` as floats."""
+    return {"acc": cluster_accuracy(y_true, y_pred),
+            "nmi": float(sk_metrics.normalized_mutual_info_score(y_true, y_pred)),
+            "ari": float(sk_metrics.adjusted_rand_score(y_true, y_pred))}
+
+
+def mean_std(values):
+    """(mean, sample standard deviation with ddof=1; 0 for a single value)."""
+    values = np.asarray(values, np.float64)
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)), std

@@ -1,0 +1,231 @@
+"""One clustering run: pretrain (or reuse) the autoencoder, GMM init, joint VaDE training.
+
+    python -m experiments.clustering.run --prior hypergeometric --dataset digits --version 80 \
+        --seed 0 --out experiments/clustering/results/runs
+
+Writes `OUT/{dataset}_v{version}_{prior}_s{seed}.json` (settings, data set, GMM-init scores,
+final ACC/NMI/ARI, learned prior weights, per-epoch history). The pretrained autoencoder and its
+GMM fit depend only on (dataset, version, data seed, seed, architecture, pretraining settings),
+not on the prior, so they are cached under `--pretrain-cache` (default `OUT/../pretrain`) and the
+three priors of a seed start from the same initialisation (a paired comparison).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from experiments.clustering import data as data_lib  # noqa: E402
+from experiments.clustering import metrics  # noqa: E402
+from experiments.clustering import vade  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "results", "runs")
+
+# Default schedules per dataset (epochs of joint training, epochs of pretraining); see table.py
+# for the measured cost on this project's 2-core machine.
+DEFAULTS = {
+    "digits": {"epochs": 50, "pretrain_epochs": 50, "batch_size": 128},
+    "mnist": {"epochs": 100, "pretrain_epochs": 50, "batch_size": 128},
+}
+QUICK = {"epochs": 2, "pretrain_epochs": 2}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--prior", choices=vade.PRIORS, required=True)
+    parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
+    parser.add_argument("--version", type=int, choices=data_lib.VERSIONS, default=100,
+                        help="percentage kept of each class in the first half of the classes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-seed", type=int, default=0,
+                        help="seed of the subsampling of the 80/60 versions (fixed across seeds)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="folder of the result JSON")
+    parser.add_argument("--mnist-path", default=None,
+                        help="mnist.npz or folder of IDX files (else $MNIST_PATH, "
+                             "~/.keras/datasets/mnist.npz); never downloaded")
+    parser.add_argument("--epochs", type=int, default=None, help="joint-training epochs")
+    parser.add_argument("--pretrain-epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="B: also the MVHG's n and each class's m")
+    parser.add_argument("--num-clusters", type=int, default=10)
+    parser.add_argument("--latent-dim", type=int, default=10)
+    parser.add_argument("--hidden", default="500,500,2000")
+    parser.add_argument("--lr", type=float, default=1e-3, help="networks and GMM (Adam)")
+    parser.add_argument("--prior-lr", type=float, default=1e-2,
+                        help="the prior's learned weights (Adam)")
+    parser.add_argument("--lr-decay", type=float, default=1.0, help="per epoch, both rates")
+    parser.add_argument("--init-prior-from-gmm", action="store_true",
+                        help="start the learned prior weights at the GMM weights (else uniform)")
+    parser.add_argument("--pretrain-lr", type=float, default=1e-3)
+    parser.add_argument("--tau-init", type=float, default=1.0)
+    parser.add_argument("--tau-final", type=float, default=0.1)
+    parser.add_argument("--pretrain-cache", default=None,
+                        help="folder of cached pretrained autoencoders (default OUT/../pretrain)")
+    parser.add_argument("--no-cache", action="store_true", help="always pretrain afresh")
+    parser.add_argument("--subset", type=int, default=None,
+                        help="use only the first N images (after the version), for smoke tests")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke test: {QUICK['pretrain_epochs']} pretraining and "
+                             f"{QUICK['epochs']} training epochs")
+    parser.add_argument("--force", action="store_true", help="rerun even if the JSON exists")
+    return parser
+
+
+def resolve(args):
+    """Fills dataset-dependent defaults into `args` (in place) and returns it."""
+    defaults = dict(DEFAULTS[args.dataset])
+    if args.quick:
+        defaults.update(QUICK)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.pretrain_cache is None:
+        args.pretrain_cache = os.path.join(os.path.dirname(os.path.abspath(args.out)), "pretrain")
+    return args
+
+
+def result_path(args):
+    return os.path.join(args.out, f"{args.dataset}_v{args.version}_{args.prior}_s{args.seed}.json")
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+def _pretrain_key(args, num_images):
+    return (f"{args.dataset}_v{args.version}_ds{args.data_seed}_s{args.seed}_n{num_images}"
+            f"_h{args.hidden.replace(',', '-')}_d{args.latent_dim}_k{args.num_clusters}"
+            f"_e{args.pretrain_epochs}_b{args.batch_size}")
+
+
+def prepare(args, model, x, log):
+    """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
+    path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
+    if not args.no_cache and os.path.exists(path):
+        with np.load(path) as cache:
+            weights = [cache[f"w{i}"] for i in range(int(cache["num_weights"]))]
+            model.encoder_body.set_weights(weights[:len(model.encoder_body.weights)])
+            model.decoder.set_weights(weights[len(model.encoder_body.weights):])
+            vade.set_gmm(model, cache["gmm_means"], cache["gmm_variances"], cache["gmm_weights"],
+                         args.init_prior_from_gmm)
+            info = {"pretrain_cached": path, "pretrain_seconds": float(cache["seconds"]),
+                    "gmm_predictions": cache["gmm_predictions"],
+                    "pretrain_history": cache["pretrain_history"].tolist()}
+        log(f"loaded pretrained autoencoder and GMM from {path}")
+        return info
+    start = time.time()
+    history = vade.pretrain_autoencoder(model, x, args.pretrain_epochs,
+                                        batch_size=args.batch_size,
+                                        learning_rate=args.pretrain_lr, seed=args.seed, log=log)
+    predictions, _ = vade.init_gmm(model, x, seed=args.seed,
+                                   init_prior_from_gmm=args.init_prior_from_gmm)
+    seconds = time.time() - start
+    if not args.no_cache:
+        os.makedirs(args.pretrain_cache, exist_ok=True)
+        weights = model.encoder_body.get_weights() + model.decoder.get_weights()
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
+                 gmm_means=model.gmm_means.numpy(), gmm_variances=np.exp(model.gmm_logvars.numpy()),
+                 gmm_weights=model.gmm_init_weights, gmm_predictions=predictions, seconds=seconds,
+                 pretrain_history=np.asarray(history))
+        os.replace(tmp, path)
+    return {"pretrain_cached": None, "pretrain_seconds": seconds, "gmm_predictions": predictions,
+            "pretrain_history": history}
+
+
+def run(args, log=_log):
+    """Runs one configuration and writes its JSON; returns the result dict."""
+    args = resolve(args)
+    hidden = tuple(int(h) for h in args.hidden.split(","))
+    x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path)
+    if args.subset:
+        x, y = x[:args.subset], y[:args.subset]
+    num_classes = int(y.max()) + 1
+    log(f"run {args.dataset} v{args.version} prior={args.prior} seed={args.seed}: "
+        f"{len(x)} images, class counts {np.bincount(y, minlength=num_classes).tolist()}")
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(args.seed)
+    model = vade.VaDE(x.shape[1], args.num_clusters, args.latent_dim, hidden, args.prior,
+                      args.batch_size)
+    start = time.time()
+    info = prepare(args, model, x, log)
+    init_scores = metrics.clustering_scores(y, info["gmm_predictions"])
+    q_predictions, _ = model.predict_clusters(x)
+    init_q_scores = metrics.clustering_scores(y, q_predictions)
+    log(f"GMM init on the autoencoder: acc {init_scores['acc']:.4f} nmi {init_scores['nmi']:.4f} "
+        f"ari {init_scores['ari']:.4f}; q(c|x) at init: acc {init_q_scores['acc']:.4f}")
+
+    def evaluate(trained):
+        predictions, _ = trained.predict_clusters(x)
+        return metrics.clustering_scores(y, predictions)
+
+    train_start = time.time()
+    history = vade.train_vade(
+        model, x, args.epochs, learning_rate=args.lr, prior_learning_rate=args.prior_lr,
+        lr_decay=args.lr_decay, tau_init=args.tau_init, tau_final=args.tau_final, seed=args.seed,
+        evaluate=evaluate, log=log)
+    train_seconds = time.time() - train_start
+    predictions, _ = model.predict_clusters(x)
+    scores = metrics.clustering_scores(y, predictions)
+    mapping = metrics.best_matching(y, predictions, args.num_clusters, num_classes)
+    result = {
+        "config": {key: value for key, value in vars(args).items()},
+        "data": {"num_images": int(len(x)), "input_dim": int(x.shape[1]),
+                 "class_counts": np.bincount(y, minlength=num_classes).tolist(),
+                 "class_proportions": data_lib.class_proportions(y, num_classes).tolist()},
+        "init_gmm_scores": init_scores,
+        "init_q_scores": init_q_scores,
+        "scores": scores,
+        "cluster_to_class": mapping.tolist(),
+        "cluster_proportions": (np.bincount(predictions, minlength=args.num_clusters)
+                                / float(len(x))).tolist(),
+        "prior_weights": model.prior.normalized_weights().tolist(),
+        "prior_marginal": np.exp(model.prior.marginal_log_probs().numpy()).tolist(),
+        "gmm_init_weights": np.asarray(model.gmm_init_weights).tolist(),
+        "history": history,
+        "pretrain_history": info["pretrain_history"],
+        "pretrain_cached": info["pretrain_cached"],
+        "seconds": {"pretrain_and_gmm": info["pretrain_seconds"], "train": train_seconds,
+                    "total": time.time() - start},
+    }
+    os.makedirs(args.out, exist_ok=True)
+    path = result_path(args)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(result, handle, indent=1, default=_json_default)
+    os.replace(tmp, path)
+    log(f"final: acc {scores['acc']:.4f} nmi {scores['nmi']:.4f} ari {scores['ari']:.4f}; "
+        f"prior weights {np.round(result['prior_weights'], 3).tolist()}; wrote {path} "
+        f"({result['seconds']['total']:.0f}s)")
+    return result
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(type(value))
+
+
+def main(argv=None):
+    args = resolve(build_parser().parse_args(argv))
+    path = result_path(args)
+    if os.path.exists(path) and not args.force:
+        _log(f"{path} exists; skipping (use --force to rerun)")
+        return 0
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The Table 2 analogue: priors x dataset versions x seeds, then the table and the Fig. 3 plot.
+
+    python -m experiments.clustering.table            # digits, 3 priors x 3 versions x 5 seeds
+    python -m experiments.clustering.table --quick    # smoke test (1 seed, 2 + 2 epochs)
+
+Runs whose result JSON already exists are skipped (so an interrupted table resumes); every run
+goes through `run.run` in this process (the three priors of a (version, seed) share one
+pretrained autoencoder and GMM fit, cached by `run`). Writes, under `--results` (default
+`experiments/clustering/results`, or `.../results/quick` with `--quick`):
+
+  runs/{dataset}_v{version}_{prior}_s{seed}.json   one per run
+  table.json   settings, per-run scores, mean and standard deviation (ddof=1) over seeds, paired
+               differences hypergeometric - {uniform, categorical} per seed
+  table.md     the table in markdown
+  prior_weights.png   learned prior weights (normalized), matched to classes, against the true
+               class proportions (paper Fig. 3)
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from experiments.clustering import data as data_lib  # noqa: E402
+from experiments.clustering import metrics  # noqa: E402
+from experiments.clustering import run as run_lib  # noqa: E402
+from experiments.clustering import vade  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCORES = ("acc", "nmi", "ari")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
+    parser.add_argument("--priors", default=",".join(vade.PRIORS))
+    parser.add_argument("--versions", default="100,80,60")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1")
+    parser.add_argument("--results", default=None, help="output folder")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-train", action="store_true",
+                        help="only aggregate the JSONs that exist")
+    # Passed through to every run (None: run.py's defaults for the dataset).
+    for flag, kind in (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int),
+                       ("--lr", float), ("--prior-lr", float), ("--tau-init", float),
+                       ("--tau-final", float), ("--mnist-path", str), ("--subset", int),
+                       ("--data-seed", int), ("--hidden", str)):
+        parser.add_argument(flag, type=kind, default=None)
+    return parser
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+def run_args(args, prior, version, seed, runs_dir):
+    argv = ["--prior", prior, "--dataset", args.dataset, "--version", str(version),
+            "--seed", str(seed), "--out", runs_dir]
+    for key in ("epochs", "pretrain_epochs", "batch_size", "lr", "prior_lr", "tau_init",
+                "tau_final", "mnist_path", "subset", "data_seed", "hidden"):
+        value = getattr(args, key)
+        if value is not None:
+            argv += ["--" + key.replace("_", "-"), str(value)]
+    if args.quick:
+        argv.append("--quick")
+    return run_lib.resolve(run_lib.build_parser().parse_args(argv))
+
+
+def aggregate(results, priors, versions):
+    """Mean/std per (version, prior) and paired differences against the hypergeometric prior."""
+    table = {}
+    for version in versions:
+        for prior in priors:
+            runs = [r for r in results if r["version"] == version and r["prior"] == prior]
+            if not runs:
+                continue
+            entry = {"seeds": [r["seed"] for r in runs]}
+            for key in SCORES:
+                entry[key] = metrics.mean_std([r["scores"][key] for r in runs])
+                entry["init_" + key] = metrics.mean_std([r["init_gmm_scores"][key] for r in runs])
+            table[f"v{version}/{prior}"] = entry
+        hyper = {r["seed"]: r for r in results
+                 if r["version"] == version and r["prior"] == "hypergeometric"}
+        for other in ("uniform", "categorical"):
+            pairs = [(hyper[r["seed"]], r) for r in results if r["version"] == version
+                     and r["prior"] == other and r["seed"] in hyper]
+            if not pairs:
+                continue
+            entry = {"seeds": [h["seed"] for h, _ in pairs]}
+            for key in SCORES:
+                diffs = [h["scores"][key] - o["scores"][key] for h, o in pairs]
+                entry[key] = metrics.mean_std(diffs)
+                entry[key + "_wins"] = int(sum(d > 0 for d in diffs))
+                entry[key + "_ties"] = int(sum(d == 0 for d in diffs))
+            table[f"v{version}/hypergeometric-{other}"] = entry
+    return table
+
+
+def _fmt(mean_std, digits=3):
+    return f"{mean_std[0]:.{digits}f} ± {mean_std[1]:.{digits}f}"
+
+
+def markdown(table, priors, versions, settings):
+    lines = [f"# Deep variational clustering on {settings['dataset']}: priors on the cluster "
+             "assignments (paper Table 2 analogue)", ""]
+    lines.append(
+        f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
+        "pretrained autoencoder and GMM initialisation, shared by the three priors (paired). "
+        "Versions: `100` all images; `80`/`60`: digits 0-4 subsampled to 80%/60% (fixed data "
+        "seed). Scores on all images of the version, clusters = argmax q(c|x).")
+    lines.append("")
+    header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"
+    lines += [header, "|---|" + "---:|" * (3 * len(versions))]
+    rows = [("GMM init (AE)", "init_", priors[0])] + [(p, "", p) for p in priors]
+    for label, prefix, prior in rows:
+        cells = []
+        for version in versions:
+            entry = table.get(f"v{version}/{prior}")
+            cells += [_fmt(entry[prefix + k]) if entry else "–" for k in SCORES]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "Paired differences, hypergeometric minus the other prior (same seed, same "
+              "initialisation): mean ± std, and wins/ties out of the seeds.", ""]
+    lines += [header.replace("prior", "comparison"), "|---|" + "---:|" * (3 * len(versions))]
+    for other in ("uniform", "categorical"):
+        cells = []
+        for version in versions:
+            entry = table.get(f"v{version}/hypergeometric-{other}")
+            for key in SCORES:
+                if entry:
+                    n = len(entry["seeds"])
+                    cells.append(f"{entry[key][0]:+.3f} ± {entry[key][1]:.3f} "
+                                 f"({entry[key + '_wins']}/{n}, {entry[key + '_ties']} ties)")
+                else:
+                    cells.append("–")
+        lines.append(f"| hyper − {other} | " + " | ".join(cells) + " |")
+    lines += ["", "Settings: " + ", ".join(f"{k} = {v}" for k, v in settings["run"].items()), ""]
+    lines.append(f"Runtime: {settings['seconds_total_runs']:.0f} s summed over "
+                 f"{settings['num_runs']} runs (pretraining counted once per version and seed); "
+                 f"this invocation {settings['seconds_wall']:.0f} s wall clock.")
+    return "\n".join(lines) + "\n"
+
+
+def plot_prior_weights(results, versions, path):
+    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+
+    fig, axes = plt.subplots(1, len(versions), figsize=(5 * len(versions), 3.8), squeeze=False)
+    series = (("categorical", "prior_weights", "categorical pi"),
+              ("hypergeometric", "prior_weights", "hypergeometric omega / sum(omega)"),
+              ("hypergeometric", "prior_marginal", "hypergeometric E[n_k] / B"))
+    width = 0.2
+    for ax, version in zip(axes[0], versions):
+        runs = [r for r in results if r["version"] == version]
+        if not runs:
+            ax.set_visible(False)
+            continue
+        true = np.asarray(runs[0]["data"]["class_proportions"])
+        classes = np.arange(len(true))
+        ax.bar(classes - 1.5 * width, true, width, color="0.3", label="true class proportion")
+        for offset, (prior, key, label) in enumerate(series):
+            per_seed = []
+            for r in runs:
+                if r["prior"] != prior:
+                    continue
+                by_class = np.zeros(len(true))
+                for cluster, cls in enumerate(r["cluster_to_class"]):
+                    if 0 <= cls < len(true):
+                        by_class[cls] = r[key][cluster]
+                per_seed.append(by_class)
+            if not per_seed:
+                continue
+            per_seed = np.asarray(per_seed)
+            ax.bar(classes + (offset - 0.5) * width, per_seed.mean(0), width,
+                   yerr=per_seed.std(0, ddof=1) if len(per_seed) > 1 else None,
+                   label=label, capsize=2)
+        ax.set_title(f"version {version}%")
+        ax.set_xticks(classes)
+        ax.set_xlabel("class (cluster matched by the Hungarian map)")
+        ax.set_ylabel("proportion / normalized weight")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    results_dir = args.results or os.path.join(HERE, "results", "quick" if args.quick else "")
+    results_dir = os.path.normpath(results_dir)
+    runs_dir = os.path.join(results_dir, "runs")
+    priors = args.priors.split(",")
+    versions = [int(v) for v in args.versions.split(",")]
+    seeds = list(range(1 if args.quick and args.seeds == 5 else args.seeds))
+    start = time.time()
+    failures = []
+    for version in versions:
+        for seed in seeds:
+            for prior in priors:
+                run_args_ = run_args(args, prior, version, seed, runs_dir)
+                path = run_lib.result_path(run_args_)
+                if os.path.exists(path):
+                    _log(f"skip {path} (exists)")
+                    continue
+                if args.no_train:
+                    continue
+                try:
+                    run_lib.run(run_args_)
+                except Exception as error:  # pylint: disable=broad-except
+                    _log(f"FAILED {prior} v{version} seed {seed}: {error!r}")
+                    failures.append({"prior": prior, "version": version, "seed": seed,
+                                     "error": repr(error)})
+    results = []
+    for version in versions:
+        for seed in seeds:
+            for prior in priors:
+                path = run_lib.result_path(run_args(args, prior, version, seed, runs_dir))
+                if os.path.exists(path):
+                    with open(path) as handle:
+                        result = json.load(handle)
+                    result.update(prior=prior, version=version, seed=seed)
+                    results.append(result)
+    table = aggregate(results, priors, versions)
+    example = run_args(args, priors[0], versions[0], 0, runs_dir)
+    run_settings = {key: getattr(example, key) for key in (
+        "dataset", "epochs", "pretrain_epochs", "batch_size", "num_clusters", "latent_dim",
+        "hidden", "lr", "prior_lr", "lr_decay", "pretrain_lr", "tau_init", "tau_final",
+        "data_seed", "subset")}
+    pretrain_seconds = {(r["version"], r["seed"]): r["seconds"]["pretrain_and_gmm"]
+                        for r in results}
+    settings = {
+        "dataset": args.dataset, "priors": priors, "versions": versions, "seeds": seeds,
+        "run": run_settings, "num_runs": len(results),
+        "seconds_total_runs": float(sum(r["seconds"]["train"] for r in results)
+                                    + sum(pretrain_seconds.values())),
+        "seconds_wall": time.time() - start, "failures": failures}
+    os.makedirs(results_dir, exist_ok=True)
+    per_run = [{"prior": r["prior"], "version": r["version"], "seed": r["seed"],
+                "scores": r["scores"], "init_gmm_scores": r["init_gmm_scores"],
+                "prior_weights": r["prior_weights"], "prior_marginal": r["prior_marginal"],
+                "cluster_to_class": r["cluster_to_class"],
+                "cluster_proportions": r["cluster_proportions"],
+                "class_proportions": r["data"]["class_proportions"],
+                "seconds": r["seconds"]} for r in results]
+    with open(os.path.join(results_dir, "table.json"), "w") as handle:
+        json.dump({"settings": settings, "table": table, "runs": per_run}, handle, indent=1)
+    text = markdown(table, priors, versions, settings)
+    with open(os.path.join(results_dir, "table.md"), "w") as handle:
+        handle.write(text)
+    if results:
+        plot_prior_weights(results, versions, os.path.join(results_dir, "prior_weights.png"))
+    _log(text)
+    _log(f"wrote {results_dir}/table.json, table.md, prior_weights.png")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""Deep variational clustering (experiments/clustering): priors, gradients, metrics, data, a short
+end-to-end run. Everything uses fixed seeds and is deterministic on a given platform; the only
+threshold on a trained model (the end-to-end accuracy above chance) is not a statistical test
+(see its docstring for the margin measured over seeds)."""
+
+import itertools
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import special
+
+import mvhg_reference
+from experiments.clustering import data as data_lib
+from experiments.clustering import metrics
+from experiments.clustering import run as run_lib
+from experiments.clustering import table as table_lib
+from experiments.clustering import vade
+
+
+def _log_multinomial(counts):
+    counts = np.asarray(counts, np.float64)
+    return special.gammaln(counts.sum() + 1) - special.gammaln(counts + 1).sum()
+
+
+def _all_assignment_counts(batch, clusters):
+    """Counts of every assignment in {0..K-1}^B (K^B rows)."""
+    rows = np.array(list(itertools.product(range(clusters), repeat=batch)))
+    return np.stack([np.sum(rows == k, axis=1) for k in range(clusters)], axis=1)
+
+
+# Priors ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", vade.PRIORS)
+def test_prior_terms_have_the_right_shapes_and_are_finite(kind):
+    prior = vade.make_prior(kind, num_clusters=10, batch_size=128)
+    if kind != "uniform":
+        prior.logits.assign(np.linspace(-1., 1., 10).astype(np.float32))
+    for counts in ([128.] + [0.] * 9, [13.] * 8 + [12., 12.], [0, 1, 2, 3, 4, 5, 6, 7, 8, 92]):
+        log_p = prior.log_prob(tf.constant(counts, tf.float32))
+        assert log_p.shape == () and np.isfinite(log_p.numpy())
+    marginal = prior.marginal_log_probs()
+    assert marginal.shape == (10,)
+    np.testing.assert_allclose(np.exp(marginal.numpy()).sum(), 1., rtol=1e-5)
+    weights = prior.normalized_weights()
+    assert weights.shape == (10,) and np.isclose(weights.sum(), 1.)
+
+
+def test_hypergeometric_prior_equals_the_enumerated_mvhg_minus_the_multinomial_coefficient():
+    batch, clusters = 6, 3
+    logits = np.array([0.3, -1.2, 0.8])
+    prior = vade.HypergeometricPrior(clusters, batch)
+    prior.logits.assign(logits.astype(np.float32))
+    support, log_pmf = mvhg_reference.enumerate_pmf([batch] * clusters, batch, logits)
+    # Closed form as well: sum_k log C(B, n_k) + n_k theta_k - log P0, P0 by brute force.
+    log_p0 = special.logsumexp(mvhg_reference.log_unnormalized([batch] * clusters, logits, support))
+    for counts, reference in zip(support, log_pmf):
+        closed = mvhg_reference.log_unnormalized([batch] * clusters, logits, counts) - log_p0
+        np.testing.assert_allclose(closed, reference, rtol=1e-12)
+        expected = reference - _log_multinomial(counts)
+        got = prior.log_prob(tf.constant(counts, tf.float32)).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", vade.PRIORS)
+def test_each_prior_is_a_normalized_distribution_over_assignments(kind):
+    batch, clusters = 6, 3
+    prior = vade.make_prior(kind, clusters, batch)
+    if kind != "uniform":
+        prior.logits.assign([0.5, -0.7, 0.1])
+    counts = _all_assignment_counts(batch, clusters)  # 729 assignments
+    log_p = np.array([prior.log_prob(tf.constant(c, tf.float32)).numpy() for c in counts])
+    np.testing.assert_allclose(special.logsumexp(log_p), 0., atol=1e-5)
+    # The marginal p(c_1 = k) used inside q(c|x) is the prior's exact marginal.
+    first = np.array(list(itertools.product(range(clusters), repeat=batch)))[:, 0]
+    marginal = [np.exp(special.logsumexp(log_p[first == k])) for k in range(clusters)]
+    np.testing.assert_allclose(np.exp(prior.marginal_log_probs().numpy()), marginal, atol=1e-5)
+    if kind == "categorical":
+        pi = special.softmax([0.5, -0.7, 0.1])
+        np.testing.assert_allclose(log_p, counts @ np.log(pi), atol=1e-5)
+
+
+def test_hypergeometric_prior_gradient_in_the_logits_is_counts_minus_the_mvhg_mean():
+    batch, clusters = 6, 3
+    logits = np.array([0.3, -1.2, 0.8])
+    prior = vade.HypergeometricPrior(clusters, batch)
+    prior.logits.assign(logits.astype(np.float32))
+    counts = np.array([1., 1., 4.])
+    with tf.GradientTape() as tape:
+        log_p = prior.log_prob(tf.constant(counts, tf.float32))
+    grad = tape.gradient(log_p, prior.logits).numpy()
+    mean, _ = mvhg_reference.moments(*mvhg_reference.enumerate_pmf([batch] * 3, batch, logits))
+    np.testing.assert_allclose(grad, counts - mean, atol=1e-5)
+
+
+def test_straight_through_counts_are_exact_integers_with_gradients():
+    logits = tf.Variable(tf.random.stateless_normal([128, 10], seed=[3, 4]) * 2.)
+    with tf.GradientTape() as tape:
+        one_hots, counts = vade.straight_through_assignments(logits, 0.3, seed=[5, 6])
+        weighted = tf.reduce_sum(counts * tf.range(10, dtype=tf.float32))
+    counts = counts.numpy()
+    np.testing.assert_array_equal(counts, np.round(counts))  # exact, as log_prob requires
+    assert counts.sum() == 128.
+    np.testing.assert_array_equal(one_hots.numpy().sum(axis=1), np.ones(128))
+    np.testing.assert_array_equal(np.sort(np.unique(one_hots.numpy())), [0., 1.])
+    grad = tape.gradient(weighted, logits).numpy()
+    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0.
+
+
+def _tiny_model(kind, batch=16, clusters=4, input_dim=12):
+    tf.keras.utils.set_random_seed(1)
+    model = vade.VaDE(input_dim, clusters, latent_dim=3, hidden=(16, 16), prior=kind,
+                      batch_size=batch)
+    rng = np.random.default_rng(0)
+    vade.set_gmm(model, rng.normal(size=(clusters, 3)), np.full((clusters, 3), 0.5),
+                 np.full(clusters, 1. / clusters))
+    x = rng.uniform(size=(batch, input_dim)).astype(np.float32)
+    return model, tf.constant(x)
+
+
+@pytest.mark.parametrize("kind", vade.PRIORS)
+def test_elbo_terms_are_finite_scalars(kind):
+    model, x = _tiny_model(kind)
+    terms = model.elbo_terms(x, tf.constant(0.5), tf.constant([1, 2], tf.int64))
+    for name, value in terms.items():
+        assert value.shape == (), name
+        assert np.isfinite(value.numpy()), name
+    if kind == "uniform":
+        np.testing.assert_allclose(terms["log_pc"].numpy(), -np.log(4.), rtol=1e-6)
+
+
+def test_prior_term_gradients_reach_the_learned_weights_and_the_encoder():
+    model, x = _tiny_model("hypergeometric")
+    model.prior.logits.assign([0.4, -0.3, 0.2, 0.])
+    with tf.GradientTape(persistent=True) as tape:
+        terms = model.elbo_terms(x, tf.constant(0.5), tf.constant([1, 2], tf.int64))
+    # The prior term alone: through the straight-through counts to q(c|x), i.e. to the encoder
+    # and the GMM, and directly to the MVHG log-weights.
+    for variables in (model.prior.trainable_variables, model.encoder_body.trainable_variables,
+                      [model.gmm_means]):
+        grads = tape.gradient(terms["log_pc"], variables)
+        assert all(g is not None for g in grads)
+        assert all(np.all(np.isfinite(g.numpy())) for g in grads)
+        assert max(np.abs(g.numpy()).max() for g in grads) > 0.
+    grads = tape.gradient(terms["loss"], model.joint_variables())
+    assert all(g is not None and np.all(np.isfinite(g.numpy())) for g in grads)
+    assert len(model.prior.trainable_variables) == 1
+
+
+def test_categorical_prior_gradient_reaches_its_weights_and_uniform_has_none():
+    model, x = _tiny_model("categorical")
+    with tf.GradientTape() as tape:
+        terms = model.elbo_terms(x, tf.constant(0.5), tf.constant([1, 2], tf.int64))
+    grad = tape.gradient(terms["log_pc"], model.prior.logits).numpy()
+    assert np.all(np.isfinite(grad)) and np.abs(grad).max() > 0.
+    uniform, _ = _tiny_model("uniform")
+    assert not uniform.prior.trainable_variables
+
+
+# Metrics -----------------------------------------------------------------------------------------
+
+def test_hungarian_accuracy_of_a_permuted_labelling_is_one():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, size=500)
+    permutation = rng.permutation(10)
+    predicted = permutation[y]
+    assert metrics.cluster_accuracy(y, predicted) == 1.
+    np.testing.assert_array_equal(metrics.best_matching(y, predicted)[permutation], np.arange(10))
+    scores = metrics.clustering_scores(y, predicted)
+    assert scores == {"acc": 1., "nmi": pytest.approx(1.), "ari": pytest.approx(1.)}
+
+
+def test_hungarian_accuracy_small_cases():
+    assert metrics.cluster_accuracy([0, 0, 1, 1], [1, 1, 1, 0]) == 0.75
+    # Greedy matching would pair cluster 0 with class 0 (3 points) and lose; optimal is 4/6.
+    assert metrics.cluster_accuracy([0, 0, 0, 1, 1, 2], [0, 0, 0, 0, 1, 1]) == pytest.approx(4 / 6)
+    assert metrics.mean_std([1., 2., 3.]) == (2., 1.)
+
+
+# Data --------------------------------------------------------------------------------------------
+
+def test_digits_versions_subsample_the_first_half_of_the_classes():
+    x, y = data_lib.load_digits()
+    assert x.shape == (1797, 64) and x.dtype == np.float32 and 0. <= x.min() and x.max() == 1.
+    full = np.bincount(y)
+    for version in (80, 60):
+        xv, yv = data_lib.make_version(x, y, version)
+        counts = np.bincount(yv)
+        np.testing.assert_array_equal(counts[:5], np.round(full[:5] * version / 100.))
+        np.testing.assert_array_equal(counts[5:], full[5:])
+        assert len(xv) == len(yv)
+        again = data_lib.make_version(x, y, version)[1]
+        np.testing.assert_array_equal(again, yv)  # fixed data seed
+    assert data_lib.make_version(x, y, 100)[0] is x
+    with pytest.raises(ValueError):
+        data_lib.make_version(x, y, 50)
+
+
+def test_mnist_is_read_from_a_local_npz_or_idx_files_and_never_downloaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    assert data_lib.find_mnist() is None
+    with pytest.raises(FileNotFoundError):
+        data_lib.load_mnist()
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+              "y_train": np.arange(6, dtype=np.uint8),
+              "x_test": rng.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+              "y_test": np.arange(4, dtype=np.uint8)}
+    npz = tmp_path / "mnist.npz"
+    np.savez(npz, **arrays)
+    monkeypatch.setenv("MNIST_PATH", str(npz))
+    x, y = data_lib.load_mnist()
+    assert x.shape == (10, 784) and x.max() <= 1. and list(y) == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3]
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for key, name in data_lib._IDX_NAMES.items():  # pylint: disable=protected-access
+        array = arrays[key]
+        header = bytes([0, 0, 8, array.ndim]) + b"".join(
+            int(d).to_bytes(4, "big") for d in array.shape)
+        (idx / name).write_bytes(header + array.tobytes())
+    x_idx, y_idx = data_lib.load_mnist(str(idx))
+    np.testing.assert_array_equal(x_idx, x)
+    np.testing.assert_array_equal(y_idx, y)
+
+
+# End to end --------------------------------------------------------------------------------------
+
+def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
+    """Two priors on 512 digits (v60), small networks, 15 pretraining and 3 joint epochs.
+
+    The accuracy threshold (0.3, chance is about 0.1-0.15) is checked on a deterministic run
+    (fixed seeds); measured 0.42-0.64 for seeds 0-4 (both priors), far from the boundary.
+    """
+    argv = ["--dataset", "digits", "--versions", "60", "--seeds", "1",
+            "--priors", "uniform,hypergeometric", "--results", str(tmp_path),
+            "--subset", "512", "--hidden", "64,64,128", "--epochs", "3",
+            "--pretrain-epochs", "15", "--batch-size", "64"]
+    assert table_lib.main(argv) == 0
+    for prior in ("uniform", "hypergeometric"):
+        path = tmp_path / "runs" / f"digits_v60_{prior}_s0.json"
+        result = json.loads(path.read_text())
+        assert len(result["history"]) == 3
+        assert all(np.isfinite(e["loss"]) for e in result["history"])
+        for key in ("acc", "nmi", "ari"):
+            assert -1. <= result["scores"][key] <= 1.
+        assert result["scores"]["acc"] > 0.3
+        assert np.isclose(sum(result["prior_weights"]), 1.)
+    # The second prior reused the first one's pretrained autoencoder (cached).
+    hyper = json.loads((tmp_path / "runs" / "digits_v60_hypergeometric_s0.json").read_text())
+    assert hyper["pretrain_cached"]
+    summary = json.loads((tmp_path / "table.json").read_text())
+    assert "v60/hypergeometric-uniform" in summary["table"]
+    assert (tmp_path / "table.md").exists() and (tmp_path / "prior_weights.png").exists()
+    # Rerunning skips the existing runs.
+    assert table_lib.main(argv + ["--no-train"]) == 0
+
+
+def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "digits_v80_categorical_s3.json").write_text("{}")
+    assert run_lib.main(["--prior", "categorical", "--version", "80", "--seed", "3",
+                         "--out", str(out)]) == 0
+    assert "skipping" in capsys.readouterr().out
