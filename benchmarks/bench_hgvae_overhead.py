@@ -30,8 +30,8 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results")
 METHODS = ["label", "ada", "hg"]
 
 
-def build(method, observations, num_shared):
-    """A graph and session with one training step of `method` on fixed pairs."""
+def build(method, batch):
+    """A graph and session with one training step of `method` on a fixed `PairBatch`."""
     gin.clear_config()
     gin.parse_config_files_and_bindings(
         [os.path.join(ROOT, "gin_configs", name) for name in
@@ -40,8 +40,9 @@ def build(method, observations, num_shared):
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
-        features = tf.constant(observations)
-        labels = {"num_shared": tf.fill([observations.shape[0]], num_shared)}
+        features = tf.constant(batch.observations)
+        labels = {"num_shared": tf.constant(batch.num_shared),
+                  "shared_mask": tf.constant(batch.shared_mask)}
         spec = model.model_fn(features, labels, tf.estimator.ModeKeys.TRAIN, {})
         session = tf.Session(graph=graph)
         session.run(tf.global_variables_initializer())
@@ -58,7 +59,7 @@ def main():
         [os.path.join(ROOT, "gin_configs", "procedural.gin")], [])
     dataset = named_data.get_named_ground_truth_data()
     batch = pairs.sample_pairs(dataset, args.batch_size, np.random.RandomState(0), num_shared=3)
-    sessions = {method: build(method, batch.observations, 3) for method in METHODS}
+    sessions = {method: build(method, batch) for method in METHODS}
     times = {method: [] for method in METHODS}
     for session, train_op in sessions.values():  # warm-up
         for _ in range(3):

@@ -186,7 +186,8 @@ class GroupVAE(vae.BaseVAE):
                     logvars=(mix(logvar_1, shared_logvar), mix(logvar_2, shared_logvar)))
 
     def model_fn(self, features, labels, mode, params):
-        """TPUEstimator model function on pairs; `labels["num_shared"]` (s) feeds the eval metrics.
+        """TPUEstimator model function on pairs; `labels` (`disentanglement_ext.pairs`: s and the
+        shared-factor mask) feed the metrics: s_hat = F - k_hat for F ground-truth factors.
 
         PREDICT returns per pair the encoder means of both views and the independent mask.
         """
@@ -215,9 +216,11 @@ class GroupVAE(vae.BaseVAE):
         regularizer = self.regularizer(kl_loss, None, None, None)
         loss = tf.add(reconstruction_loss, regularizer, name="loss")
         elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
-        num_latent = int(encoded["gamma"].shape[-1])
-        num_shared = num_latent - encoded["aggregation"].num_independent            # s_hat
-        num_latent_shared = tf.reduce_mean(num_shared)
+        # k_hat independent latent dimensions estimate the k = F - s factors that differ within a
+        # pair (unused dimensions have gamma ~ 0 and count as shared), so s_hat = F - k_hat.
+        num_independent = encoded["aggregation"].num_independent                    # k_hat
+        num_factors = labels["shared_mask"].shape[-1]
+        num_shared = num_factors - num_independent                                   # s_hat
         if mode == tf.estimator.ModeKeys.TRAIN:
             optimizer = optimizers.make_vae_optimizer()
             update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
@@ -225,7 +228,8 @@ class GroupVAE(vae.BaseVAE):
             train_op = tf.group([train_op, update_ops])
             logged = {"step": tf.train.get_global_step(), "loss": loss,
                       "reconstruction_loss": reconstruction_loss, "kl_loss": kl_loss,
-                      "s_hat": num_latent_shared}
+                      "k_hat": tf.reduce_mean(num_independent),
+                      "s_hat": tf.reduce_mean(num_shared)}
             logged.update(encoded["aggregation"].summaries)
             for name, value in logged.items():
                 if name != "step":
@@ -235,11 +239,11 @@ class GroupVAE(vae.BaseVAE):
                                                 training_hooks=[logging_hook])
         if mode == tf.estimator.ModeKeys.EVAL:
             s_true = tf.cast(labels["num_shared"], tf.float32)
-            names = ["reconstruction_loss", "elbo", "regularizer", "kl_loss", "s_hat_mean",
-                     "mse_s"]
+            names = ["reconstruction_loss", "elbo", "regularizer", "kl_loss", "k_hat_mean",
+                     "s_hat_mean", "mse_s"]
             values = [tf.fill(tf.shape(s_true), reconstruction_loss),
                       tf.fill(tf.shape(s_true), -elbo), tf.fill(tf.shape(s_true), regularizer),
-                      tf.fill(tf.shape(s_true), kl_loss), num_shared,
+                      tf.fill(tf.shape(s_true), kl_loss), num_independent, num_shared,
                       tf.square(num_shared - s_true)]
             return contrib_tpu.TPUEstimatorSpec(
                 mode=mode, loss=loss, eval_metrics=(vae.make_metric_fn(*names), values))

@@ -112,7 +112,7 @@ def plot_s_hat(out_dir, summary):
     limits = [min(entry["s_true"] for entry in summary) - 0.5,
               max(entry["s_true"] for entry in summary) + 0.5]
     left.plot(limits, limits, color="gray", linewidth=1, label="s_hat = s")
-    left.set(xlabel="true s (shared factors)", ylabel="estimated s_hat (shared latent dims)",
+    left.set(xlabel="true s (shared factors)", ylabel="estimated s_hat = F - k_hat",
              title="Estimated number of shared factors")
     right.set(xlabel="true s", ylabel="MSE(s, s_hat)", title="MSE(s, s_hat) (lower is better)")
     left.legend()

@@ -88,6 +88,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     scores = evaluation.evaluate_weak(estimator, dataset, num_shared,
                                       random_state.randint(2**31))
     report = dict(s_true=num_shared, s_hat_mean=metrics["s_hat_mean"], mse_s=metrics["mse_s"],
+                  k_hat_mean=metrics["k_hat_mean"], num_factors=dataset.num_factors,
                   reconstruction_loss=metrics["reconstruction_loss"], elbo=metrics["elbo"],
                   training_steps=training_steps, train_seconds=train_seconds,
                   aggregation=type(model.aggregation).__name__, **scores)
