@@ -137,16 +137,25 @@ def main(argv=None):
     gin_configs = args.gin_config if args.gin_config is not None else DEFAULT_CONFIGS
     runs = [(method, num_shared, seed) for num_shared in args.num_shared
             for seed in args.seeds for method in args.methods]
-    rows, start = [], time.time()
+    rows, failed, start = [], [], time.time()
     for index, (method, num_shared, seed) in enumerate(runs, 1):
         print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
               f"seed={seed}", flush=True)
-        report = run_one(args.out_dir, method, num_shared, seed, gin_configs, args.gin_bindings)
+        try:
+            report = run_one(args.out_dir, method, num_shared, seed, gin_configs,
+                             args.gin_bindings)
+        except subprocess.CalledProcessError:
+            failed.append(run_dir(args.out_dir, method, num_shared, seed))
+            print(f"    FAILED: see {failed[-1]}.log; continuing", flush=True)
+            continue
         rows.append(dict(report, method=method, seed=seed, s_true=num_shared))
         print(f"    s_hat = {report['s_hat_mean']:.2f}, mse_s = {report['mse_s']:.2f}, "
               f"shared score = {report['shared_score']}, "
               f"independent score = {report['independent_score']}", flush=True)
-    print(write_outputs(args.out_dir, rows, summarize(rows)))
+    if rows:
+        print(write_outputs(args.out_dir, rows, summarize(rows)))
+    if failed:
+        raise SystemExit(f"{len(failed)} run(s) failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -76,9 +76,11 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
                     max_steps=training_steps)
     train_seconds = time.time() - start
 
+    export_path = os.path.join(model_dir, "tfhub")
+    if tf.gfile.IsDirectory(export_path):  # left by an interrupted run: export the latest again
+        tf.gfile.DeleteRecursively(export_path)
     gaussian_encoder_model.export_as_tf_hub(model, list(dataset.observation_shape),
-                                            estimator.latest_checkpoint(),
-                                            os.path.join(model_dir, "tfhub"))
+                                            estimator.latest_checkpoint(), export_path)
     metrics = estimator.evaluate(input_fn=pairs.make_input_fn(
         dataset, random_state.randint(2**31), num_shared=num_shared, num_batches=eval_steps))
     metrics = {key: float(value) for key, value in metrics.items()}
