@@ -14,14 +14,13 @@ import numpy as np
 from sklearn import linear_model
 from sklearn import metrics as sk_metrics
 from sklearn import preprocessing
+import tensorflow.compat.v1 as tf
 
 from disentanglement_ext import pairs
 
 
 def _predict(estimator, observations):
     """Estimator predictions for pairs `[N, 2, H, W, C]`: dict of `[N, ...]` arrays."""
-    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
-
     def input_fn(params):
         dataset = tf.data.Dataset.from_tensor_slices(observations.astype(np.float32))
         return dataset.batch(params["batch_size"], drop_remainder=True)

@@ -159,7 +159,6 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
 
     batch = tf.shape(logits)[0]
     x = tf.range(window)
-    x_float = tf.cast(x, dtype)
     batch_index = tf.range(batch)[None, :, None]                                    # [1, B, 1]
     mask = _tables.log_binomial(num_per_class[:, :, None], tf.cast(x, tf.float64)) > -np.inf
     mask &= x[None, None, :] <= tf.cast(total_count, tf.int32)[:, None, None]       # [B, c, W]
@@ -191,17 +190,13 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         perturbed = alpha + gumbels[i]
         soft = tf.nn.softmax(perturbed * inverse_temperature, axis=-1)
         draw = tf.argmax(perturbed, axis=-1, output_type=tf.int32)
-        soft_count = tf.reduce_sum(soft * x_float, axis=-1)
-        relaxation = soft_count - tf.stop_gradient(soft_count)
-        if hard:
-            hard_one_hot = tf.one_hot(draw, window, dtype=dtype)
-            one_hots.append(hard_one_hot + (soft - tf.stop_gradient(soft)))
-            counts.append(tf.cast(draw, dtype) + relaxation)
-        else:
-            one_hots.append(soft)
-            counts.append(soft_count)
+        one_hot = (tf.one_hot(draw, window, dtype=dtype) + (soft - tf.stop_gradient(soft))
+                   if hard else soft)
+        count = counts_from_one_hots(one_hot, hard)
+        one_hots.append(one_hot)
+        counts.append(count)
         remaining -= draw
-        remaining_delta -= relaxation
+        remaining_delta -= count - tf.stop_gradient(count)
     counts = tf.stack(counts, axis=-1)
     one_hots = tf.stack(one_hots, axis=-2)
     class_logits = tf.stack(class_logits, axis=-2)
