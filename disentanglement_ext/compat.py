@@ -37,6 +37,15 @@ parts, and all of it with DISENTANGLEMENT_EXT_SLOW=1):
    `evaluate` cannot be imported. If seaborn is missing, visualize_scores is imported against a
    stand-in that is removed again right after (only unified_scores' plots need the real one).
 
+6. Result folders re-created in one process: `utils.results.copydir` copies with distutils'
+   `dir_util.copy_tree`, whose `mkpath` remembers every folder it made in the process; after such a
+   folder is deleted (a stale metric recomputed by `weak_training`), copying into it again fails
+   with "could not create ...". The copy is done with `shutil.copytree` instead.
+7. MPI3D factor sizes: `mpi3d.MPI3D` hard-codes 4 colours and 4 shapes (460800 images) for
+   mpi3d_toy and mpi3d_realistic, but the released files hold 6 and 6 (1036800 images); with that
+   file every factor vector would silently index the wrong image. The sizes are now taken from the
+   file's image count (`MPI3D_LAYOUTS`), and any other count is a ValueError.
+
 Everything else imported and ran unchanged (tf.compat.v1 layers, losses, optimizers and
 estimator, gin.tf.external_configurables, tensorflow_hub 0.15 export and `eval_function_for_module`,
 the sklearn-based metrics with scikit-learn 1.5, simplejson results, distutils on Python 3.11).
@@ -201,8 +210,52 @@ def _install_seaborn_fallback():
         del sys.modules["seaborn"]
 
 
+def _copy_tree(source, destination):
+    import shutil
+    shutil.copytree(source, destination, dirs_exist_ok=True)
+
+
+def _install_results_copy():
+    """Shim 6: disentanglement_lib's result folders are copied with `shutil.copytree`."""
+    from disentanglement_lib.utils import results
+    results._copy_recursively = _copy_tree  # pylint: disable=protected-access
+
+
+# Image count of an MPI3D file -> factor sizes (colour, shape, size, camera height, background,
+# horizontal axis, vertical axis): the released files, and disentanglement_lib's declared sizes.
+MPI3D_LAYOUTS = {1036800: (6, 6, 2, 3, 3, 40, 40), 460800: (4, 4, 2, 3, 3, 40, 40)}
+
+
+def _install_mpi3d_factor_sizes():
+    """Shim 7: `MPI3D` takes its factor sizes from the number of images in the file."""
+    import numpy as np
+    from disentanglement_lib.data.ground_truth import mpi3d
+    from disentanglement_lib.data.ground_truth import util
+    original = mpi3d.MPI3D.__init__
+    if getattr(original, "disentanglement_ext_shim", False):
+        return
+
+    def checked_init(self, mode="mpi3d_toy"):
+        original(self, mode)
+        num_images = len(self.images)
+        sizes = MPI3D_LAYOUTS.get(num_images)
+        if sizes is None:
+            raise ValueError(
+                f"{mode}: the file holds {num_images} images; known MPI3D layouts have "
+                + ", ".join(f"{count} ({'x'.join(map(str, layout))})"
+                            for count, layout in MPI3D_LAYOUTS.items()) + ".")
+        self.factor_sizes = list(sizes)
+        self.state_space = util.SplitDiscreteStateSpace(self.factor_sizes,
+                                                        self.latent_factor_indices)
+        self.factor_bases = np.prod(self.factor_sizes) / np.cumprod(self.factor_sizes)
+
+    checked_init.disentanglement_ext_shim = True
+    checked_init.__doc__ = original.__doc__
+    mpi3d.MPI3D.__init__ = checked_init
+
+
 def install():
-    """Applies every shim (1-5 in the module docstring); calling it again does nothing."""
+    """Applies every shim (1-7 in the module docstring); calling it again does nothing."""
     global _installed
     if _installed:
         return
@@ -210,6 +263,8 @@ def install():
     _install_gin_list_kwargs()
     _install_imageio_uint8()
     _install_seaborn_fallback()
+    _install_results_copy()
+    _install_mpi3d_factor_sizes()
     from disentanglement_ext import registry  # Shim 4; imports disentanglement_lib.
     registry.install()
     _installed = True

@@ -7,7 +7,13 @@
   the *independent* part on the pairs in which f differs. Scores are scikit-learn's adjusted balanced
   accuracy (0 = chance, 1 = perfect), averaged over factors: `shared_score` should be high (the shared
   part carries the shared factors) and so should `independent_score`.
+- disentanglement_lib's own metrics (MIG, DCI, SAP, modularity/explicitness, ...) on the mean
+  representation of single images, through its `postprocess` and `evaluate` and in its directory
+  layout (`DisentanglementLibMetrics`).
 """
+
+import json
+import os
 
 import gin.tf
 import numpy as np
@@ -17,6 +23,14 @@ from sklearn import preprocessing
 import tensorflow.compat.v1 as tf
 
 from disentanglement_ext import pairs
+from disentanglement_lib.evaluation import evaluate
+from disentanglement_lib.postprocessing import methods as postprocess_methods
+from disentanglement_lib.postprocessing import postprocess
+
+# gin names of disentanglement_lib's metrics that run on any ground-truth data set with a trained
+# representation (the downstream/fairness/abstract-reasoning studies need more than that).
+DLIB_METRICS = ("mig", "dci", "sap_score", "modularity_explicitness", "beta_vae_sklearn",
+                "factor_vae_score", "irs", "unsupervised_metrics")
 
 
 def _predict(estimator, observations):
@@ -85,3 +99,56 @@ def evaluate_weak(estimator, ground_truth_data, num_shared, seed, num_train=1000
                                min(num_train, count - 1))
     scores["num_train"], scores["num_test"] = num_train, count - num_train
     return scores
+
+
+def _read_scores(metric_dir):
+    """The numeric entries of a metric's `evaluation_results.json`, or None if it is missing."""
+    path = os.path.join(metric_dir, "results", "json", "evaluation_results.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        saved = json.load(handle)
+    return {key: float(value) for key, value in saved.items()
+            if isinstance(value, (int, float)) and key != "elapsed_time"}
+
+
+@gin.configurable("dlib_metrics", allowlist=["metrics"])
+class DisentanglementLibMetrics:
+    """disentanglement_lib's metrics of a trained run's mean representation, in its layout.
+
+    Calling it on a run folder, `postprocess` (`mean_representation` of the `gaussian_encoder`
+    TF-Hub signature) writes `MODEL_DIR/postprocessed/mean` and `evaluate` writes each metric to
+    `MODEL_DIR/metrics/mean/NAME` (`results/json/evaluation_results.json`, with the operative gin
+    config). A metric whose results file exists is read, not recomputed. Sample sizes are the
+    metrics' own gin parameters (`mig.num_train`, `dci.num_test`, ...), set in
+    `gin_configs/base.gin` and `cpu_small.gin`.
+
+    Args:
+      metrics: gin names of metrics, a subset of `DLIB_METRICS` (checked here, before training).
+    """
+
+    def __init__(self, metrics=("mig", "dci", "sap_score", "modularity_explicitness")):
+        unknown = sorted(set(metrics) - set(DLIB_METRICS))
+        if unknown:
+            raise ValueError(f"`metrics` has unknown names {unknown}; known: {list(DLIB_METRICS)}.")
+        self.metrics = tuple(metrics)
+
+    def __call__(self, model_dir, random_seed):
+        """Scores of the run in `model_dir` (with a `tfhub` export), seeded by `random_seed`:
+        `{name: {score name: float}}`, e.g. `{"mig": {"discrete_mig": 0.12}}`."""
+        representation_dir = os.path.join(model_dir, "postprocessed", "mean")
+        if self.metrics and not os.path.exists(os.path.join(
+                representation_dir, "results", "json", "postprocess_results.json")):
+            postprocess.postprocess(model_dir, representation_dir, overwrite=True,
+                                    postprocess_fn=postprocess_methods.mean_representation,
+                                    random_seed=random_seed, name="mean")
+        scores = {}
+        for name in self.metrics:
+            metric_dir = os.path.join(model_dir, "metrics", "mean", name)
+            if _read_scores(metric_dir) is None:
+                print(f"[train_weak] disentanglement_lib metric {name} ...", flush=True)
+                evaluate.evaluate(representation_dir, metric_dir, overwrite=True,
+                                  evaluation_fn=gin.get_configurable(name),
+                                  random_seed=random_seed, name=name)
+            scores[name] = _read_scores(metric_dir)
+        return scores

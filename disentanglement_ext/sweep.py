@@ -8,7 +8,8 @@
 Each run is `python -m disentanglement_ext.train_weak` in its own process, writing to
 `OUT/{method}_s{s}_seed{seed}`; runs whose `evaluation.json` exists are skipped, so an interrupted
 sweep continues where it stopped. Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
-standard deviation over seeds) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
+standard deviation over seeds; with disentanglement_lib's MIG, DCI disentanglement, SAP and
+modularity where the runs computed them) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
 """
 
 import argparse
@@ -23,8 +24,13 @@ import numpy as np
 GIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs")
 METHOD_NAMES = {"label": "LabelVAE", "ada": "AdaVAE", "hg": "HGVAE"}
 DEFAULT_CONFIGS = [os.path.join(GIN_DIR, name) for name in ("procedural.gin", "cpu_small.gin")]
+# disentanglement_lib scores shown in the table: column -> (metric, score name) in evaluation.json.
+DLIB_COLUMNS = {"mig": ("mig", "discrete_mig"), "dci": ("dci", "disentanglement"),
+                "sap": ("sap_score", "SAP_score"), "modularity": ("modularity_explicitness",
+                                                                  "modularity_score")}
+SUMMARIZED = ["s_hat_mean", "mse_s", "shared_score", "independent_score", *DLIB_COLUMNS]
 COLUMNS = ["method", "s_true", "seed", "s_hat_mean", "mse_s", "shared_score", "independent_score",
-           "reconstruction_loss", "train_seconds"]
+           *DLIB_COLUMNS, "reconstruction_loss", "train_seconds"]
 
 
 def run_dir(out_dir, method, num_shared, seed):
@@ -52,6 +58,13 @@ def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings):
         return json.load(handle)
 
 
+def flatten_dlib_scores(report):
+    """The `DLIB_COLUMNS` scores of an evaluation.json dict (None where not computed)."""
+    scores = report.get("disentanglement_lib") or {}
+    return {column: (scores.get(metric) or {}).get(score)
+            for column, (metric, score) in DLIB_COLUMNS.items()}
+
+
 def summarize(rows):
     """Mean and standard deviation over seeds per (method, s): list of dicts."""
     groups = {}
@@ -60,8 +73,8 @@ def summarize(rows):
     summary = []
     for (method, num_shared), group in sorted(groups.items()):
         entry = dict(method=method, s_true=num_shared, seeds=len(group))
-        for key in ("s_hat_mean", "mse_s", "shared_score", "independent_score"):
-            values = np.array([row[key] for row in group if row[key] is not None], float)
+        for key in SUMMARIZED:
+            values = np.array([row[key] for row in group if row.get(key) is not None], float)
             entry[key] = float(values.mean()) if len(values) else None
             entry[key + "_std"] = float(values.std()) if len(values) else None
         summary.append(entry)
@@ -79,13 +92,13 @@ def write_outputs(out_dir, rows, summary):
             return "n/a"
         return f"{entry[key]:.2f} ± {entry[key + '_std']:.2f}"
 
-    lines = ["| method | s | seeds | s_hat | MSE(s, s_hat) | shared score | independent score |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| method | s | seeds | s_hat | MSE(s, s_hat) | shared score | independent score "
+             "| MIG | DCI dis. | SAP | modularity |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for entry in summary:
+        cells = " | ".join(cell(entry, key) for key in SUMMARIZED)
         lines.append(f"| {METHOD_NAMES.get(entry['method'], entry['method'])} | "
-                     f"{entry['s_true']} | {entry['seeds']} | {cell(entry, 's_hat_mean')} | "
-                     f"{cell(entry, 'mse_s')} | {cell(entry, 'shared_score')} | "
-                     f"{cell(entry, 'independent_score')} |")
+                     f"{entry['s_true']} | {entry['seeds']} | {cells} |")
     with open(os.path.join(out_dir, "results.md"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     plot_s_hat(out_dir, summary)
@@ -148,7 +161,8 @@ def main(argv=None):
             failed.append(run_dir(args.out_dir, method, num_shared, seed))
             print(f"    FAILED: see {failed[-1]}.log; continuing", flush=True)
             continue
-        rows.append(dict(report, method=method, seed=seed, s_true=num_shared))
+        rows.append(dict(report, method=method, seed=seed, s_true=num_shared,
+                         **flatten_dlib_scores(report)))
         print(f"    s_hat = {report['s_hat_mean']:.2f}, mse_s = {report['mse_s']:.2f}, "
               f"shared score = {report['shared_score']}, "
               f"independent score = {report['independent_score']}", flush=True)

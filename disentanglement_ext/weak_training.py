@@ -11,8 +11,11 @@ Outputs in DIR (disentanglement_lib's layout): `tf_checkpoint/` (estimator check
 interrupted run resumes from the last one), `tfhub/` (TF-Hub module with the `gaussian_encoder`,
 `reconstructions` and `decoder` signatures), `results/json/train_results.json` and
 `results/gin/train.gin` (disentanglement_lib's results files, with the operative gin config), and
-`evaluation.json` (s_true, s_hat_mean, mse_s, the downstream scores of `evaluation.evaluate_weak`).
-A run whose `evaluation.json` exists is skipped unless `--overwrite`.
+`postprocessed/mean/` and `metrics/mean/NAME/` (disentanglement_lib's own metrics, e.g. MIG and DCI,
+`evaluation.DisentanglementLibMetrics`) and `evaluation.json` (s_true, s_hat_mean, mse_s, the
+downstream scores of `evaluation.evaluate_weak`, the disentanglement_lib metrics).
+A run whose `evaluation.json` exists is skipped unless `--overwrite`. Deleting `evaluation.json`
+re-evaluates a finished run without retraining it (finished metrics are kept).
 """
 
 import json
@@ -55,6 +58,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         print(f"[train_weak] {model_dir} is complete; skipping (use --overwrite to redo).",
               flush=True)
         return None
+    dlib_metrics = evaluation.DisentanglementLibMetrics()  # ValueError if bad, before training
     dataset = named_data.get_named_ground_truth_data()
     pairs.resolve_num_changed(dataset.num_factors, num_shared=num_shared)  # ValueError if bad
     random_state = np.random.RandomState(random_seed)
@@ -68,6 +72,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         train_batch_size=batch_size, eval_batch_size=batch_size, predict_batch_size=batch_size,
         config=run_config)
     start = time.time()
+    step_before = _checkpoint_step(estimator)
     print(f"[train_weak] training {type(model.aggregation).__name__} on "
           f"{gin.query_parameter('dataset.name')} for {training_steps} steps -> {model_dir}",
           flush=True)
@@ -75,6 +80,12 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
                                                  num_shared=num_shared),
                     max_steps=training_steps)
     train_seconds = time.time() - start
+    if step_before >= training_steps:  # already trained: re-evaluation only
+        train_seconds = _previous_train_seconds(model_dir, train_seconds)
+    else:  # the model changed: representations and metrics of an older checkpoint are stale
+        for stale in ("postprocessed", "metrics"):
+            if tf.gfile.IsDirectory(os.path.join(model_dir, stale)):
+                tf.gfile.DeleteRecursively(os.path.join(model_dir, stale))
 
     export_path = os.path.join(model_dir, "tfhub")
     if tf.gfile.IsDirectory(export_path):  # left by an interrupted run: export the latest again
@@ -89,17 +100,36 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
 
     scores = evaluation.evaluate_weak(estimator, dataset, num_shared,
                                       random_state.randint(2**31))
+    dlib_scores = dlib_metrics(model_dir, random_seed)
+    num_latent = gin.query_parameter("encoder.num_latent")
     report = dict(s_true=num_shared, s_hat_mean=metrics["s_hat_mean"], mse_s=metrics["mse_s"],
                   k_hat_mean=metrics["k_hat_mean"], num_factors=dataset.num_factors,
+                  num_latent=num_latent, s_hat_latent_mean=num_latent - metrics["k_hat_mean"],
                   reconstruction_loss=metrics["reconstruction_loss"], elbo=metrics["elbo"],
                   training_steps=training_steps, train_seconds=train_seconds,
-                  aggregation=type(model.aggregation).__name__, **scores)
+                  aggregation=type(model.aggregation).__name__, **scores,
+                  disentanglement_lib=dlib_scores)
     with open(os.path.join(model_dir, EVALUATION_FILE), "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
     print(f"[train_weak] done in {time.time() - start:.0f} s: s_hat_mean = "
           f"{report['s_hat_mean']:.2f} (s = {num_shared}), mse_s = {report['mse_s']:.2f}",
           flush=True)
     return report
+
+
+def _checkpoint_step(estimator):
+    """The global step of the estimator's latest checkpoint (0 if none)."""
+    checkpoint = estimator.latest_checkpoint()
+    return int(tf.train.load_variable(checkpoint, "global_step")) if checkpoint else 0
+
+
+def _previous_train_seconds(model_dir, default):
+    """The training time recorded by the run that trained `model_dir` (`default` if none)."""
+    path = os.path.join(model_dir, "results", "json", "train_results.json")
+    if not os.path.exists(path):
+        return default
+    with open(path, encoding="utf-8") as handle:
+        return float(json.load(handle).get("elapsed_time", default))
 
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=(), gin_bindings=()):

@@ -2,6 +2,7 @@
 import importlib
 import importlib.util
 import os
+import shutil
 import sys
 import uuid
 
@@ -327,3 +328,34 @@ def test_unsupervised_pipeline_end_to_end(tmp_path):
     assert scores["evaluation_config.dataset.name"] == "'procedural_mpi3d_toy'"
     assert 0. <= scores["evaluation_results.discrete_mig"] <= 1.
     assert os.listdir(tmp_path / "vis" / "animated_traversals")
+
+
+def test_mpi3d_factor_sizes_come_from_the_file(fake_mpi3d):
+    from conftest import FAKE_MPI3D_SIZES, encoded_indices  # pylint: disable=import-outside-toplevel
+    data = registry.get_dataset("mpi3d_toy")
+    assert data.factors_num_values == list(FAKE_MPI3D_SIZES)
+    random_state = np.random.RandomState(0)
+    factors = data.sample_factors(200, random_state)
+    observations = data.sample_observations_from_factors(factors, random_state)
+    assert observations.shape == (200, 64, 64, 3)
+    np.testing.assert_array_equal(encoded_indices(observations),
+                                  np.ravel_multi_index(factors.T, FAKE_MPI3D_SIZES))
+    # the released layout replaces disentanglement_lib's declared 4 colours x 4 shapes
+    assert compat.MPI3D_LAYOUTS[1036800] == (6, 6, 2, 3, 3, 40, 40)
+
+
+def test_mpi3d_file_with_an_unknown_image_count_is_refused(fake_mpi3d):
+    np.savez(fake_mpi3d, images=np.zeros((100, 64, 64, 3), np.uint8))
+    with pytest.raises(ValueError, match="mpi3d_toy: the file holds 100 images; known MPI3D"):
+        registry.get_dataset("mpi3d_toy")
+
+
+def test_result_folders_can_be_recreated_in_one_process(tmp_path):
+    from disentanglement_lib.utils import results
+    results.update_result_directory(str(tmp_path / "a"), "train", {"loss": 1.})
+    for _ in range(2):
+        shutil.rmtree(tmp_path / "b", ignore_errors=True)
+        results.update_result_directory(str(tmp_path / "b"), "evaluation", {"score": 2.},
+                                        str(tmp_path / "a"))
+        saved = results.aggregate_json_results(str(tmp_path / "b" / "json"))
+        assert saved["train_results.loss"] == 1. and saved["evaluation_results.score"] == 2.

@@ -5,6 +5,7 @@ All deterministic (fixed seeds, no statistical thresholds)."""
 import glob
 import json
 import os
+import shutil
 
 import gin.tf
 import numpy as np
@@ -117,7 +118,9 @@ def test_every_gin_file_parses(method, dataset):
 
 TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 1",
         "evaluate_weak.num_train = 120", "evaluate_weak.num_test = 80",
-        "group_vae_logging.every_n_steps = 2", "model.num_shared = 3"]
+        "group_vae_logging.every_n_steps = 2", "model.num_shared = 3",
+        'dlib_metrics.metrics = ["mig", "sap_score"]', "mig.num_train = 200",
+        "sap_score.num_train = 200", "sap_score.num_test = 100"]
 
 
 @pytest.mark.parametrize("method", ["label", "ada", "hg"])
@@ -143,5 +146,51 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
             session.run(tf.global_variables_initializer())
             mean = session.run(encoded["mean"])
     assert mean.shape == (3, 10) and np.all(np.isfinite(mean))
+    # disentanglement_lib's metrics, in its layout, readable by its results aggregation
+    from disentanglement_lib.utils import results  # pylint: disable=import-outside-toplevel
+    assert set(evaluation["disentanglement_lib"]) == {"mig", "sap_score"}
+    assert 0. <= evaluation["disentanglement_lib"]["mig"]["discrete_mig"] <= 1.
+    saved = results.aggregate_json_results(
+        os.path.join(model_dir, "metrics", "mean", "mig", "results", "json"))
+    assert saved["evaluation_results.discrete_mig"] == evaluation["disentanglement_lib"]["mig"][
+        "discrete_mig"]
+    assert saved["evaluation_config.dataset.name"] == "'procedural_mpi3d_toy'"
+    assert evaluation["num_latent"] == 10
+    assert evaluation["s_hat_latent_mean"] == pytest.approx(10 - evaluation["k_hat_mean"])
     # a complete run is skipped, not retrained
     assert weak_training.train_with_gin(model_dir, False, configs, TINY) is None
+
+
+def test_deleting_evaluation_json_reevaluates_without_retraining(tmp_path):
+    model_dir = str(tmp_path / "label")
+    configs = [gin_file("base.gin"), gin_file("label.gin"), gin_file("procedural.gin"),
+               gin_file("cpu_small.gin")]
+    first = weak_training.train_with_gin(model_dir, False, configs, TINY)
+    checkpoint = os.path.join(model_dir, "tf_checkpoint", "model.ckpt-4.index")
+    sap_file = os.path.join(model_dir, "metrics", "mean", "sap_score", "results", "json",
+                            "evaluation_results.json")
+    stamps = os.path.getmtime(checkpoint), os.path.getmtime(sap_file)
+    os.remove(os.path.join(model_dir, "evaluation.json"))
+    shutil.rmtree(os.path.join(model_dir, "metrics", "mean", "mig"))
+    second = weak_training.train_with_gin(model_dir, False, configs, TINY)
+    assert (os.path.getmtime(checkpoint), os.path.getmtime(sap_file)) == stamps
+    assert second["train_seconds"] == pytest.approx(first["train_seconds"])
+    assert second["disentanglement_lib"] == first["disentanglement_lib"]  # same seed, same scores
+    # more training steps: the metrics of the older checkpoint are stale and recomputed
+    os.remove(os.path.join(model_dir, "evaluation.json"))
+    third = weak_training.train_with_gin(model_dir, False, configs,
+                                         TINY + ["model.training_steps = 6"])
+    assert third["training_steps"] == 6 and os.path.getmtime(sap_file) > stamps[1]
+    with pytest.raises(ValueError, match="metrics.*unknown.*'nope'"):
+        weak_training.train_with_gin(str(tmp_path / "bad"), False, configs,
+                                     TINY + ['dlib_metrics.metrics = ["nope"]'])
+
+
+def test_hgvae_runs_on_mpi3d_toy_given_the_file(tmp_path, fake_mpi3d):
+    from conftest import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
+    configs = [gin_file("base.gin"), gin_file("hg.gin"), gin_file("mpi3d_toy.gin"),
+               gin_file("cpu_small.gin")]
+    report = weak_training.train_with_gin(str(tmp_path / "hg"), False, configs, TINY)
+    assert report["num_factors"] == len(FAKE_MPI3D_SIZES) and report["s_true"] == 3
+    with open(tmp_path / "hg" / "results" / "gin" / "train.gin", encoding="utf-8") as handle:
+        assert "dataset.name = 'mpi3d_toy'" in handle.read()
