@@ -9,7 +9,8 @@ Each run is `python -m disentanglement_ext.train_weak` in its own process, writi
 `OUT/{method}_s{s}_seed{seed}`; runs whose `evaluation.json` exists are skipped, so an interrupted
 sweep continues where it stopped. Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
 standard deviation over seeds; with disentanglement_lib's MIG, DCI disentanglement, SAP and
-modularity where the runs computed them) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
+modularity where the runs computed them), `OUT/k_hat_training.png` (k_hat during training, from
+the runs' TensorBoard summaries) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
 """
 
 import argparse
@@ -37,9 +38,12 @@ def run_dir(out_dir, method, num_shared, seed):
     return os.path.join(out_dir, f"{method}_s{num_shared}_seed{seed}")
 
 
-def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings):
-    """Trains one run in a child process unless it is complete; returns its evaluation dict."""
-    model_dir = run_dir(out_dir, method, num_shared, seed)
+def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_dir=None):
+    """Trains one run in a child process unless it is complete; returns its evaluation dict.
+
+    The run goes to `model_dir` (default `run_dir(out_dir, method, num_shared, seed)`), its
+    progress to `model_dir + ".log"`."""
+    model_dir = model_dir or run_dir(out_dir, method, num_shared, seed)
     result_file = os.path.join(model_dir, "evaluation.json")
     if not os.path.exists(result_file):
         files = [os.path.join(GIN_DIR, "base.gin"), os.path.join(GIN_DIR, f"{method}.gin")]
@@ -135,6 +139,55 @@ def plot_s_hat(out_dir, summary):
     plt.close(figure)
 
 
+def read_training_scalars(model_dir, tag):
+    """`(steps, values)` of a scalar summary from a run's training event files (empty if none)."""
+    import glob  # pylint: disable=import-outside-toplevel
+    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+    points = {}
+    for path in sorted(glob.glob(os.path.join(model_dir, "tf_checkpoint", "events.out.tfevents.*"))):
+        for event in tf.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.tag == tag:
+                    points[event.step] = value.simple_value
+    steps = sorted(points)
+    return np.array(steps), np.array([points[step] for step in steps])
+
+
+def plot_k_hat_training(out_dir, runs, num_factors=None):
+    """k_hat (latent dimensions kept per view) during training, one panel per s, with the true
+    k = F - s where `num_factors` F is given: `OUT/k_hat_training.png`; nothing is written if no
+    run has the summaries."""
+    import matplotlib  # pylint: disable=import-outside-toplevel
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+    values_of_s = sorted({num_shared for _, num_shared, _ in runs})
+    figure, axes = plt.subplots(1, len(values_of_s), figsize=(4 * len(values_of_s), 3.5),
+                                squeeze=False, sharey=True)
+    colours = dict(zip(METHOD_NAMES, ("tab:blue", "tab:orange", "tab:green")))
+    plotted = False
+    for method, num_shared, seed in runs:
+        steps, k_hat = read_training_scalars(run_dir(out_dir, method, num_shared, seed), "k_hat")
+        if not len(steps):
+            continue
+        axis = axes[0, values_of_s.index(num_shared)]
+        axis.plot(steps, k_hat, color=colours.get(method), linestyle=("-", "--", ":")[seed % 3],
+                  label=f"{METHOD_NAMES.get(method, method)} seed {seed}")
+        plotted = True
+    if not plotted:
+        plt.close(figure)
+        return
+    for axis, num_shared in zip(axes[0], values_of_s):
+        if num_factors is not None:
+            axis.axhline(num_factors - num_shared, color="gray", linestyle="--", linewidth=1,
+                         label="true k = F - s")
+        axis.set(xlabel="training step", title=f"s = {num_shared}")
+    axes[0, 0].set_ylabel("k_hat (independent dims)")
+    axes[0, -1].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(os.path.join(out_dir, "k_hat_training.png"), dpi=110)
+    plt.close(figure)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out_dir", required=True)
@@ -168,6 +221,7 @@ def main(argv=None):
               f"independent score = {report['independent_score']}", flush=True)
     if rows:
         print(write_outputs(args.out_dir, rows, summarize(rows)))
+        plot_k_hat_training(args.out_dir, runs, rows[0].get("num_factors"))
     if failed:
         raise SystemExit(f"{len(failed)} run(s) failed: {', '.join(failed)}")
 

@@ -3,6 +3,8 @@
 import json
 import os
 
+import numpy as np
+
 from disentanglement_ext import sweep
 
 
@@ -19,6 +21,17 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path):
                                    reconstruction_loss=1.0, train_seconds=2.0,
                                    disentanglement_lib={"mig": {"discrete_mig": 0.1 * seed}}),
                               handle)
+    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+    with tf.Graph().as_default():  # the estimator's TF 1 summaries, as a run writes them
+        writer = tf.summary.FileWriter(os.path.join(sweep.run_dir(out_dir, "hg", 3, 0),
+                                                    "tf_checkpoint"))
+        for step in (1, 101, 201):
+            writer.add_summary(tf.Summary(value=[tf.Summary.Value(
+                tag="k_hat", simple_value=step / 20.)]), step)
+        writer.close()
+    steps, k_hat = sweep.read_training_scalars(sweep.run_dir(out_dir, "hg", 3, 0), "k_hat")
+    assert list(steps) == [1, 101, 201]
+    np.testing.assert_allclose(k_hat, [0.05, 5.05, 10.05], rtol=1e-6)
     sweep.main(["--out_dir", out_dir, "--methods", "label", "hg", "--num_shared", "1", "3",
                 "--seeds", "0", "1"])
     with open(os.path.join(out_dir, "results.md"), encoding="utf-8") as handle:
@@ -28,3 +41,4 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path):
     with open(os.path.join(out_dir, "results.csv"), encoding="utf-8") as handle:
         assert len(handle.read().strip().splitlines()) == 1 + 8
     assert os.path.getsize(os.path.join(out_dir, "s_hat.png")) > 0
+    assert os.path.getsize(os.path.join(out_dir, "k_hat_training.png")) > 0
