@@ -9,7 +9,9 @@ says how differently the two views use dimension j. An aggregation turns gamma i
 *independent* dimensions (1 = the views keep their own posterior); the others are *shared*: both
 views get the same aggregated posterior (GroupVAE arithmetic mean of the two Gaussians, or the ML-VAE
 product of experts). Both views are then decoded, and the loss is the beta-VAE loss averaged over the
-two views. Aggregations (gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
+two views; `shared_kl` says whether a shared dimension's KL is paid by each view (disentanglement_lib's
+GroupVAE) or once per pair (the ELBO of a model whose views share those latents). Aggregations
+(gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
 
 - `label_aggregation`: LabelVAE; the number k of independent dimensions is known: the top-k of gamma.
 - `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
@@ -146,7 +148,26 @@ class HypergeometricAggregation:
         return Aggregation(independent, sample.counts[:, 0], summaries)
 
 
-@gin.configurable("group_vae", allowlist=["beta", "aggregation", "combine"])
+def pair_kl(kl_per_dim_1, kl_per_dim_2, independent, shared_kl):
+    """KL term per view, `[batch]`, from the per-dimension KLs `[batch, d]` of the two views'
+    (aggregated) posteriors to N(0, 1) and the independent mask `[batch, d]`.
+
+    "per_view" (disentanglement_lib's GroupVAE): (sum_j kl1_j + sum_j kl2_j) / 2; a shared dimension
+    is paid by both views.
+    "once": half the KL of the pair ELBO, where a shared dimension is one latent of the pair:
+    (sum_j ind_j (kl1_j + kl2_j) + (1 - ind_j) kl_j) / 2 = sum_j (1 + ind_j) (kl1_j + kl2_j) / 4,
+    since kl1_j = kl2_j = kl_j on shared dimensions. Sharing dimension j then saves kl_j / 2 per
+    view, so the loss (unlike "per_view") prefers sharing every dimension the views agree on.
+    """
+    total = kl_per_dim_1 + kl_per_dim_2
+    if shared_kl == "per_view":
+        return 0.5 * tf.reduce_sum(total, axis=1)
+    if shared_kl == "once":
+        return 0.25 * tf.reduce_sum((1. + independent) * total, axis=1)
+    raise ValueError(f"`shared_kl` must be 'per_view' or 'once', got {shared_kl!r}.")
+
+
+@gin.configurable("group_vae", allowlist=["beta", "aggregation", "combine", "shared_kl"])
 class GroupVAE(vae.BaseVAE):
     """Weakly-supervised VAE on pairs `[batch, 2, H, W, C]` (labels: `disentanglement_ext.pairs`).
 
@@ -154,14 +175,16 @@ class GroupVAE(vae.BaseVAE):
       beta: weight of the KL term.
       aggregation: a callable `(gamma [batch, d], global_step) -> Aggregation`.
       combine: "mean" (GroupVAE) or "product_of_experts" (ML-VAE) for the shared dimensions.
+      shared_kl: "per_view" (disentanglement_lib) or "once" (pair ELBO), see `pair_kl`.
     """
 
-    def __init__(self, beta=1., aggregation=gin.REQUIRED, combine="mean"):
+    def __init__(self, beta=1., aggregation=gin.REQUIRED, combine="mean", shared_kl="per_view"):
         self.beta = beta
         self.aggregation = aggregation
-        combine_views(tf.zeros([1, 1]), tf.zeros([1, 1]), tf.zeros([1, 1]), tf.zeros([1, 1]),
-                      combine)  # validates `combine`
-        self.combine = combine
+        zeros = tf.zeros([1, 1])
+        combine_views(zeros, zeros, zeros, zeros, combine)  # validates `combine`
+        pair_kl(zeros, zeros, zeros, shared_kl)  # validates `shared_kl`
+        self.combine, self.shared_kl = combine, shared_kl
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
@@ -202,7 +225,7 @@ class GroupVAE(vae.BaseVAE):
                                independent=encoded["aggregation"].independent,
                                num_independent=encoded["aggregation"].num_independent)
             return contrib_tpu.TPUEstimatorSpec(mode=mode, predictions=predictions)
-        reconstruction_losses, kl_losses = [], []
+        reconstruction_losses, kl_per_dim = [], []
         for view in range(2):
             mean, logvar = encoded["means"][view], encoded["logvars"][view]
             sampled = self.sample_from_latent_distribution(mean, logvar)
@@ -210,9 +233,10 @@ class GroupVAE(vae.BaseVAE):
                 reconstruction = self.decode(sampled, image_shape, is_training)
             reconstruction_losses.append(tf.reduce_mean(
                 losses.make_reconstruction_loss(features[:, view], reconstruction)))
-            kl_losses.append(vae.compute_gaussian_kl(mean, logvar))
+            kl_per_dim.append(0.5 * (tf.square(mean) + tf.exp(logvar) - logvar - 1.))
         reconstruction_loss = tf.add_n(reconstruction_losses) / 2.
-        kl_loss = tf.add_n(kl_losses) / 2.
+        kl_loss = tf.reduce_mean(pair_kl(*kl_per_dim, encoded["aggregation"].independent,
+                                         self.shared_kl), name="kl_loss")
         regularizer = self.regularizer(kl_loss, None, None, None)
         loss = tf.add(reconstruction_loss, regularizer, name="loss")
         elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")

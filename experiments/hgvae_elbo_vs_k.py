@@ -7,7 +7,8 @@ recorded (per seed, and mean and standard deviation over seeds). If the loss kee
 k_hat towards d and HGVAE cannot be expected to find s from it.
 
     .venv/bin/python experiments/hgvae_elbo_vs_k.py --out experiments/results/hgvae_elbo_vs_k \
-        [--num_shared 3] [--seeds 0 1] [--steps 1000] [--quick]
+        [--num_shared 3] [--seeds 0 1] [--steps 1000] [--quick] \
+        [--gin_bindings 'group_vae.shared_kl = "once"']
 
 Each (k, seed) is one `disentanglement_ext.train_weak` run (offline dataset, cpu_small.gin) in
 OUT/k{k}_seed{seed}; finished runs are skipped. Writes OUT/results.md and OUT/elbo_vs_k.png.
@@ -30,6 +31,8 @@ def main(argv=None):
     parser.add_argument("--num_shared", type=int, default=3)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--gin_bindings", action="append", default=[],
+                        help="extra gin bindings for every run (e.g. the GroupVAE objective)")
     parser.add_argument("--quick", action="store_true",
                         help="k in {0, 10}, one seed, 20 steps (a smoke test)")
     args = parser.parse_args(argv)
@@ -37,7 +40,8 @@ def main(argv=None):
     seeds = args.seeds[:1] if args.quick else args.seeds
     steps = 20 if args.quick else args.steps
     bindings = [f"model.training_steps = {steps}", "dlib_metrics.metrics = []",
-                "evaluate_weak.num_train = 500", "evaluate_weak.num_test = 500"]
+                "evaluate_weak.num_train = 500", "evaluate_weak.num_test = 500",
+                *args.gin_bindings]
     runs = [(k, seed) for seed in seeds for k in values_of_k]
     losses, start = {}, time.time()
     for index, (k, seed) in enumerate(runs, 1):
@@ -59,7 +63,8 @@ def main(argv=None):
                          per_seed=[float(value) for value in loss]))
     lines = [f"s = {args.num_shared} shared factors (true k = F - s = {true_k}), {steps} steps, "
              f"seeds {seeds}; loss = negative ELBO per pair on fresh evaluation pairs "
-             "(mean ± std over seeds).", "",
+             "(mean ± std over seeds). Extra gin bindings: "
+             + (", ".join(f"`{binding}`" for binding in args.gin_bindings) or "none") + ".", "",
              "| k (independent dims) | loss | reconstruction | KL | loss per seed |",
              "|---:|---:|---:|---:|---|"]
     for row in rows:

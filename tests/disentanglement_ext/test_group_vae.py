@@ -56,6 +56,76 @@ def test_symmetric_kl_and_view_combination_match_closed_forms():
         group_vae.combine_views(*[tf.zeros([1, 1])] * 4, "median")
 
 
+def test_pair_kl_is_the_pair_elbo_kl_with_shared_dimensions_paid_once():
+    from disentanglement_lib.methods.unsupervised import vae  # pylint: disable=import-outside-toplevel
+    rng = np.random.default_rng(1)
+    mean_1, mean_2, logvar_1, logvar_2 = rng.normal(size=(4, 3, 6))
+    independent = np.array([[1, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]], float)
+    shared_mean, shared_var = (mean_1 + mean_2) / 2, (np.exp(logvar_1) + np.exp(logvar_2)) / 2
+    views = [(np.where(independent, mean, shared_mean),
+              np.where(independent, np.exp(logvar), shared_var))
+             for mean, logvar in ((mean_1, logvar_1), (mean_2, logvar_2))]
+    kl_1, kl_2 = [gaussian_kl_numpy(mean, var, 0., 1.) for mean, var in views]
+    kl_shared = gaussian_kl_numpy(shared_mean, shared_var, 0., 1.)
+    # pair ELBO: each view's own dims, plus the shared latents once; halved to a per-view scale
+    expected_once = 0.5 * ((independent * (kl_1 + kl_2)).sum(1)
+                           + ((1 - independent) * kl_shared).sum(1))
+
+    def build():
+        per_dim = [tf.constant(kl_1), tf.constant(kl_2)]
+        mask = tf.constant(independent)
+        once = group_vae.pair_kl(*per_dim, mask, "once")
+        return (group_vae.pair_kl(*per_dim, mask, "per_view"), once,
+                tf.gradients(tf.reduce_sum(once), mask)[0],
+                [vae.compute_gaussian_kl(tf.constant(mean), tf.log(tf.constant(var)))
+                 for mean, var in views])
+
+    per_view, once, gradient, dlib_kls = run_graph(build)
+    np.testing.assert_allclose(once, expected_once, rtol=1e-12)
+    np.testing.assert_allclose(per_view.mean(), np.mean(dlib_kls), rtol=1e-12)  # its GroupVAE KL
+    np.testing.assert_allclose(once[2], per_view[2], rtol=1e-12)  # nothing shared: no difference
+    np.testing.assert_allclose(once[1], per_view[1] / 2, rtol=1e-12)  # all shared: paid once
+    np.testing.assert_allclose(gradient, (kl_1 + kl_2) / 4, rtol=1e-12)  # sharing saves kl_j / 2
+    with pytest.raises(ValueError, match="`shared_kl`"):
+        group_vae.pair_kl(*[tf.zeros([1, 1])] * 3, "twice")
+
+
+@pytest.mark.parametrize("num_independent", [0, 4, 10])
+def test_group_vae_loss_uses_the_shared_kl_setting(num_independent):
+    """The model's KL term with `shared_kl` "once" vs "per_view", both models in one graph (the
+    same encoder variables, EVAL mode)."""
+    rng = np.random.default_rng(2)
+    features = rng.uniform(size=(4, 2, 64, 64, 3)).astype(np.float32)
+    labels = dict(num_shared=np.full(4, 3, np.int32), shared_mask=np.ones((4, 7), np.float32))
+    gin.clear_config()
+    try:
+        gin.parse_config_files_and_bindings(
+            [gin_file("base.gin"), gin_file("label.gin"), gin_file("procedural.gin")], [])
+
+        def build():
+            kl_losses = {}
+            for shared_kl in ("per_view", "once"):
+                model = group_vae.GroupVAE(
+                    aggregation=group_vae.LabelAggregation(num_independent), shared_kl=shared_kl)
+                spec = model.model_fn(tf.constant(features), labels,
+                                      tf.estimator.ModeKeys.EVAL, {})
+                kl_losses[shared_kl] = spec.eval_metrics[1][3][0]     # the "kl_loss" metric
+            return kl_losses
+
+        kl_losses = run_graph(build)
+    finally:
+        gin.clear_config()
+    assert kl_losses["per_view"] > 0
+    if num_independent in (0, 10):      # all shared dims paid once: half; none shared: equal
+        shared_fraction = 1. - num_independent / 10.
+        assert kl_losses["once"] == pytest.approx(kl_losses["per_view"] * (1 - shared_fraction / 2),
+                                                  rel=1e-5)
+    else:
+        assert kl_losses["per_view"] / 2 < kl_losses["once"] < kl_losses["per_view"]
+    with pytest.raises(ValueError, match="`shared_kl`"):
+        group_vae.GroupVAE(aggregation=group_vae.AdaAggregation(), shared_kl="twice")
+
+
 GAMMA = np.array([[0.1, 3.0, 0.2, 2.5, 0.0, 0.3],
                   [1.0, 1.1, 0.9, 5.0, 4.8, 0.1]], np.float32)
 
