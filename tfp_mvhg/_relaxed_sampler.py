@@ -77,7 +77,7 @@ def _merged_next_tables(num_per_class, logits, table_size):
     k = tf.range(table_size, dtype=logits.dtype)[None, :, None]                       # [1, K, 1]
     merged_count = tf.transpose(merged_count)[:, None, :]                             # [c, 1, B]
     merged_logit = tf.transpose(merged_logit)[:, None, :]
-    return _tables.log_binomial(merged_count, k) + k * merged_logit
+    return _tables.log_class_term(merged_count, k, merged_logit)
 
 
 def conditional_tables(num_per_class, logits, table_size, window, method):
@@ -171,8 +171,8 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
     remaining_delta = tf.zeros([num_samples, batch], dtype)   # r - stop_gradient(r): 0 forward
     counts, one_hots, class_logits = [], [], []
     for i in range(num_classes):
-        coefficient = (_tables.log_binomial(num_per_class[:, i, None], tf.cast(x, tf.float64))
-                       + tf.cast(x, tf.float64) * logits64[:, i, None])            # [B, W]
+        coefficient = _tables.log_class_term(
+            num_per_class[:, i, None], tf.cast(x, tf.float64), logits64[:, i, None])  # [B, W]
         rest = remaining[:, :, None] - x                                            # [S, B, W]
         feasible = rest >= 0
         row = tf.maximum(rest, 0)
@@ -218,15 +218,15 @@ def chain_log_prob(num_per_class, logits, total_count, counts, table_size, windo
     next_tables, normalizers = conditional_tables(
         num_per_class, logits, table_size, window, method)
     counts_int = tf.cast(counts, tf.int32)
-    remaining = tf.cast(total_count, tf.int32)[None, :] - tf.cumsum(counts_int, axis=-1,
-                                                                     exclusive=True)  # [N, B, c]
+    remaining = tf.cast(total_count, tf.int32)[None, :, None] - tf.cumsum(
+        counts_int, axis=-1, exclusive=True)                                           # [N, B, c]
     batch_index = tf.broadcast_to(tf.range(tf.shape(logits)[0])[None, :], tf.shape(remaining)[:2])
     total = tf.zeros(tf.shape(remaining)[:2], tf.float64)
     for i in range(int(logits.shape[-1])):
         r_i, x_i = remaining[..., i], counts_int[..., i]
         rest = _gather_rows(next_tables[i], tf.maximum(r_i - x_i, 0), batch_index)
-        total += (_tables.log_binomial(num_per_class[:, i][None], counts[..., i])
-                  + counts[..., i] * logits[:, i][None]
+        total += (_tables.log_class_term(num_per_class[:, i][None], counts[..., i],
+                                         logits[:, i][None])
                   + tf.where(r_i >= x_i, rest, tf.constant(-np.inf, tf.float64))
                   - _gather_rows(normalizers[i], r_i, batch_index))
     return total

@@ -19,8 +19,8 @@ import functools
 import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
-__all__ = ["log_binomial", "safe_reduce_logsumexp", "class_logits", "suffix_log_tables",
-           "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
+__all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "class_logits",
+           "suffix_log_tables", "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
 
 
 def _neg_inf_like(x):
@@ -60,6 +60,18 @@ def log_binomial(total, k):
     return tf.where(valid, value, _neg_inf_like(value))
 
 
+def log_class_term(total, k, theta):
+    """log [C(total, k) omega^k] = log C(total, k) + k theta, broadcasting.
+
+    `k = 0` gives log C(total, 0) even when theta = -inf (weight 0: the class is never drawn, and
+    drawing none of it has weight 1), with finite gradients in k and theta.
+    """
+    drawn = k > 0.
+    safe_theta = tf.where(drawn, theta, tf.zeros_like(theta))
+    power = tf.where(drawn, k * safe_theta, tf.zeros_like(safe_theta))
+    return log_binomial(total, k) + power
+
+
 def safe_reduce_logsumexp(x, axis, keepdims=False):
     """logsumexp over `axis`; a slice of all -inf gives -inf with a zero (not NaN) gradient."""
     raw_max = tf.reduce_max(x, axis=axis, keepdims=True)
@@ -87,7 +99,7 @@ def class_logits(q_next, num_i, theta_i, window):
     x = tf.range(window)
     shift = tf.range(table_size)[:, None] - x[None, :]                       # [K, W]: k - x
     x = tf.cast(x, q_next.dtype)[:, None]
-    coefficient = log_binomial(num_i[None, :], x) + x * theta_i[None, :]     # [W, B]
+    coefficient = log_class_term(num_i[None, :], x, theta_i[None, :])       # [W, B]
     terms = coefficient[None] + tf.gather(q_next, tf.maximum(shift, 0))     # [K, W, B]
     return tf.where(shift[:, :, None] >= 0, terms, _neg_inf_like(terms))
 
@@ -123,7 +135,8 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
 
     def step(q_next, params):
         num_i, theta_i = params
-        return safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
+        q_i = safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
+        return tf.ensure_shape(q_i, q_next.shape)  # a dynamic K must not loosen the loop shape
 
     tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
                      initializer=boundary, reverse=True)

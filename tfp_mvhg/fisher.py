@@ -1,12 +1,14 @@
 """Fisher's noncentral hypergeometric distribution: the two-class case of the MVHG."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import dtype_util
+from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 
 tfd = tfp.distributions
@@ -38,14 +40,15 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
           num_failures: `[...]` integer-valued number of failure items `f`.
           total_count: `[...]` integer-valued number of draws `n <= s + f`.
           log_odds: `[...]` log odds ratio (exactly one of `log_odds`/`odds`).
-          odds: `[...]` positive odds ratio.
+          odds: `[...]` non-negative odds ratio (0: no success is ever drawn).
           validate_args, allow_nan_stats, name: as in `tfd.Distribution`.
         """
         parameters = dict(locals())
         if (log_odds is None) == (odds is None):
             raise ValueError("Pass exactly one of `log_odds` or `odds`.")
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([log_odds, odds], dtype_hint=tf.float32)
+            dtype = multivariate_hypergeometric._float_dtype(  # pylint: disable=protected-access
+                [log_odds, odds], "log_odds" if log_odds is not None else "odds")
             self._log_odds = tensor_util.convert_nonref_to_tensor(log_odds, dtype=dtype)
             self._odds = tensor_util.convert_nonref_to_tensor(odds, dtype=dtype)
             self._num_successes = tf.cast(num_successes, dtype)
@@ -79,7 +82,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
             num_per_class=tf.stack([successes, failures], axis=-1),
             total_count=self._total_count,
             logits=tf.stack([log_odds, tf.zeros_like(log_odds)], axis=-1),
-            validate_args=self.validate_args)
+            allow_nan_stats=self.allow_nan_stats)
 
     def _event_shape(self):
         return tf.TensorShape([])
@@ -88,7 +91,9 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         return tf.constant([], tf.int32)
 
     def _log_prob(self, x):
-        return self._multivariate().log_prob(tf.stack([x, self._total_count - x], axis=-1))
+        failures = self._total_count - x
+        x = tf.broadcast_to(x, tf.shape(failures))
+        return self._multivariate().log_prob(tf.stack([x, failures], axis=-1))
 
     def _sample_n(self, n, seed=None):
         return self._multivariate().sample(n, seed=seed)[..., 0]
@@ -101,3 +106,33 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
 
     def _default_event_space_bijector(self):
         return None
+
+    def _parameter_control_dependencies(self, is_init):
+        """Checks in the Fisher parameters' own names (the two-class MVHG is built unchecked)."""
+        if not self.validate_args:
+            return []
+        assertions = []
+        if is_init:  # the counts are plain tensors, fixed at construction
+            for name, count in (("num_successes", self._num_successes),
+                                ("num_failures", self._num_failures),
+                                ("total_count", self._total_count)):
+                assertions += [
+                    assert_util.assert_non_negative(
+                        count, message=f"`{name}` must be non-negative."),
+                    assert_util.assert_equal(count, tf.round(count),
+                                             message=f"`{name}` must be integer-valued.")]
+            assertions.append(assert_util.assert_less_equal(
+                self._total_count, self._num_successes + self._num_failures,
+                message="`total_count` must be at most `num_successes + num_failures`."))
+        if self._odds is not None and is_init != tensor_util.is_ref(self._odds):
+            odds = tf.convert_to_tensor(self._odds)
+            assertions += [
+                assert_util.assert_non_negative(odds, message="`odds` must be non-negative."),
+                assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(odds)), True,
+                                         message="`odds` must be finite.")]
+        if self._log_odds is not None and is_init != tensor_util.is_ref(self._log_odds):
+            log_odds = tf.convert_to_tensor(self._log_odds)
+            assertions.append(assert_util.assert_equal(
+                tf.reduce_all(~tf.math.is_nan(log_odds) & (log_odds < np.inf)), True,
+                message="`log_odds` must not be NaN or +inf."))
+        return assertions

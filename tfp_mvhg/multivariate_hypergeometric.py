@@ -33,6 +33,14 @@ def _static_max(value):
     return max(int(np.max(static)), 0) if np.size(static) else 0
 
 
+def _float_dtype(args, name):
+    """The common dtype of `args`; a `TypeError` naming `name` unless it is floating."""
+    dtype = dtype_util.common_dtype(args, dtype_hint=tf.float32)
+    if not dtype_util.is_floating(dtype):
+        raise TypeError(f"Argument `{name}` must have a floating dtype, got {dtype_util.name(dtype)}.")
+    return dtype
+
+
 def _assert_integer_form(x, message):
     return assert_util.assert_equal(x, tf.round(x), message=message)
 
@@ -40,7 +48,7 @@ def _assert_integer_form(x, message):
 class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     """Multivariate Fisher noncentral hypergeometric distribution.
 
-    An urn holds `m_i` items of class `i = 1..c`, with class weights `omega_i > 0`; `n` items are
+    An urn holds `m_i` items of class `i = 1..c`, with class weights `omega_i >= 0`; `n` items are
     drawn without replacement (Fisher's scheme: the draws are independent Bernoulli trials with
     odds `omega_i`, conditioned on their total being `n`). `X_i` counts the items of class `i`.
 
@@ -59,8 +67,14 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
     changes nothing; equal logits give the central multivariate hypergeometric distribution.
 
+    A weight of 0 (logit -inf) is exact: that class is never drawn. Without `validate_args`,
+    parameters that define no distribution (negative or non-integer counts, a NaN or +inf logit,
+    `n` above the number of items of positive weight, e.g. `n > sum(m)`) give NaN from `log_prob`,
+    `sample` and the statistics (or an error from the statistics with `allow_nan_stats=False`);
+    with `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
+
     Counts are floats of the distribution's `dtype`, like `tfd.Multinomial`; internally all tables
-    are computed in float64. For XLA (`jit_compile=True`), `num_per_class` and `total_count` must
+    are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For XLA (`jit_compile=True`), `num_per_class` and `total_count` must
     be constants when the distribution is built, since they set the table shapes.
 
     #### Examples
@@ -83,16 +97,17 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
           total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
           logits: `[..., c]` log class weights `theta = log omega` (exactly one of
             `logits`/`weights`).
-          weights: `[..., c]` positive class weights `omega`.
+          weights: `[..., c]` non-negative class weights `omega` (0: never drawn).
           validate_args: check parameters (and `log_prob` arguments) at run time.
-          allow_nan_stats: kept for the `tfd.Distribution` interface.
+          allow_nan_stats: where the parameters define no distribution (see below), statistics
+            are NaN if True, else they raise `InvalidArgumentError`.
           name: name scope of the ops.
         """
         parameters = dict(locals())
         if (logits is None) == (weights is None):
             raise ValueError("Pass exactly one of `logits` or `weights`.")
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([logits, weights], dtype_hint=tf.float32)
+            dtype = _float_dtype([logits, weights], "logits" if logits is not None else "weights")
             self._logits = tensor_util.convert_nonref_to_tensor(logits, dtype=dtype, name="logits")
             self._weights = tensor_util.convert_nonref_to_tensor(
                 weights, dtype=dtype, name="weights")
@@ -203,7 +218,40 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         """log P0 = q_0[n] for each flattened batch member: `[B]` float64."""
         table_size, window = self._table_sizes(num_per_class, total_count)
         first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window)[0]
-        return tf.gather(tf.transpose(first_table), tf.cast(total_count, tf.int32), batch_dims=1)
+        index = tf.clip_by_value(tf.cast(total_count, tf.int32), 0, table_size - 1)
+        return tf.gather(tf.transpose(first_table), index, batch_dims=1)
+
+    @staticmethod
+    def _flat_undefined(num_per_class, logits, total_count):
+        """True where the parameters define no distribution: `[B]` bool.
+
+        That is: a count `m_i` or `n` negative or not an integer, a NaN or +inf logit, or more
+        draws than items of positive weight (`n > sum_i m_i [theta_i > -inf]`, which includes
+        `n > sum(m)`): the support then has no mass.
+        """
+        def not_count(x):
+            return (x < 0.) | tf.not_equal(x, tf.round(x))
+
+        drawable = tf.reduce_sum(tf.where(tf.not_equal(logits, -np.inf), num_per_class,
+                                          tf.zeros_like(num_per_class)), axis=-1)
+        return (tf.reduce_any(not_count(num_per_class), axis=-1) | not_count(total_count)
+                | tf.reduce_any(tf.math.is_nan(logits) | tf.equal(logits, np.inf), axis=-1)
+                | (total_count > drawable))
+
+    def _nan_where_undefined(self, value, undefined, statistic):
+        """`value` (`[B, ...]`) with NaN where `undefined` (`[B]`); raises instead if
+        `allow_nan_stats=False` and any member is undefined."""
+        assertions = []
+        if not self.allow_nan_stats:
+            assertions.append(assert_util.assert_equal(
+                tf.reduce_any(undefined), False, message=(
+                    f"`{statistic}` is undefined for these parameters (negative or non-integer "
+                    "counts, NaN or +inf logits, or `total_count` above the items of positive "
+                    "weight); pass allow_nan_stats=True to get NaN.")))
+        with tf.control_dependencies(assertions):
+            undefined = tf.reshape(undefined, ps.concat(
+                [ps.shape(undefined), ps.ones([ps.rank(value) - 1], tf.int32)], 0))
+            return tf.where(undefined, tf.constant(np.nan, value.dtype), value)
 
     def _log_normalizer64(self):
         num_per_class, logits, total_count, batch_shape = self._flat_params()
@@ -222,14 +270,19 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         logits = tf.cast(self._logits_parameter_no_checks(), tf.float64)
         total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
         x = tf.cast(x, tf.float64)
-        unnormalized = tf.reduce_sum(_tables.log_binomial(num_per_class, x) + x * logits, axis=-1)
+        unnormalized = tf.reduce_sum(_tables.log_class_term(num_per_class, x, logits), axis=-1)
         on_support = (tf.equal(tf.reduce_sum(x, axis=-1), total_count)
                       & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
                       & tf.math.is_finite(unnormalized))
-        log_norm = self._log_normalizer64()
+        flat_num, flat_logits, flat_total, batch_shape = self._flat_params()
+        log_norm = tf.reshape(self._flat_log_normalizer(flat_num, flat_logits, flat_total),
+                              batch_shape)
+        undefined = tf.reshape(self._flat_undefined(flat_num, flat_logits, flat_total),
+                               batch_shape)
         safe_unnormalized = tf.where(on_support, unnormalized, tf.zeros_like(unnormalized))
         result = tf.where(on_support, safe_unnormalized - log_norm,
                           tf.constant(-np.inf, tf.float64))
+        result = tf.where(undefined, tf.constant(np.nan, tf.float64), result)
         return tf.cast(result, self.dtype)
 
     def _sample_n(self, n, seed=None):
@@ -238,14 +291,20 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         table_size, window = self._table_sizes(num_per_class, total_count)
         draws = _tables.sample_exact_counts(
             num_per_class, logits, total_count, table_size, window, n, seed)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        draws = tf.where(undefined[None, :, None], tf.constant(np.nan, self.dtype),
+                         tf.cast(draws, self.dtype))
         num_classes = tf.shape(logits)[-1]
-        shape = ps.concat([[n], batch_shape, [num_classes]], axis=0)
-        return tf.cast(tf.reshape(draws, shape), self.dtype)
+        return tf.reshape(draws, ps.concat([[n], batch_shape, [num_classes]], axis=0))
 
     # Moments -------------------------------------------------------------------------------
 
     def _flat_moments(self, with_covariance):
-        """E[X] = grad A and (optionally) Cov[X] = hessian A, flattened: `[B, c]`, `[B, c, c]`."""
+        """E[X] = grad A and (optionally) Cov[X] = hessian A, flattened: `[B, c]`, `[B, c, c]`.
+
+        NaN where the parameters are undefined (`_flat_undefined`); the mean is clipped to
+        `[0, m]` against round-off.
+        """
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         with tf.GradientTape(persistent=with_covariance) as outer_tape:
             outer_tape.watch(logits)
@@ -256,6 +315,11 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         covariance = None
         if with_covariance:
             covariance = outer_tape.batch_jacobian(mean, logits, experimental_use_pfor=False)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        mean = self._nan_where_undefined(
+            tf.clip_by_value(mean, 0., num_per_class), undefined, "mean")
+        if with_covariance:
+            covariance = self._nan_where_undefined(covariance, undefined, "covariance")
         return mean, covariance, batch_shape
 
     def _mean64(self):
@@ -272,7 +336,8 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return tf.cast(tf.reshape(covariance, shape), self.dtype)
 
     def _variance(self):
-        return tf.linalg.diag_part(self._covariance())
+        """The covariance's diagonal, clamped at 0 (round-off can make it -1e-32)."""
+        return tf.maximum(tf.linalg.diag_part(self._covariance()), 0.)
 
     # Validation ----------------------------------------------------------------------------
 
@@ -302,15 +367,25 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                 tf.reduce_sum(tf.convert_to_tensor(num_per_class), axis=-1),
                 message="`total_count` must be at most sum(`num_per_class`)."))
         if self._logits is not None and is_init != tensor_util.is_ref(self._logits):
+            logits = tf.convert_to_tensor(self._logits)
             assertions.append(assert_util.assert_equal(
-                tf.reduce_all(tf.math.is_finite(self._logits)), True,
-                message="`logits` must be finite."))
+                tf.reduce_all(~tf.math.is_nan(logits) & (logits < np.inf)), True,
+                message="`logits` must not be NaN or +inf (-inf, weight 0, is allowed)."))
         if self._weights is not None and is_init != tensor_util.is_ref(self._weights):
             weights = tf.convert_to_tensor(self._weights)
             assertions += [
-                assert_util.assert_positive(weights, message="`weights` must be positive."),
+                assert_util.assert_non_negative(
+                    weights, message="`weights` must be non-negative."),
                 assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(weights)), True,
                                          message="`weights` must be finite.")]
+        if is_init != any(tensor_util.is_ref(t) for t in (
+                self._num_per_class, self._total_count, self._class_param())):
+            num_per_class = tf.convert_to_tensor(self._num_per_class)
+            has_weight = tf.not_equal(self._logits_parameter_no_checks(), -np.inf)
+            drawable = tf.where(has_weight, num_per_class, tf.zeros_like(num_per_class))
+            assertions.append(assert_util.assert_less_equal(
+                tf.convert_to_tensor(self._total_count), tf.reduce_sum(drawable, axis=-1),
+                message="`total_count` must be at most the number of items of positive weight."))
         return assertions
 
     def _sample_control_dependencies(self, x):

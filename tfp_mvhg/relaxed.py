@@ -1,16 +1,18 @@
 """The relaxed (reparameterized) multivariate hypergeometric distribution."""
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util
-from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_mvhg import _relaxed_sampler
+from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
+from tfp_mvhg.multivariate_hypergeometric import _kl_multivariate_hypergeometric
 
 __all__ = ["RelaxedMultivariateHypergeometric"]
 
@@ -72,7 +74,8 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         self._method = method
         self._shuffle_classes = bool(shuffle_classes)
         with tf.name_scope(name) as name:
-            dtype = dtype_util.common_dtype([logits, weights], dtype_hint=tf.float32)
+            dtype = multivariate_hypergeometric._float_dtype(  # pylint: disable=protected-access
+                [logits, weights], "logits" if logits is not None else "weights")
             self._temperature = tensor_util.convert_nonref_to_tensor(
                 temperature, dtype=dtype, name="temperature")
             super().__init__(num_per_class, total_count, logits=logits, weights=weights,
@@ -125,7 +128,10 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
             num_per_class, logits, total_count, self._flat_temperature(batch_shape),
             table_size, window, num_samples, seed, hard=self._hard, method=self._method,
             shuffle_classes=self._shuffle_classes)
-        return sample, batch_shape
+        undefined = self._flat_undefined(num_per_class, tf.cast(logits, tf.float64), total_count)
+        counts = tf.where(undefined[None, :, None], tf.constant(np.nan, sample.counts.dtype),
+                          sample.counts)
+        return sample._replace(counts=counts), batch_shape
 
     def _sample_n(self, n, seed=None):
         sample, batch_shape = self._relaxed(n, seed)
@@ -170,7 +176,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         num_per_class = tf.reshape(num_per_class, [-1, num_classes])
         logits = tf.reshape(logits, [-1, num_classes])
         event = self.event_shape_tensor()
-        sample_shape = ps.shape(x)[:ps.rank(x) - ps.size(batch_shape) - 1]
+        sample_shape = ps.shape(x)[:ps.maximum(ps.rank(x) - ps.size(batch_shape) - 1, 0)]
         x = tf.broadcast_to(tf.cast(x, tf.float64), ps.concat([sample_shape, batch_shape, event], 0))
         flat_x = tf.reshape(x, [-1, ps.shape(logits)[0], event[0]])
         table_size, window = self._table_sizes(num_per_class, total_count)
@@ -199,3 +205,21 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
             assertions.append(assert_util.assert_positive(
                 self._temperature, message="`temperature` must be positive."))
         return assertions
+
+
+def _kl_with_relaxed(p, q, name=None):
+    """KL of the hard samples' laws: the MVHG's, for `method="exact"` with `hard=True` only."""
+    for dist in (p, q):
+        if isinstance(dist, RelaxedMultivariateHypergeometric) and (
+                dist.method != "exact" or not dist.hard):
+            raise NotImplementedError(
+                "KL divergence is available for RelaxedMultivariateHypergeometric only with "
+                "method='exact' and hard=True, where the samples follow the MVHG; got "
+                f"method={dist.method!r}, hard={dist.hard}.")
+    return _kl_multivariate_hypergeometric(p, q, name=name)
+
+
+for _pair in ((RelaxedMultivariateHypergeometric, MultivariateHypergeometric),
+              (MultivariateHypergeometric, RelaxedMultivariateHypergeometric),
+              (RelaxedMultivariateHypergeometric, RelaxedMultivariateHypergeometric)):
+    tfp.distributions.RegisterKL(*_pair)(_kl_with_relaxed)

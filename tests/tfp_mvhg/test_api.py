@@ -137,7 +137,10 @@ BAD_PARAMETERS = [
     (dict(num_per_class=[3., 1.], total_count=5., logits=[0., 0.]), "`total_count`"),
     (dict(num_per_class=[3., 1.], total_count=2., logits=[np.inf, 0.]), "`logits`"),
     (dict(num_per_class=[3., 1.], total_count=2., logits=[np.nan, 0.]), "`logits`"),
-    (dict(num_per_class=[3., 1.], total_count=2., weights=[0., 1.]), "`weights`"),
+    (dict(num_per_class=[3., 1.], total_count=2., weights=[-1., 1.]), "`weights`"),
+    (dict(num_per_class=[3., 1.], total_count=2., weights=[0., 1.]), "items of positive weight"),
+    (dict(num_per_class=[3., 1.], total_count=2., logits=[-np.inf, 0.]),
+     "items of positive weight"),
 ]
 
 
