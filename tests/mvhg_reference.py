@@ -20,11 +20,13 @@ def support(num_per_class, total_count):
 
 
 def log_unnormalized(num_per_class, logits, x):
-    """sum_i log C(m_i, x_i) + x_i theta_i for each row of x."""
+    """sum_i log C(m_i, x_i) + x_i theta_i for each row of x (x_i = 0 adds 0, even at -inf)."""
     m = np.asarray(num_per_class, np.float64)
     x = np.asarray(x, np.float64)
     log_binom = special.gammaln(m + 1) - special.gammaln(x + 1) - special.gammaln(m - x + 1)
-    return np.sum(log_binom + x * np.asarray(logits, np.float64), axis=-1)
+    logits = np.broadcast_to(np.asarray(logits, np.float64), x.shape)
+    power = np.where(x > 0, x * np.where(x > 0, logits, 0.), 0.)
+    return np.sum(log_binom + power, axis=-1)
 
 
 def enumerate_pmf(num_per_class, total_count, logits):

@@ -20,7 +20,7 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "class_logits",
-           "suffix_log_tables", "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
+           "suffix_log_tables", "marginal_log_probs", "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
 
 
 def _neg_inf_like(x):
@@ -141,6 +141,48 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
     tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
                      initializer=boundary, reverse=True)
     return tf.concat([tables, boundary[None]], axis=0)
+
+
+def marginal_log_probs(num_per_class, logits, total_count, table_size, window):
+    """log P(X_i = x) for every class and x = 0..W-1, `[c, W, B]`, and log P0, `[B]` (float64).
+
+    With prefix tables p_i[k] = log [t^k] prod_{j < i} (1 + omega_j t)^{m_j} (the suffix tables of
+    the reversed classes) and the suffix tables q,
+
+        P(X_i = x) = C(m_i, x) omega_i^x [t^{n-x}] prod_{j != i} (...) / P0,
+        log [t^k] prod_{j != i} (...) = logsumexp_a (p_i[a] + q_{i+1}[k - a]),
+
+    evaluated only at k = n - x: memory O(W K B) per class (one class at a time).
+
+    Args:
+      num_per_class, logits: `[B, c]` float64.
+      total_count: `[B]` float64, integer-valued, 0 <= n < K.
+      table_size, window: K and W as in `suffix_log_tables`.
+    """
+    suffix = suffix_log_tables(num_per_class, logits, table_size, window)       # [c+1, K, B]
+    prefix = tf.reverse(suffix_log_tables(tf.reverse(num_per_class, [1]), tf.reverse(logits, [1]),
+                                          table_size, window), [0])           # p_0..p_c
+    n = tf.cast(total_count, tf.int32)
+    x = tf.range(window)
+    a = tf.range(table_size)
+    rest = n[None, None, :] - x[:, None, None] - a[None, :, None]                # [W, K, B]: n-x-a
+    batch_index = tf.broadcast_to(tf.range(tf.shape(n)[0])[None, None, :], tf.shape(rest))
+    log_norm = tf.gather(tf.transpose(suffix[0]), tf.clip_by_value(n, 0, table_size - 1),
+                         batch_dims=1)                                           # [B]
+
+    def one_class(params):
+        prefix_i, suffix_next, num_i, theta_i = params                          # [K, B] x2, [B] x2
+        flat = tf.reshape(suffix_next, [-1])
+        terms = tf.gather(flat, tf.maximum(rest, 0) * tf.shape(suffix_next)[1] + batch_index)
+        terms = tf.where(rest >= 0, prefix_i[None] + terms, _neg_inf_like(terms))
+        leave_one_out = safe_reduce_logsumexp(terms, axis=1)                  # [W, B]
+        coefficient = log_class_term(num_i[None, :], tf.cast(x, num_i.dtype)[:, None],
+                                     theta_i[None, :])
+        return coefficient + leave_one_out - log_norm[None, :]
+
+    marginals = tf.map_fn(one_class, (prefix[:-1], suffix[1:], tf.transpose(num_per_class),
+                                       tf.transpose(logits)), fn_output_signature=tf.float64)
+    return marginals, log_norm
 
 
 def _count_at_most(cdf_rows, row, values):

@@ -104,6 +104,12 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
     def _variance(self):
         return self._multivariate().variance()[..., 0]
 
+    def _entropy(self):
+        return self._multivariate().entropy()
+
+    def _mode(self):
+        return self._multivariate().mode()[..., 0]
+
     def _default_event_space_bijector(self):
         return None
 

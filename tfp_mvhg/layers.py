@@ -38,6 +38,13 @@ class MVHGLayer(tf.keras.layers.Layer):
     sum to `total_count` and are differentiable w.r.t. the logits. The temperature is a
     non-trainable weight (`layer.temperature`), e.g. driven by `TemperatureAnnealing`.
 
+    At inference (`training=False` or None, e.g. `predict`) the layer returns what `inference`
+    says: "sample" (the default: a draw, as in training), "mode" (the exact most probable counts,
+    deterministic) or "mean" (the exact `E[X]`, not integer); "mode" and "mean" need
+    `method="exact"`, and "mean" has no one-hots. The layer's dtype is float32 unless given
+    (`dtype="float64"` for double precision), not the global Keras policy, and 16-bit inputs are
+    computed in float32: under `mixed_bfloat16`, counts above 256 would not be exact integers.
+
     Args:
       num_per_class: list of c non-negative integers m (static: it fixes the table sizes).
       total_count: integer n <= sum(m).
@@ -46,11 +53,24 @@ class MVHGLayer(tf.keras.layers.Layer):
       return_one_hots: also return the per-class relaxed one-hots `[batch, c, W]`,
         W = min(max m, n) + 1.
       seed: optional int for reproducible draws (an op-level seed).
+      inference: "sample", "mode" or "mean": the output at inference (see above).
     """
 
+    INFERENCE = ("sample", "mode", "mean")
+
     def __init__(self, num_per_class, total_count, temperature=1.0, hard=True, method="exact",
-                 shuffle_classes=False, return_one_hots=False, seed=None, **kwargs):
+                 shuffle_classes=False, return_one_hots=False, seed=None, inference="sample",
+                 **kwargs):
+        kwargs.setdefault("dtype", "float32")  # not the global mixed-precision policy
         super().__init__(**kwargs)
+        if inference not in self.INFERENCE:
+            raise ValueError(f"`inference` must be one of {self.INFERENCE}, got {inference!r}.")
+        if inference != "sample" and method != "exact":
+            raise ValueError(f"`inference={inference!r}` needs method='exact' (the merged "
+                             "scheme's mode and mean are not the MVHG's).")
+        if inference == "mean" and return_one_hots:
+            raise ValueError("`inference='mean'` has no one-hots: use return_one_hots=False.")
+        self.inference = inference
         self.num_per_class, self.total_count = _check_counts(num_per_class, total_count)
         if method not in _relaxed_sampler.METHODS:
             raise ValueError(f"`method` must be one of {_relaxed_sampler.METHODS}, got {method!r}.")
@@ -80,16 +100,26 @@ class MVHGLayer(tf.keras.layers.Layer):
             tf.cast(tf.convert_to_tensor(self.temperature), logits.dtype), logits=logits,
             hard=self.hard, method=self.method, shuffle_classes=self.shuffle_classes)
 
-    def call(self, logits, seed=None):
+    def call(self, logits, seed=None, training=None):
         """Counts `[batch, c]` (and one-hots `[batch, c, W]` if `return_one_hots`).
 
         Args:
-          logits: `[batch, c]` float log class weights.
+          logits: `[batch, c]` float log class weights (16-bit floats are computed in float32).
           seed: optional stateless seed `[2]` int32; by default a fresh one per call.
+          training: whether this is a training call (else `inference` decides the output).
         """
+        logits = tf.convert_to_tensor(logits)
+        if logits.dtype not in (tf.float32, tf.float64):
+            logits = tf.cast(logits, tf.float32)
+        distribution = self.distribution(logits)
+        if not training and self.inference != "sample":
+            counts = distribution.mode() if self.inference == "mode" else distribution.mean()
+            if self.return_one_hots:
+                return counts, tf.one_hot(tf.cast(counts, tf.int32), self.window, dtype=counts.dtype)
+            return counts
         if seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=self.seed)
-        sample = self.distribution(logits).sample_with_details(seed=seed)
+        sample = distribution.sample_with_details(seed=seed)
         if self.return_one_hots:
             return sample.counts, sample.one_hots
         return sample.counts
@@ -105,7 +135,7 @@ class MVHGLayer(tf.keras.layers.Layer):
         config.update(num_per_class=[int(m) for m in self.num_per_class], total_count=self.total_count,
                       temperature=self.initial_temperature, hard=self.hard, method=self.method,
                       shuffle_classes=self.shuffle_classes, return_one_hots=self.return_one_hots,
-                      seed=self.seed)
+                      seed=self.seed, inference=self.inference)
         return config
 
 

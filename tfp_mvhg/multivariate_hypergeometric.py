@@ -61,7 +61,9 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
 
     `log P0` comes from log-space suffix tables of the generating function (cost O(c n min(m, n)),
     no enumeration of the support). The distribution is an exponential family in `theta` with
-    log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact.
+    log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact;
+    `entropy` uses the exact marginals `P(X_i = x)` (prefix and suffix tables) and `mode` the
+    greedy solution of the separable concave log-pmf (see `_mode`).
     `sample` draws exactly from the sequential conditionals
     `P(X_i = x | x_<i) ∝ C(m_i, x) omega_i^x [t^{r-x}] prod_{j>i} (1 + omega_j t)^{m_j}`, with `r`
     the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
@@ -85,6 +87,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     x = dist.sample(1000, seed=(1, 2))     # [1000, 3], each row sums to 180
     dist.log_prob(x)                       # [1000]
     dist.mean(), dist.covariance()         # [3], [3, 3]
+    dist.entropy(), dist.mode()            # [], [3]
     ```
     """
 
@@ -338,6 +341,51 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     def _variance(self):
         """The covariance's diagonal, clamped at 0 (round-off can make it -1e-32)."""
         return tf.maximum(tf.linalg.diag_part(self._covariance()), 0.)
+
+    def _entropy(self):
+        """H = log P0 - E[sum_i (log C(m_i, X_i) + X_i theta_i)], with the exact marginals
+        P(X_i = x) from prefix and suffix tables (cost O(c W K) per batch member)."""
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        marginals, log_norm = _tables.marginal_log_probs(
+            num_per_class, logits, total_count, table_size, window)           # [c, W, B], [B]
+        x = tf.cast(tf.range(window), tf.float64)[None, :, None]
+        terms = _tables.log_class_term(tf.transpose(num_per_class)[:, None, :], x,
+                                       tf.transpose(logits)[:, None, :])    # [c, W, B]
+        probs = tf.exp(marginals)
+        has_mass = probs > 0.
+        expected = tf.reduce_sum(
+            tf.where(has_mass, probs * tf.where(has_mass, terms, tf.zeros_like(terms)),
+                     tf.zeros_like(probs)), axis=[0, 1])
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        entropy = self._nan_where_undefined(log_norm - expected, undefined, "entropy")
+        return tf.cast(tf.reshape(entropy, batch_shape), self.dtype)
+
+    def _mode(self):
+        """The most probable counts (one of them under ties), exactly and without tables.
+
+        log pmf is separable and concave in each x_i, with increments
+        `g_i(x) = log((m_i - x) / (x + 1)) + theta_i` decreasing in x, so the mode under
+        `sum x = n` is greedy: take the n largest increments over all classes and x
+        (`x_i` = how many of class i's are taken). Cost O(c W log(c W)).
+        """
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        _, window = self._table_sizes(num_per_class, total_count)
+        x = tf.cast(tf.range(window), tf.float64)[None, None, :]
+        num = num_per_class[:, :, None]
+        valid = (x < num) & tf.not_equal(logits[:, :, None], -np.inf)
+        ratio = tf.where(valid, (num - x) / (x + 1.), tf.ones_like(valid, tf.float64))
+        gains = tf.where(valid, tf.math.log(ratio) + logits[:, :, None],
+                         tf.constant(-np.inf, tf.float64))                  # [B, c, W]
+        flat_gains = tf.reshape(gains, [tf.shape(gains)[0], -1])
+        order = tf.argsort(flat_gains, axis=-1, direction="DESCENDING", stable=True)
+        rank = tf.argsort(order, axis=-1, stable=True)
+        taken = tf.cast(rank < tf.cast(total_count, tf.int32)[:, None], tf.float64)
+        mode = tf.reduce_sum(tf.reshape(taken, tf.shape(gains)), axis=-1)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        mode = self._nan_where_undefined(mode, undefined, "mode")
+        return tf.cast(tf.reshape(mode, ps.concat([batch_shape, self.event_shape_tensor()], 0)),
+                       self.dtype)
 
     # Validation ----------------------------------------------------------------------------
 

@@ -187,11 +187,19 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
     def _exact_moments_only(self):
         if self._method != "exact" or not self._hard:
             raise NotImplementedError(
-                "Moments are exact MVHG moments only for method='exact' with hard=True.")
+                "Moments, entropy and mode are the MVHG's only for method='exact' with hard=True.")
 
     def _mean(self):
         self._exact_moments_only()
         return super()._mean()
+
+    def _entropy(self):
+        self._exact_moments_only()
+        return super()._entropy()
+
+    def _mode(self):
+        self._exact_moments_only()
+        return super()._mode()
 
     def _covariance(self):
         self._exact_moments_only()

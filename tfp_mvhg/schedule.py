@@ -3,6 +3,7 @@
 import math
 import numbers
 
+import numpy as np
 import tensorflow as tf
 
 __all__ = ["temperature_schedule", "TemperatureAnnealing"]
@@ -38,25 +39,36 @@ def temperature_schedule(step, tau_init, tau_final, n_steps):
 
 
 class TemperatureAnnealing(tf.keras.callbacks.Callback):
-    """Keras callback that sets a temperature variable from `temperature_schedule` each batch.
+    """Keras callback: before each training batch, sets a temperature variable to
+    `temperature_schedule(t, ...)` with `t = model.optimizer.iterations`.
+
+    The schedule follows the optimizer's step counter, not a counter of its own, so a resumed
+    `fit` (a reloaded model with its optimizer state, or a second `fit` call) continues the
+    schedule where it stopped.
 
     Args:
       temperature: a scalar variable (e.g. `MVHGLayer.temperature`) or an object with a
         `temperature` variable attribute.
       tau_init, tau_final, n_steps: the schedule.
-      initial_step: the step to start from (to resume training).
+
+    Attributes:
+      step: the optimizer step whose temperature was set last (None before training).
     """
 
-    def __init__(self, temperature, tau_init, tau_final, n_steps, initial_step=0):
+    def __init__(self, temperature, tau_init, tau_final, n_steps):
         super().__init__()
         _check_schedule(tau_init, tau_final, n_steps)
         self._variable = getattr(temperature, "temperature", temperature)
         if not hasattr(self._variable, "assign"):
             raise ValueError("`temperature` must be a variable or have a `temperature` variable.")
         self.tau_init, self.tau_final, self.n_steps = tau_init, tau_final, n_steps
-        self.step = int(initial_step)
+        self.step = None
 
     def on_train_batch_begin(self, batch, logs=None):
+        iterations = getattr(getattr(self.model, "optimizer", None), "iterations", None)
+        if iterations is None:
+            raise ValueError("TemperatureAnnealing needs a model compiled with an optimizer "
+                             "(it follows `model.optimizer.iterations`).")
+        self.step = int(np.asarray(iterations))
         self._variable.assign(
             temperature_schedule(self.step, self.tau_init, self.tau_final, self.n_steps))
-        self.step += 1

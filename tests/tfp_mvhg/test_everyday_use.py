@@ -220,3 +220,57 @@ def test_fisher_errors_name_the_fisher_parameters(kwargs, message):
 def test_fisher_with_odds_zero_never_draws_a_success():
     dist = tfp_mvhg.FisherNoncentralHypergeometric(7., 5., 3., odds=0., validate_args=True)
     assert dist.mean().numpy() == 0. and dist.log_prob(0.).numpy() == 0.
+
+
+# Entropy and mode ------------------------------------------------------------------------------
+
+ENTROPY_MODE_CASES = [
+    ([4., 3., 5.], 6, [0., 1., -1.]),
+    ([10., 1., 7., 4.], 9, [2., -1., 0.3, 0.]),
+    ([6., 6.], 6, [0., 0.]),                      # ties: several modes
+    ([3., 0., 5.], 0, [0.5, 1., 2.]),             # n = 0 and an empty class
+    ([5., 2., 4.], 11, [1., 0., -2.]),            # n = N: a single point
+    ([30., 40., 20.], 35, [8., -8., 0.]),         # very unequal weights
+    ([5., 4., 3.], 5, [-np.inf, 0., 1.]),         # a class of weight zero
+]
+
+
+@pytest.mark.parametrize("m,n,logits", ENTROPY_MODE_CASES)
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_entropy_and_mode_match_enumeration(m, n, logits, dtype):
+    dist = MV(m, float(n), logits=tf.constant(logits, dtype))
+    support, log_pmf = ref.enumerate_pmf(m, n, logits)
+    finite = np.isfinite(log_pmf)
+    expected_entropy = -np.sum(np.exp(log_pmf[finite]) * log_pmf[finite])
+    tolerance = 1e-10 if dtype == tf.float64 else 1e-5
+    np.testing.assert_allclose(dist.entropy().numpy(), expected_entropy, rtol=tolerance,
+                               atol=tolerance)
+    mode = dist.mode().numpy()
+    assert mode.sum() == n
+    cell = np.flatnonzero((support == mode).all(-1))
+    assert len(cell) == 1 and np.isclose(log_pmf[cell[0]], log_pmf.max(), rtol=1e-9, atol=1e-12)
+
+
+def test_entropy_and_mode_of_a_batch_and_of_fisher():
+    dist, _ = MV([[4., 3., 5.], [2., 6., 1.]], [6., 13.], logits=LOGITS), None
+    entropy, mode = dist.entropy().numpy(), dist.mode().numpy()
+    support, log_pmf = ref.enumerate_pmf(M, N, LOGITS)
+    np.testing.assert_allclose(entropy[0], -np.sum(np.exp(log_pmf) * log_pmf), rtol=1e-5)
+    assert np.isnan(entropy[1]) and np.all(np.isnan(mode[1]))        # n = 13 > N = 9
+    np.testing.assert_array_equal(mode[0], support[np.argmax(log_pmf)])
+    fisher = tfp_mvhg.FisherNoncentralHypergeometric(7., 5., [6., 4.], odds=2.5)
+    for n, entropy, mode in zip((6, 4), fisher.entropy().numpy(), fisher.mode().numpy()):
+        reference = stats.nchypergeom_fisher(12, 7, n, 2.5)
+        values = np.arange(13)
+        pmf = reference.pmf(values)
+        np.testing.assert_allclose(entropy, reference.entropy(), rtol=1e-5)
+        assert mode == values[np.argmax(pmf)]
+
+
+def test_relaxed_entropy_and_mode_only_for_exact_hard_samples():
+    exact = tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=LOGITS)
+    np.testing.assert_allclose(exact.entropy().numpy(), MV(M, 6., logits=LOGITS).entropy().numpy())
+    merged = tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=LOGITS, method="merged")
+    for statistic in (merged.entropy, merged.mode):
+        with pytest.raises(NotImplementedError, match="method='exact' with hard=True"):
+            statistic()

@@ -56,11 +56,74 @@ def test_layer_trains_inside_a_model_with_annealing():
     kernel_before = model.get_layer("logits").kernel.numpy().copy()
     annealing = tfp_mvhg.TemperatureAnnealing(model.get_layer("mvhg"), 2.0, 0.1, 4)
     model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[annealing])
-    assert annealing.step == 8
+    assert annealing.step == 7  # the optimizer step of the last batch
     np.testing.assert_allclose(float(model.get_layer("mvhg").temperature.numpy()),
                                tfp_mvhg.temperature_schedule(7, 2.0, 0.1, 4).numpy(), rtol=1e-6)
     # the straight-through gradient reaches the Dense layer that produces the logits
     assert not np.allclose(model.get_layer("logits").kernel.numpy(), kernel_before)
+
+
+def test_annealing_follows_the_optimizer_so_a_resumed_fit_continues_the_schedule(tmp_path):
+    model = small_model(temperature=2.0, seed=1)
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mse")
+    x, y = data()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0,
+              callbacks=[tfp_mvhg.TemperatureAnnealing(model.get_layer("mvhg"), 2.0, 0.1, 10)])
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    resumed = keras.models.load_model(path)
+    annealing = tfp_mvhg.TemperatureAnnealing(resumed.get_layer("mvhg"), 2.0, 0.1, 10)
+    resumed.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[annealing])
+    assert annealing.step == 7  # 4 steps before the save, then 4 more
+    np.testing.assert_allclose(float(resumed.get_layer("mvhg").temperature.numpy()),
+                               tfp_mvhg.temperature_schedule(7, 2.0, 0.1, 10).numpy(), rtol=1e-6)
+
+
+def test_annealing_needs_a_compiled_model():
+    annealing = tfp_mvhg.TemperatureAnnealing(tf.Variable(1.), 2.0, 0.1, 10)
+    annealing.set_model(keras.Sequential([keras.layers.Dense(1)]))
+    with pytest.raises(ValueError, match="optimizer"):
+        annealing.on_train_batch_begin(0)
+
+
+def test_layer_at_inference_returns_the_documented_output():
+    logits = tf.constant([[0., 1., 2.], [1., 1., -1.]])
+    exact = tfp_mvhg.MultivariateHypergeometric([10., 6., 8.], 12., logits=logits)
+    sample = tfp_mvhg.MVHGLayer([10, 6, 8], 12)
+    first = sample(logits, training=False, seed=tf.constant([1, 2]))
+    assert not np.array_equal(first, sample(logits, training=False, seed=tf.constant([3, 4])))
+    mode = tfp_mvhg.MVHGLayer([10, 6, 8], 12, inference="mode", return_one_hots=True)
+    counts, one_hots = mode(logits)                       # training=None: inference
+    np.testing.assert_array_equal(counts, exact.mode())
+    np.testing.assert_array_equal(one_hots.numpy().argmax(-1), counts.numpy())
+    drawn, _ = mode(logits, training=True, seed=tf.constant([1, 2]))
+    np.testing.assert_array_equal(drawn.numpy().sum(-1), 12)
+    mean = tfp_mvhg.MVHGLayer([10, 6, 8], 12, inference="mean")
+    np.testing.assert_allclose(mean(logits, training=False), exact.mean(), rtol=1e-6)
+    with pytest.raises(ValueError, match="`inference`"):
+        tfp_mvhg.MVHGLayer([10, 6, 8], 12, inference="median")
+    with pytest.raises(ValueError, match="method='exact'"):
+        tfp_mvhg.MVHGLayer([10, 6, 8], 12, inference="mode", method="merged")
+
+
+def test_layer_computes_in_float32_under_mixed_precision():
+    """m = [300] * 3, n = 301: counts above 256, which bfloat16 cannot hold exactly."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        inputs = keras.Input((4,))
+        logits = keras.layers.Dense(3)(inputs)
+        counts = tfp_mvhg.MVHGLayer([300] * 3, 301, seed=2)(logits)
+        model = keras.Model(inputs, keras.layers.Dense(1)(counts))
+        x, y = data(16)
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        values = keras.Model(inputs, counts)(x)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert values.dtype == tf.float32
+    values = values.numpy()
+    np.testing.assert_array_equal(values.sum(-1), 301)
+    np.testing.assert_array_equal(values, np.round(values))
 
 
 def test_layer_outputs_counts_and_one_hots():
