@@ -109,8 +109,10 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         temperature = tf.broadcast_to(tf.convert_to_tensor(self._temperature), batch_shape)
         return tf.reshape(temperature, [-1])
 
-    def _relaxed(self, num_samples, seed):
-        """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape."""
+    def _relaxed(self, num_samples, seed, **sampler_options):
+        """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape.
+
+        `sampler_options` go to `_relaxed_sampler.relaxed_sample` (`return_log_one_hots`)."""
         seed = tfp.random.sanitize_seed(seed, salt="RelaxedMultivariateHypergeometric")
         num_per_class, _, total_count, batch_shape = self._flat_params()
         if tf.compat.dimension_value(self.event_shape[0]) is None:
@@ -124,7 +126,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         sample = _relaxed_sampler.relaxed_sample(
             num_per_class, logits, total_count, self._flat_temperature(batch_shape),
             table_size, window, num_samples, seed, hard=self._hard, method=self._method,
-            shuffle_classes=self._shuffle_classes)
+            shuffle_classes=self._shuffle_classes, **sampler_options)
         return sample, batch_shape
 
     def _sample_n(self, n, seed=None):
