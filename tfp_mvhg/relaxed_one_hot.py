@@ -1,10 +1,11 @@
-"""The density of the relaxed MVHG one-hots: a chain of Concrete (Gumbel-softmax) distributions.
+"""The density of the relaxed MVHG one-hots: a chain of Concrete (Gumbel-softmax) densities.
 
 `ExpRelaxedMultivariateHypergeometric` is a distribution over the per-class log relaxed one-hots,
 `RelaxedOneHotMultivariateHypergeometric` the same over the one-hots (the former pushed through
 `PaddedExp`), as TFP builds `RelaxedOneHotCategorical` from `ExpRelaxedOneHotCategorical` and
 `tfb.Exp`. Counts stay the straight-through map `counts_from_one_hots`, which is not a bijector.
 """
+# pylint: disable=protected-access  (the wrapped RelaxedMultivariateHypergeometric's helpers)
 
 import numpy as np
 import tensorflow as tf
@@ -72,12 +73,32 @@ def _chain_log_prob(num_per_class, logits, total_count, temperature, log_one_hot
         in_support &= tf.reduce_all(tf.equal(feasible, present[..., i, :]), axis=-1)
         total += _masked_exp_concrete_log_prob(alpha, log_one_hots[..., i, :],
                                                temperature[None, :], feasible)
-    result = tf.where(in_support, total, tf.fill(tf.shape(total), tf.constant(_NEG_INF, tf.float64)))
+    off_support = tf.fill(tf.shape(total), tf.constant(_NEG_INF, tf.float64))
+    result = tf.where(in_support, total, off_support)
     is_nan = tf.reduce_any(tf.math.is_nan(log_one_hots), axis=[-2, -1])
     return tf.where(is_nan, tf.fill(tf.shape(total), tf.constant(np.nan, tf.float64)), result)
 
 
-class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
+def _view(name, doc):
+    return property(lambda self: getattr(self._parameter_source(), name), doc=doc)
+
+
+class _ParameterViews:
+    """The input arguments, read from the wrapped distribution `self._parameter_source()`."""
+
+    num_per_class = _view("num_per_class", "Input argument `num_per_class` (`[..., c]`) as floats.")
+    total_count = _view("total_count", "Input argument `total_count` (`[...]`), as floats.")
+    temperature = _view("temperature", "Input argument `temperature` (`[...]`).")
+    logits = _view("logits", "Input argument `logits` (or None).")
+    weights = _view("weights", "Input argument `weights` (or None).")
+    method = _view("method", "\"exact\" or \"merged\".")
+
+    def logits_parameter(self, name=None):
+        """Log class weights `theta` (`[..., c]`), derived from `weights` if needed."""
+        return self._parameter_source().logits_parameter(name)
+
+
+class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTensorDistribution):
     """Log relaxed one-hots of the sequential MVHG sampler, with their density.
 
     The relaxed sampler of `RelaxedMultivariateHypergeometric` draws class after class a Concrete
@@ -120,8 +141,9 @@ class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     #### Examples
 
     ```python
-    dist = tfp_mvhg.ExpRelaxedMultivariateHypergeometric([4., 3., 5.], 6., 0.5, logits=[0., 1., -1.])
-    y = dist.sample(100, seed=(1, 2))      # [100, 3, 7] log one-hots, -inf off the support
+    dist = tfp_mvhg.ExpRelaxedMultivariateHypergeometric(
+        [4., 3., 5.], 6., temperature=0.5, logits=[0., 1., -1.])
+    y = dist.sample(100, seed=(1, 2))      # [100, 3, 6] log one-hots, -inf off the support
     dist.log_prob(y)                       # [100]
     dist.counts_from_one_hots(y)           # [100, 3]: straight-through counts, sum to 6
     ```
@@ -157,32 +179,8 @@ class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     def _parameter_properties(cls, dtype, num_classes=None):
         return RelaxedMultivariateHypergeometric._parameter_properties(dtype, num_classes)
 
-    @property
-    def num_per_class(self):
-        return self._chain.num_per_class
-
-    @property
-    def total_count(self):
-        return self._chain.total_count
-
-    @property
-    def temperature(self):
-        return self._chain.temperature
-
-    @property
-    def logits(self):
-        return self._chain.logits
-
-    @property
-    def weights(self):
-        return self._chain.weights
-
-    @property
-    def method(self):
-        return self._chain.method
-
-    def logits_parameter(self, name=None):
-        return self._chain.logits_parameter(name)
+    def _parameter_source(self):
+        return self._chain
 
     def _num_classes(self):
         num_classes = tf.compat.dimension_value(self._chain.event_shape[0])
@@ -193,7 +191,7 @@ class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
 
     def _window(self):
         """W: a Python int when the counts are static, else a scalar tensor."""
-        return self._chain._table_sizes(  # pylint: disable=protected-access
+        return self._chain._table_sizes(
             tf.convert_to_tensor(self._chain.num_per_class),
             tf.convert_to_tensor(self._chain.total_count))[1]
 
@@ -211,22 +209,22 @@ class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return ps.stack([self._num_classes(), self._window()])
 
     def _sample_n(self, n, seed=None):
-        (_, log_one_hots), batch_shape = self._chain._relaxed(  # pylint: disable=protected-access
+        (_, log_one_hots), batch_shape = self._chain._relaxed(
             n, seed, return_log_one_hots=True)
         shape = ps.concat([[n], batch_shape, ps.shape(log_one_hots)[-2:]], 0)
         return tf.reshape(log_one_hots, shape)
 
     def _log_prob(self, x):
         chain = self._chain
-        num_per_class, logits, total_count, batch_shape = chain._flat_params()  # pylint: disable=protected-access
+        num_per_class, logits, total_count, batch_shape = chain._flat_params()
         num_classes = self._num_classes()
-        table_size, window = chain._table_sizes(num_per_class, total_count)  # pylint: disable=protected-access
+        table_size, window = chain._table_sizes(num_per_class, total_count)
         event = ps.stack([num_classes, window])
         full_shape = ps.broadcast_shape(ps.shape(x), ps.concat([batch_shape, event], 0))
         sample_shape = full_shape[:ps.size(full_shape) - ps.size(batch_shape) - 2]
         x = tf.broadcast_to(tf.cast(x, tf.float64), full_shape)
         flat_x = tf.reshape(x, ps.concat([[-1, ps.shape(logits)[0]], event], 0))
-        temperature = tf.cast(chain._flat_temperature(batch_shape), tf.float64)  # pylint: disable=protected-access
+        temperature = tf.cast(chain._flat_temperature(batch_shape), tf.float64)
         log_prob = _chain_log_prob(num_per_class, logits, total_count, temperature, flat_x,
                                    table_size, window, chain.method)
         return tf.cast(tf.reshape(log_prob, ps.concat([sample_shape, batch_shape], 0)), self.dtype)
@@ -242,7 +240,7 @@ class ExpRelaxedMultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                                       self.dtype)
 
     def _parameter_control_dependencies(self, is_init):
-        return self._chain._parameter_control_dependencies(is_init)  # pylint: disable=protected-access
+        return self._chain._parameter_control_dependencies(is_init)
 
     def _sample_control_dependencies(self, x):
         if not self.validate_args:
@@ -309,7 +307,7 @@ class PaddedExp(tfb.AutoCompositeTensorBijector):
                          tf.zeros_like(y))
 
 
-class RelaxedOneHotMultivariateHypergeometric(tfd.TransformedDistribution):
+class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDistribution):
     """Relaxed one-hots of the sequential MVHG sampler, with their density.
 
     `ExpRelaxedMultivariateHypergeometric` (the log one-hots) pushed through `PaddedExp`, as
@@ -348,32 +346,8 @@ class RelaxedOneHotMultivariateHypergeometric(tfd.TransformedDistribution):
     def _parameter_properties(cls, dtype, num_classes=None):
         return ExpRelaxedMultivariateHypergeometric._parameter_properties(dtype, num_classes)
 
-    @property
-    def num_per_class(self):
-        return self.distribution.num_per_class
-
-    @property
-    def total_count(self):
-        return self.distribution.total_count
-
-    @property
-    def temperature(self):
-        return self.distribution.temperature
-
-    @property
-    def logits(self):
-        return self.distribution.logits
-
-    @property
-    def weights(self):
-        return self.distribution.weights
-
-    @property
-    def method(self):
-        return self.distribution.method
-
-    def logits_parameter(self, name=None):
-        return self.distribution.logits_parameter(name)
+    def _parameter_source(self):
+        return self.distribution
 
     def counts_from_one_hots(self, one_hots, hard=True):
         """Straight-through counts `[..., c]` of one-hots `[..., c, W]` (e.g. samples).

@@ -238,6 +238,10 @@ def test_shapes_with_batch_and_sample_shapes():
                  tfp_mvhg.RelaxedOneHotMultivariateHypergeometric(m, n, temperature,
                                                                   logits=logits)):
         assert dist.batch_shape == [2, 3] and dist.event_shape == [3, window]
+        np.testing.assert_array_equal(dist.num_per_class, m)
+        np.testing.assert_array_equal(dist.temperature, temperature)
+        np.testing.assert_array_equal(dist.logits_parameter(), logits)
+        assert dist.method == "exact" and dist.weights is None
         np.testing.assert_array_equal(dist.event_shape_tensor(), [3, window])
         assert dist.dtype == tf.float32
         assert dist.reparameterization_type == tfd.FULLY_REPARAMETERIZED
