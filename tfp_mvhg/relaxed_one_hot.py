@@ -133,9 +133,10 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
     to be normalised (`logsumexp y_i = 0`) except under `validate_args`.
 
     Samples use the Gumbel noise of `RelaxedMultivariateHypergeometric` (same seed, same draws),
-    and the same gradient: through alpha_i and the remaining counts (straight-through).
-    `counts_from_one_hots(tf.exp(y))` gives its straight-through counts. The event width `W` is
-    the maximum over the whole batch, as in `sample_with_details` (slicing the batch can change it).
+    and the same gradient: through alpha_i and, straight-through, through the remaining counts
+    (the argmaxes are piecewise constant, so like the counts' it is a surrogate gradient).
+    `dist.counts_from_one_hots(y)` gives the sampler's straight-through counts. The event width
+    `W` is the maximum over the whole batch, as in `sample_with_details` (slicing can change it).
     With `method="merged"` the density is that of the paper's scheme in the given class order.
 
     #### Examples
