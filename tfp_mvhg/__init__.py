@@ -5,6 +5,8 @@ Public API:
   FisherNoncentralHypergeometric: the two-class (univariate) case.
   RelaxedMultivariateHypergeometric: differentiable samples (per-class Gumbel-softmax).
   RelaxedSample, counts_from_one_hots: what Algorithm 1 returns; one-hots to counts.
+  ExpRelaxedMultivariateHypergeometric, RelaxedOneHotMultivariateHypergeometric: the relaxed
+    per-class (log) one-hots as distributions with a density (a chain of Concrete densities).
   MVHGLayer, relaxed_mvhg_distribution_lambda: Keras layers.
   temperature_schedule, TemperatureAnnealing: exponential annealing and its Keras callback.
   kl_divergence: `tfd.kl_divergence`, with the MVHG pair registered.
@@ -17,12 +19,15 @@ from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 from tfp_mvhg._relaxed_sampler import RelaxedSample, counts_from_one_hots
 from tfp_mvhg.layers import MVHGLayer, relaxed_mvhg_distribution_lambda
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
+from tfp_mvhg.relaxed_one_hot import (ExpRelaxedMultivariateHypergeometric,
+                                      RelaxedOneHotMultivariateHypergeometric)
 from tfp_mvhg.schedule import TemperatureAnnealing, temperature_schedule
 
 kl_divergence = tfp.distributions.kl_divergence
 
-__all__ = ["FisherNoncentralHypergeometric", "MultivariateHypergeometric",
-           "MVHGLayer", "RelaxedMultivariateHypergeometric", "RelaxedSample",
+__all__ = ["ExpRelaxedMultivariateHypergeometric", "FisherNoncentralHypergeometric",
+           "MultivariateHypergeometric", "MVHGLayer", "RelaxedMultivariateHypergeometric",
+           "RelaxedOneHotMultivariateHypergeometric", "RelaxedSample",
            "TemperatureAnnealing", "counts_from_one_hots", "kl_divergence",
            "relaxed_mvhg_distribution_lambda", "temperature_schedule"]
 __version__ = "0.1.0"

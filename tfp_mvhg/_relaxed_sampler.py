@@ -29,8 +29,8 @@ import tensorflow as tf
 
 from tfp_mvhg import _tables
 
-__all__ = ["METHODS", "RelaxedSample", "conditional_tables", "counts_from_one_hots",
-           "relaxed_sample"]
+__all__ = ["METHODS", "RelaxedSample", "class_conditional_logits", "conditional_tables",
+           "counts_from_one_hots", "relaxed_sample"]
 
 METHODS = ("exact", "merged")
 
@@ -123,8 +123,33 @@ def _gather_rows(table, row, batch_index):
     return tf.gather(flat, row * tf.shape(table)[1] + batch_index)
 
 
+def class_conditional_logits(num_i, theta_i, next_table, normalizer, remaining, window):
+    """alpha_i[x] of class i given `remaining` r_i (module docstring), `[S, B, W]` float64.
+
+    Args:
+      num_i, theta_i: `[B]` float64 m_i and theta_i.
+      next_table, normalizer: `[K, B]` tables T_i and Z_i of `conditional_tables`.
+      remaining: `[S, B]` int32 remaining counts, 0 <= r_i < K.
+      window: W.
+
+    Returns:
+      `(alpha, row)`: alpha `[S, B, W]`, -inf where class i cannot take x (x > m_i, x > r_i, or
+      r_i - x more than the later classes hold), and the table rows `max(r_i - x, 0)`.
+    """
+    x = tf.range(window)
+    x64 = tf.cast(x, tf.float64)
+    batch_index = tf.range(tf.shape(theta_i)[0])[None, :, None]                     # [1, B, 1]
+    coefficient = _tables.log_class_term(num_i[:, None], x64, theta_i[:, None])       # [B, W]
+    rest = remaining[:, :, None] - x                                                # [S, B, W]
+    row = tf.maximum(rest, 0)
+    alpha = (coefficient[None] + _gather_rows(next_table, row, batch_index)
+             - _gather_rows(normalizer, remaining, batch_index[..., 0])[..., None])
+    return tf.where(rest >= 0, alpha, tf.constant(-np.inf, tf.float64)), row
+
+
 def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, window,
-                   num_samples, seed, hard=True, method="exact", shuffle_classes=False):
+                   num_samples, seed, hard=True, method="exact", shuffle_classes=False,
+                   return_log_one_hots=False):
     """Relaxed MVHG samples by sequential per-class Gumbel-softmax (module docstring).
 
     Args:
@@ -139,9 +164,13 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
       method: "exact" or "merged".
       shuffle_classes: visit the classes in a random order (one order per call, as the paper's
         code does); outputs are returned in the original class order.
+      return_log_one_hots: also return the log relaxed one-hots `[S, B, c, W]`,
+        `log_softmax((alpha_i + g_i) / tau)` (-inf where alpha_i is), the last class `log` of its
+        one-hot (whatever `hard` is).
 
     Returns:
-      `RelaxedSample` with counts `[S, B, c]`, one_hots and logits `[S, B, c, W]`, mask `[B, c, W]`.
+      `RelaxedSample` with counts `[S, B, c]`, one_hots and logits `[S, B, c, W]`, mask `[B, c, W]`
+      (and the log one-hots if asked).
     """
     dtype = logits.dtype
     num_classes = int(logits.shape[-1])
@@ -169,26 +198,28 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
 
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32)[None, :], [num_samples, batch])
     remaining_delta = tf.zeros([num_samples, batch], dtype)   # r - stop_gradient(r): 0 forward
-    counts, one_hots, class_logits = [], [], []
+    counts, one_hots, class_logits, log_one_hots = [], [], [], []
     for i in range(num_classes):
-        coefficient = _tables.log_class_term(
-            num_per_class[:, i, None], tf.cast(x, tf.float64), logits64[:, i, None])  # [B, W]
-        rest = remaining[:, :, None] - x                                            # [S, B, W]
-        feasible = rest >= 0
-        row = tf.maximum(rest, 0)
-        alpha = (coefficient[None] + _gather_rows(next_tables[i], row, batch_index)
-                 - _gather_rows(normalizers[i], remaining, batch_index[..., 0])[..., None])
-        alpha = tf.where(feasible, alpha, tf.constant(-np.inf, tf.float64))
+        alpha, row = class_conditional_logits(num_per_class[:, i], logits64[:, i], next_tables[i],
+                                              normalizers[i], remaining, window)
         alpha = (tf.cast(alpha, dtype) + remaining_delta[..., None]
                  * tf.cast(_gather_rows(slopes[i], row, batch_index), dtype))
         class_logits.append(alpha)
         if i == num_classes - 1:  # the last class takes what remains: counts sum to n
             one_hots.append(tf.one_hot(remaining, window, dtype=dtype))
+            if return_log_one_hots:
+                log_one_hots.append(tf.math.log(one_hots[-1]))
             taken = tf.add_n(counts) if counts else tf.zeros_like(remaining_delta)
             counts.append(tf.cast(total_count, dtype)[None, :] - taken)
             break
         perturbed = alpha + gumbels[i]
-        soft = tf.nn.softmax(perturbed * inverse_temperature, axis=-1)
+        # (alpha + g) / tau, -inf off the support without -inf * 0 in the temperature gradient
+        feasible = perturbed > -np.inf
+        scaled = tf.where(feasible, tf.where(feasible, perturbed, tf.zeros_like(perturbed))
+                          * inverse_temperature, perturbed)
+        if return_log_one_hots:
+            log_one_hots.append(tf.nn.log_softmax(scaled, axis=-1))
+        soft = tf.nn.softmax(scaled, axis=-1)
         draw = tf.argmax(perturbed, axis=-1, output_type=tf.int32)
         one_hot = (tf.one_hot(draw, window, dtype=dtype) + (soft - tf.stop_gradient(soft))
                    if hard else soft)
@@ -200,13 +231,18 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
     counts = tf.stack(counts, axis=-1)
     one_hots = tf.stack(one_hots, axis=-2)
     class_logits = tf.stack(class_logits, axis=-2)
+    if return_log_one_hots:
+        log_one_hots = tf.stack(log_one_hots, axis=-2)
     if shuffle_classes:
         inverse = tf.math.invert_permutation(order)
         counts = tf.gather(counts, inverse, axis=-1)
         one_hots = tf.gather(one_hots, inverse, axis=-2)
         class_logits = tf.gather(class_logits, inverse, axis=-2)
+        if return_log_one_hots:
+            log_one_hots = tf.gather(log_one_hots, inverse, axis=-2)
         mask = tf.gather(mask, inverse, axis=1)
-    return RelaxedSample(counts, one_hots, class_logits, mask)
+    sample = RelaxedSample(counts, one_hots, class_logits, mask)
+    return (sample, log_one_hots) if return_log_one_hots else sample
 
 
 def chain_log_prob(num_per_class, logits, total_count, counts, table_size, window, method):

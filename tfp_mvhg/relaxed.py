@@ -112,8 +112,10 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         temperature = tf.broadcast_to(tf.convert_to_tensor(self._temperature), batch_shape)
         return tf.reshape(temperature, [-1])
 
-    def _relaxed(self, num_samples, seed):
-        """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape."""
+    def _relaxed(self, num_samples, seed, **sampler_options):
+        """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape.
+
+        `sampler_options` go to `_relaxed_sampler.relaxed_sample` (`return_log_one_hots`)."""
         seed = tfp.random.sanitize_seed(seed, salt="RelaxedMultivariateHypergeometric")
         num_per_class, _, total_count, batch_shape = self._flat_params()
         if tf.compat.dimension_value(self.event_shape[0]) is None:
@@ -124,14 +126,19 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
                                             ps.concat([batch_shape, [num_classes]], 0)),
                             [-1, num_classes])
         table_size, window = self._table_sizes(num_per_class, total_count)
-        sample = _relaxed_sampler.relaxed_sample(
+        output = _relaxed_sampler.relaxed_sample(
             num_per_class, logits, total_count, self._flat_temperature(batch_shape),
             table_size, window, num_samples, seed, hard=self._hard, method=self._method,
-            shuffle_classes=self._shuffle_classes)
+            shuffle_classes=self._shuffle_classes, **sampler_options)
         undefined = self._flat_undefined(num_per_class, tf.cast(logits, tf.float64), total_count)
-        counts = tf.where(undefined[None, :, None], tf.constant(np.nan, sample.counts.dtype),
-                          sample.counts)
-        return sample._replace(counts=counts), batch_shape
+
+        def nan_counts_where_undefined(sample):
+            return sample._replace(counts=tf.where(
+                undefined[None, :, None], tf.constant(np.nan, sample.counts.dtype), sample.counts))
+
+        if sampler_options.get("return_log_one_hots"):
+            return (nan_counts_where_undefined(output[0]), output[1]), batch_shape
+        return nan_counts_where_undefined(output), batch_shape
 
     def _sample_n(self, n, seed=None):
         sample, batch_shape = self._relaxed(n, seed)
