@@ -20,7 +20,8 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "class_logits",
-           "suffix_log_tables", "marginal_log_probs", "sample_exact_counts", "stateless_open_uniform", "uniform_from_bits"]
+           "suffix_log_tables", "marginal_log_probs", "sample_exact_counts",
+           "stateless_open_uniform", "uniform_from_bits"]
 
 
 def _neg_inf_like(x):

@@ -115,7 +115,8 @@ class MVHGLayer(tf.keras.layers.Layer):
         if not training and self.inference != "sample":
             counts = distribution.mode() if self.inference == "mode" else distribution.mean()
             if self.return_one_hots:
-                return counts, tf.one_hot(tf.cast(counts, tf.int32), self.window, dtype=counts.dtype)
+                one_hots = tf.one_hot(tf.cast(counts, tf.int32), self.window, dtype=counts.dtype)
+                return counts, one_hots
             return counts
         if seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=self.seed)

@@ -37,8 +37,15 @@ def _float_dtype(args, name):
     """The common dtype of `args`; a `TypeError` naming `name` unless it is floating."""
     dtype = dtype_util.common_dtype(args, dtype_hint=tf.float32)
     if not dtype_util.is_floating(dtype):
-        raise TypeError(f"Argument `{name}` must have a floating dtype, got {dtype_util.name(dtype)}.")
+        raise TypeError(
+            f"Argument `{name}` must have a floating dtype, got {dtype_util.name(dtype)}.")
     return dtype
+
+
+def _drawable_items(num_per_class, logits):
+    """sum_i m_i over the classes of positive weight (logit != -inf): `[...]`."""
+    has_weight = tf.not_equal(logits, -np.inf)
+    return tf.reduce_sum(tf.where(has_weight, num_per_class, tf.zeros_like(num_per_class)), -1)
 
 
 def _assert_integer_form(x, message):
@@ -76,8 +83,10 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     with `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
 
     Counts are floats of the distribution's `dtype`, like `tfd.Multinomial`; internally all tables
-    are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For XLA (`jit_compile=True`), `num_per_class` and `total_count` must
-    be constants when the distribution is built, since they set the table shapes.
+    are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For
+    XLA (`jit_compile=True`), `num_per_class` and `total_count` must be constants when the
+    distribution is built, since they set the table shapes; elsewhere they may be tensors or
+    variables (the tables then grow to the largest `total_count` at run time).
 
     #### Examples
 
@@ -235,11 +244,9 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         def not_count(x):
             return (x < 0.) | tf.not_equal(x, tf.round(x))
 
-        drawable = tf.reduce_sum(tf.where(tf.not_equal(logits, -np.inf), num_per_class,
-                                          tf.zeros_like(num_per_class)), axis=-1)
         return (tf.reduce_any(not_count(num_per_class), axis=-1) | not_count(total_count)
                 | tf.reduce_any(tf.math.is_nan(logits) | tf.equal(logits, np.inf), axis=-1)
-                | (total_count > drawable))
+                | (total_count > _drawable_items(num_per_class, logits)))
 
     def _nan_where_undefined(self, value, undefined, statistic):
         """`value` (`[B, ...]`) with NaN where `undefined` (`[B]`); raises instead if
@@ -428,11 +435,10 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                                          message="`weights` must be finite.")]
         if is_init != any(tensor_util.is_ref(t) for t in (
                 self._num_per_class, self._total_count, self._class_param())):
-            num_per_class = tf.convert_to_tensor(self._num_per_class)
-            has_weight = tf.not_equal(self._logits_parameter_no_checks(), -np.inf)
-            drawable = tf.where(has_weight, num_per_class, tf.zeros_like(num_per_class))
+            drawable = _drawable_items(tf.convert_to_tensor(self._num_per_class),
+                                       self._logits_parameter_no_checks())
             assertions.append(assert_util.assert_less_equal(
-                tf.convert_to_tensor(self._total_count), tf.reduce_sum(drawable, axis=-1),
+                tf.convert_to_tensor(self._total_count), drawable,
                 message="`total_count` must be at most the number of items of positive weight."))
         return assertions
 
