@@ -1,7 +1,7 @@
 """Runtime shims that let disentanglement_lib 1.5 run on TF 2.15, gin-config 0.5 and imageio 2.36.
 
 disentanglement_lib 1.5 was written for TF 1.14, gin-config < 0.5 and an old imageio. On the stack
-of `requirements/main.txt` (shared/DESIGN.md section 4) parts of it fail at import time or when run.
+of `requirements/main.txt` parts of it fail at import time or when run.
 This is the one place that fixes that: each shim is one function below, with the reason it is
 needed. `install()` applies them all; it is idempotent, and `disentanglement_ext/__init__.py` calls
 it, so `import disentanglement_ext` must come before any disentanglement_lib import that needs it.

@@ -153,3 +153,10 @@ def test_the_final_line_says_what_s_hat_means():
                            "are factors")
     assert "(true s = random per pair)" in weak_training.describe_s_hat(
         dict(report, s_true=-1, s_hat_mean=2.))
+
+
+def test_clustering_command_answers_help():
+    result = subprocess.run([os.path.join(SCRIPTS, "mvhg_clustering"), "--help"],
+                            capture_output=True, text=True, check=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.stdout.startswith("usage: mvhg_clustering") and "--prior" in result.stdout
