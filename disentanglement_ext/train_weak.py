@@ -53,7 +53,9 @@ def main(argv=None):
         weak_training.train_with_gin(args.model_dir, args.overwrite, args.gin_config,
                                      args.gin_bindings)
     except configs.ConfigError as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+        # gin appends "In call to configurable ..." lines to errors raised inside configurables.
+        message = str(error).split("\n  In call to configurable")[0]
+        parser.exit(2, f"{parser.prog}: error: {message}\n")
     except ModuleNotFoundError as error:
         if error.name not in ("disentanglement_lib", "gin", "tensorflow_hub", "sklearn"):
             raise

@@ -74,3 +74,21 @@ def test_one_seed_has_no_spread_and_console_numbers_are_rounded(tmp_path, capsys
     output = capsys.readouterr().out
     assert "shared score = 0.988, independent score = n/a" in output
     assert "| HGVAE | 3 | 1 | 2.12 | 0.00 | 0.99 | n/a |" in output and "±" not in output
+
+
+def test_a_finished_run_with_a_changed_config_is_not_reported_as_new(tmp_path, capsys):
+    import pytest  # pylint: disable=import-outside-toplevel
+    from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
+    run = fake_run(str(tmp_path), "label", 3, 0)
+    files, bindings = sweep.run_config("label", 3, 0, sweep.DEFAULT_CONFIGS, [])
+    with open(os.path.join(run, weak_training.CONFIG_FILE), "w", encoding="utf-8") as handle:
+        handle.write(weak_training.gin_config_str(files, bindings))
+    arguments = ["--out_dir", str(tmp_path), "--methods", "label", "--num_shared", "3",
+                 "--seeds", "0"]
+    sweep.main(arguments)  # unchanged: skipped
+    assert "| LabelVAE | 3 | 1 | 1.00 |" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="1 run"):
+        sweep.main(arguments + ["--gin_bindings", "model.batch_size = 16"])
+    assert "FAILED: Use --overwrite to retrain it from scratch" in capsys.readouterr().out
+    with open(run + ".log", encoding="utf-8") as handle:
+        assert "-model.batch_size = 32\n+model.batch_size = 16\n" in handle.read()
