@@ -20,10 +20,16 @@ cp scripts/smoke_installed.py "$out/"
 .tools/bin/uv pip install --quiet --python "$out/weak/bin/python" --no-deps \
   disentanglement-lib==1.5 "$out"/dist/*.whl
 cd "$out"
-weak/bin/mvhg_train_weak --model_dir weak_run --gin_config base --gin_config hg \
+log=$(weak/bin/mvhg_train_weak --model_dir weak_run --gin_config base --gin_config hg \
   --gin_config procedural --gin_config cpu_small --gin_bindings "model.training_steps = 2" \
   --gin_bindings "model.batch_size = 8" --gin_bindings "model.eval_steps = 1" \
   --gin_bindings "evaluate_weak.num_train = 100" --gin_bindings "evaluate_weak.num_test = 50" \
-  --gin_bindings "dlib_metrics.metrics = []" --gin_bindings "visualizations.num_animations = 0"
+  --gin_bindings "dlib_metrics.metrics = []" --gin_bindings "visualizations.num_animations = 0" 2>&1)
+echo "$log"
 test -f weak_run/evaluation.json
+# Quiet by default: only the run's own lines (start, one per logged step, done), no TF logs.
+if grep -qv '^\[train_weak\] ' <<< "$log" || [ "$(wc -l <<< "$log")" -ne 4 ]; then
+  echo "[weak] route: expected the 4 lines of a quiet run" >&2
+  exit 1
+fi
 echo "[weak] route: a run trained, exported and evaluated from the installed wheel"
