@@ -160,3 +160,13 @@ def test_clustering_command_answers_help():
                             capture_output=True, text=True, check=True,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert result.stdout.startswith("usage: mvhg_clustering") and "--prior" in result.stdout
+
+
+@pytest.mark.parametrize("verbose, level", [(False, "40 3"), (True, "20 0")])
+def test_verbose_brings_back_tensorflow_logs(verbose, level):
+    code = ("import os\nfrom disentanglement_ext.train_weak import quiet_tensorflow\n"
+            f"quiet_tensorflow({verbose})\nimport tensorflow as tf\n"
+            "print(tf.get_logger().level, os.environ['TF_CPP_MIN_LOG_LEVEL'])")
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True).stdout
+    assert output.strip().splitlines()[-1] == level
