@@ -5,7 +5,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 MAIN := .venv/bin/python
 MODERN := .venv-modern/bin/python
 
-.PHONY: env env-modern demo test test-main test-modern bench
+.PHONY: env env-modern demo test test-main test-modern test-wheel docs bench
 
 env:
 	@bash scripts/setup_env.sh .venv requirements/main.txt disentanglement-lib==1.5
@@ -17,19 +17,26 @@ env-modern:
 DEMO_RUN ?= runs/demo_hgvae
 demo: env
 	$(MAIN) scripts/demo.py
-	$(MAIN) -m disentanglement_ext.train_weak --model_dir $(DEMO_RUN) --overwrite \
-	  --gin_config gin_configs/base.gin --gin_config gin_configs/hg.gin \
-	  --gin_config gin_configs/procedural.gin --gin_config gin_configs/cpu_small.gin \
+	.venv/bin/mvhg_train_weak --model_dir $(DEMO_RUN) --overwrite --gin_config base \
+	  --gin_config hg --gin_config procedural --gin_config cpu_small \
 	  --gin_bindings "model.training_steps = 300" --gin_bindings "model.num_shared = 3"
 	@cat $(DEMO_RUN)/evaluation.json
 
-test: test-main test-modern
+test: test-main test-modern test-wheel docs
 
 test-main: env
 	$(MAIN) -m pytest tests
 
 test-modern: env-modern
 	$(MODERN) -m pytest tests/tfp_mvhg
+
+# The built wheel in a fresh virtual environment, outside the repository.
+test-wheel: env-modern
+	bash scripts/wheel_smoke.sh
+
+# The API reference (build/docs/index.html), generated from the docstrings by pdoc; fails on warnings.
+docs: env
+	bash scripts/build_docs.sh
 
 bench: env
 	$(MAIN) benchmarks/bench_exact.py

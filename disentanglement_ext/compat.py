@@ -1,7 +1,7 @@
 """Runtime shims that let disentanglement_lib 1.5 run on TF 2.15, gin-config 0.5 and imageio 2.36.
 
 disentanglement_lib 1.5 was written for TF 1.14, gin-config < 0.5 and an old imageio. On the stack
-of `requirements/main.txt` (shared/DESIGN.md section 4) parts of it fail at import time or when run.
+of `requirements/main.txt` parts of it fail at import time or when run.
 This is the one place that fixes that: each shim is one function below, with the reason it is
 needed. `install()` applies them all; it is idempotent, and `disentanglement_ext/__init__.py` calls
 it, so `import disentanglement_ext` must come before any disentanglement_lib import that needs it.
@@ -226,8 +226,24 @@ def _install_results_copy():
 MPI3D_LAYOUTS = {1036800: (6, 6, 2, 3, 3, 40, 40), 460800: (4, 4, 2, 3, 3, 40, 40)}
 
 
+def _check_mpi3d_file(mode):
+    """Raises `ConfigError` naming the path and `$DISENTANGLEMENT_LIB_DATA` if the file is missing."""
+    import os
+    from disentanglement_ext.configs import ConfigError
+    data = os.environ.get("DISENTANGLEMENT_LIB_DATA")
+    path = os.path.join(data or ".", mode, f"{mode}.npz")
+    if not os.path.exists(path):
+        where = (f"$DISENTANGLEMENT_LIB_DATA = {data}" if data else
+                 "$DISENTANGLEMENT_LIB_DATA is not set, so the current folder")
+        raise ConfigError(
+            f"dataset {mode!r}: {os.path.abspath(path)} not found ({where}). Point "
+            f"$DISENTANGLEMENT_LIB_DATA at the folder holding {mode}/{mode}.npz, or use the "
+            "offline stand-in: dataset.name = 'procedural_mpi3d_toy' (gin config procedural).")
+
+
 def _install_mpi3d_factor_sizes():
-    """Shim 7: `MPI3D` takes its factor sizes from the number of images in the file."""
+    """Shim 7: `MPI3D` takes its factor sizes from the number of images in the file (and says
+    where it looked when the file is missing)."""
     import numpy as np
     from disentanglement_lib.data.ground_truth import mpi3d
     from disentanglement_lib.data.ground_truth import util
@@ -236,6 +252,7 @@ def _install_mpi3d_factor_sizes():
         return
 
     def checked_init(self, mode="mpi3d_toy"):
+        _check_mpi3d_file(mode)
         original(self, mode)
         num_images = len(self.images)
         sizes = MPI3D_LAYOUTS.get(num_images)

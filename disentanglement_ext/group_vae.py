@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from disentanglement_ext import neural_sort
+from disentanglement_ext import progress
 from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
@@ -212,9 +213,9 @@ class GroupVAE(vae.BaseVAE):
         """TPUEstimator model function on pairs; `labels` (`disentanglement_ext.pairs`: s and the
         shared-factor mask) feed the metrics: s_hat = F - k_hat for F ground-truth factors.
 
-        PREDICT returns per pair the encoder means of both views and the independent mask.
+        PREDICT returns per pair the encoder means of both views and the independent mask;
+        `params["training_steps"]` (optional) gives the training progress line its ETA.
         """
-        del params
         is_training = mode == tf.estimator.ModeKeys.TRAIN
         image_shape = features.get_shape().as_list()[2:]
         encoded = self.encode_pair(features, is_training)
@@ -258,7 +259,8 @@ class GroupVAE(vae.BaseVAE):
             for name, value in logged.items():
                 if name != "step":
                     tf.summary.scalar(name, value)
-            logging_hook = tf.train.LoggingTensorHook(logged, every_n_iter=_log_every_n_steps())
+            logging_hook = progress.ProgressHook(logged, _log_every_n_steps(),
+                                                 params.get("training_steps"))
             return contrib_tpu.TPUEstimatorSpec(mode=mode, loss=loss, train_op=train_op,
                                                 training_hooks=[logging_hook])
         if mode == tf.estimator.ModeKeys.EVAL:

@@ -1,7 +1,7 @@
 """NeuralSort: a continuous relaxation of sorting (Grover, Wang, Zweig, Ermon; ICLR 2019).
 
 HGVAE sorts the per-dimension divergences gamma between the two views in descending order and
-takes the top k_hat as independent dimensions (shared/DESIGN.md section 3); NeuralSort makes that
+takes the top k_hat as independent dimensions; NeuralSort makes that
 sort differentiable.
 
 #### Mathematical details

@@ -1,6 +1,6 @@
 """Weakly-supervised pairs: two observations that share exactly s ground-truth factors.
 
-For the weakly-supervised models (LabelVAE, AdaVAE, HGVAE; shared/DESIGN.md section 3) each
+For the weakly-supervised models (LabelVAE, AdaVAE, HGVAE) each
 training example is a pair (x1, x2) whose factor vectors agree on s factors and differ on the other
 k = num_factors - s. Here the counts are exact: the k changed factors are chosen uniformly without
 replacement, and each is moved to a uniformly drawn *different* value, so the pair shares exactly s

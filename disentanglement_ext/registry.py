@@ -5,7 +5,7 @@ configurable `dataset`, whose body is a fixed if/elif chain over built-in names.
 without copying or forking that function, `install()` swaps the function that gin's wrapper calls
 for `_dispatch`, which builds a registered data set for a registered name and hands every other name
 to the original function (so `mpi3d_toy` read from `$DISENTANGLEMENT_LIB_DATA`, `dsprites_full`,
-`dummy_data`, ... behave exactly as before, including the original ValueError for unknown names).
+`dummy_data`, ... behave exactly as before); an unknown name is a `ConfigError` listing the valid ones.
 
 The swap happens inside gin's wrapper rather than by rebinding the module attribute, so that every
 path into the configurable sees it: `named_data.get_named_ground_truth_data()` (whenever its caller
@@ -83,6 +83,10 @@ def install():
         factory = _FACTORIES.get(name)
         if factory is not None:
             return factory()
+        if name not in BUILTIN_NAMES:
+            from disentanglement_ext.configs import ConfigError
+            raise ConfigError(f"unknown dataset.name {name!r}; valid names: "
+                              + ", ".join(sorted(BUILTIN_NAMES + tuple(_FACTORIES))) + ".")
         return original(name)
 
     _dispatch.__name__ = original.__name__

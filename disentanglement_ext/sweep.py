@@ -1,29 +1,34 @@
 """A sweep of weakly-supervised runs (methods x s x seeds), resumable, with a results table and plots.
 
-    python -m disentanglement_ext.sweep --out_dir runs/cpu_small \
-        [--methods label ada hg] [--num_shared 1 3 5] [--seeds 0 1] \
-        [--gin_config gin_configs/procedural.gin --gin_config gin_configs/cpu_small.gin] \
+    mvhg_sweep --out_dir runs/cpu_small [--methods label ada hg] [--num_shared 1 3 5] \
+        [--seeds 0 1] [--gin_config procedural --gin_config cpu_small] \
         [--gin_bindings "model.training_steps = 1500"]
 
-Each run is `python -m disentanglement_ext.train_weak` in its own process, writing to
-`OUT/{method}_s{s}_seed{seed}`; runs whose `evaluation.json` exists are skipped, so an interrupted
-sweep continues where it stopped. Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
+(or `python -m disentanglement_ext.sweep ...`). Each run is `mvhg_train_weak` in its own process,
+writing to `OUT/{method}_s{s}_seed{seed}` and its progress to `OUT/{method}_s{s}_seed{seed}.log`;
+runs whose `evaluation.json` exists and whose gin config is unchanged are skipped, so an
+interrupted sweep continues where it stopped (a changed config is refused by the run, see
+`weak_training`). Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
 standard deviation over seeds; with disentanglement_lib's MIG, DCI disentanglement, SAP and
 modularity where the runs computed them), `OUT/k_hat_training.png` (k_hat during training, from
 the runs' TensorBoard summaries) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
 """
 
 import argparse
+import csv
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import time
 
-import numpy as np
+from disentanglement_ext.configs import GIN_DIR
 
-GIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gin_configs")
 METHOD_NAMES = {"label": "LabelVAE", "ada": "AdaVAE", "hg": "HGVAE"}
+# One colour per method in every plot of the sweep.
+METHOD_COLOURS = {"label": "tab:blue", "ada": "tab:orange", "hg": "tab:green"}
 DEFAULT_CONFIGS = [os.path.join(GIN_DIR, name) for name in ("procedural.gin", "cpu_small.gin")]
 # disentanglement_lib scores shown in the table: column -> (metric, score name) in evaluation.json.
 DLIB_COLUMNS = {"mig": ("mig", "discrete_mig"), "dci": ("dci", "disentanglement"),
@@ -45,11 +50,8 @@ def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_
     progress to `model_dir + ".log"`."""
     model_dir = model_dir or run_dir(out_dir, method, num_shared, seed)
     result_file = os.path.join(model_dir, "evaluation.json")
-    if not os.path.exists(result_file):
-        files = [os.path.join(GIN_DIR, "base.gin"), os.path.join(GIN_DIR, f"{method}.gin")]
-        files += list(gin_configs)
-        bindings = [f"model.num_shared = {num_shared}", f"model.random_seed = {seed}"]
-        bindings += list(gin_bindings)
+    files, bindings = run_config(method, num_shared, seed, gin_configs, gin_bindings)
+    if not (os.path.exists(result_file) and _config_unchanged(model_dir, files, bindings)):
         command = [sys.executable, "-m", "disentanglement_ext.train_weak", "--model_dir",
                    model_dir]
         command += [arg for path in files for arg in ("--gin_config", path)]
@@ -62,6 +64,19 @@ def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_
         return json.load(handle)
 
 
+def run_config(method, num_shared, seed, gin_configs, gin_bindings):
+    """The gin files and bindings of one run: `(files, bindings)`."""
+    files = [os.path.join(GIN_DIR, "base.gin"), os.path.join(GIN_DIR, f"{method}.gin")]
+    bindings = [f"model.num_shared = {num_shared}", f"model.random_seed = {seed}"]
+    return files + list(gin_configs), bindings + list(gin_bindings)
+
+
+def _config_unchanged(model_dir, files, bindings):
+    from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
+    config = weak_training.gin_config_str(files, bindings)
+    return not weak_training.config_changes(model_dir, config)
+
+
 def flatten_dlib_scores(report):
     """The `DLIB_COLUMNS` scores of an evaluation.json dict (None where not computed)."""
     scores = report.get("disentanglement_lib") or {}
@@ -70,7 +85,8 @@ def flatten_dlib_scores(report):
 
 
 def summarize(rows):
-    """Mean and standard deviation over seeds per (method, s): list of dicts."""
+    """Mean and (population) standard deviation over seeds per (method, s): list of dicts;
+    None where no seed has the value."""
     groups = {}
     for row in rows:
         groups.setdefault((row["method"], row["s_true"]), []).append(row)
@@ -78,22 +94,42 @@ def summarize(rows):
     for (method, num_shared), group in sorted(groups.items()):
         entry = dict(method=method, s_true=num_shared, seeds=len(group))
         for key in SUMMARIZED:
-            values = np.array([row[key] for row in group if row.get(key) is not None], float)
-            entry[key] = float(values.mean()) if len(values) else None
-            entry[key + "_std"] = float(values.std()) if len(values) else None
+            values = [float(row[key]) for row in group if _is_number(row.get(key))]
+            entry[key] = statistics.fmean(values) if values else None
+            entry[key + "_std"] = statistics.pstdev(values) if values else None
         summary.append(entry)
     return summary
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not math.isnan(value)
+
+
+def format_value(value, digits=3):
+    """A number for the console: `digits` decimals; "n/a" for None or NaN."""
+    return f"{value:.{digits}f}" if _is_number(value) else "n/a"
+
+
+def _csv_value(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def write_outputs(out_dir, rows, summary):
-    with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8") as handle:
-        handle.write(",".join(COLUMNS) + "\n")
+    """`results.csv` (one row per run; empty cells where a metric is missing), `results.md`
+    (mean ± std over seeds; the mean alone for one seed) and `s_hat.png`; returns the table."""
+    with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
         for row in rows:
-            handle.write(",".join(str(row.get(column)) for column in COLUMNS) + "\n")
+            writer.writerow([_csv_value(row.get(column)) for column in COLUMNS])
 
     def cell(entry, key):
         if entry[key] is None:
             return "n/a"
+        if entry["seeds"] == 1:
+            return f"{entry[key]:.2f}"
         return f"{entry[key]:.2f} ± {entry[key + '_std']:.2f}"
 
     lines = ["| method | s | seeds | s_hat | MSE(s, s_hat) | shared score | independent score "
@@ -114,6 +150,7 @@ def plot_s_hat(out_dir, summary):
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
+    import numpy as np  # pylint: disable=import-outside-toplevel
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     methods = sorted({entry["method"] for entry in summary})
     width = 0.8 / max(len(methods), 1)
@@ -121,11 +158,12 @@ def plot_s_hat(out_dir, summary):
         entries = [entry for entry in summary if entry["method"] == method]
         s_true = np.array([entry["s_true"] for entry in entries], float)
         label = METHOD_NAMES.get(method, method)
+        colour = METHOD_COLOURS.get(method)
         left.errorbar(s_true + (index - 1) * 0.08, [entry["s_hat_mean"] for entry in entries],
                       yerr=[entry["s_hat_mean_std"] for entry in entries], marker="o",
-                      capsize=3, label=label)
+                      capsize=3, label=label, color=colour)
         right.bar(s_true + (index - (len(methods) - 1) / 2) * width,
-                  [entry["mse_s"] for entry in entries], width, label=label)
+                  [entry["mse_s"] for entry in entries], width, label=label, color=colour)
     limits = [min(entry["s_true"] for entry in summary) - 0.5,
               max(entry["s_true"] for entry in summary) + 0.5]
     left.plot(limits, limits, color="gray", linewidth=1, label="s_hat = s")
@@ -142,6 +180,7 @@ def plot_s_hat(out_dir, summary):
 def read_training_scalars(model_dir, tag):
     """`(steps, values)` of a scalar summary from a run's training event files (empty if none)."""
     import glob  # pylint: disable=import-outside-toplevel
+    import numpy as np  # pylint: disable=import-outside-toplevel
     import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
     points = {}
     for path in sorted(glob.glob(os.path.join(model_dir, "tf_checkpoint", "events.out.tfevents.*"))):
@@ -163,14 +202,14 @@ def plot_k_hat_training(out_dir, runs, num_factors=None):
     values_of_s = sorted({num_shared for _, num_shared, _ in runs})
     figure, axes = plt.subplots(1, len(values_of_s), figsize=(4 * len(values_of_s), 3.5),
                                 squeeze=False, sharey=True)
-    colours = dict(zip(METHOD_NAMES, ("tab:blue", "tab:orange", "tab:green")))
     plotted = False
     for method, num_shared, seed in runs:
         steps, k_hat = read_training_scalars(run_dir(out_dir, method, num_shared, seed), "k_hat")
         if not len(steps):
             continue
         axis = axes[0, values_of_s.index(num_shared)]
-        axis.plot(steps, k_hat, color=colours.get(method), linestyle=("-", "--", ":")[seed % 3],
+        axis.plot(steps, k_hat, color=METHOD_COLOURS.get(method), marker=".",
+                  linestyle=("-", "--", ":")[seed % 3],
                   label=f"{METHOD_NAMES.get(method, method)} seed {seed}")
         plotted = True
     if not plotted:
@@ -188,19 +227,31 @@ def plot_k_hat_training(out_dir, runs, num_factors=None):
     plt.close(figure)
 
 
+def _last_line(path):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = [line.strip() for line in handle if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
+    parser = argparse.ArgumentParser(prog="mvhg_sweep",
+                                     description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--methods", nargs="+", default=["label", "ada", "hg"],
                         choices=sorted(METHOD_NAMES))
     parser.add_argument("--num_shared", nargs="+", type=int, default=[1, 3, 5])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--gin_config", action="append", default=None,
-                        help="extra gin files after base.gin and the method file (default: "
-                             "procedural.gin and cpu_small.gin)")
+                        help="extra gin files (paths or short names) after base.gin and the method "
+                             "file (default: procedural.gin and cpu_small.gin)")
     parser.add_argument("--gin_bindings", action="append", default=[])
     args = parser.parse_args(argv)
-    gin_configs = args.gin_config if args.gin_config is not None else DEFAULT_CONFIGS
+    from disentanglement_ext import configs  # pylint: disable=import-outside-toplevel
+    try:
+        gin_configs = ([configs.find_gin_file(name) for name in args.gin_config]
+                       if args.gin_config is not None else DEFAULT_CONFIGS)
+    except configs.ConfigError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     runs = [(method, num_shared, seed) for num_shared in args.num_shared
             for seed in args.seeds for method in args.methods]
     rows, failed, start = [], [], time.time()
@@ -212,13 +263,15 @@ def main(argv=None):
                              args.gin_bindings)
         except subprocess.CalledProcessError:
             failed.append(run_dir(args.out_dir, method, num_shared, seed))
-            print(f"    FAILED: see {failed[-1]}.log; continuing", flush=True)
+            print(f"    FAILED: {_last_line(failed[-1] + '.log')} (see {failed[-1]}.log); "
+                  "continuing", flush=True)
             continue
         rows.append(dict(report, method=method, seed=seed, s_true=num_shared,
                          **flatten_dlib_scores(report)))
-        print(f"    s_hat = {report['s_hat_mean']:.2f}, mse_s = {report['mse_s']:.2f}, "
-              f"shared score = {report['shared_score']}, "
-              f"independent score = {report['independent_score']}", flush=True)
+        print(f"    s_hat = {format_value(report['s_hat_mean'], 2)}, "
+              f"mse_s = {format_value(report['mse_s'], 2)}, "
+              f"shared score = {format_value(report['shared_score'])}, "
+              f"independent score = {format_value(report['independent_score'])}", flush=True)
     if rows:
         print(write_outputs(args.out_dir, rows, summarize(rows)))
         plot_k_hat_training(args.out_dir, runs, rows[0].get("num_factors"))

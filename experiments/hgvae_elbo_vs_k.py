@@ -40,6 +40,7 @@ def main(argv=None):
     seeds = args.seeds[:1] if args.quick else args.seeds
     steps = 20 if args.quick else args.steps
     bindings = [f"model.training_steps = {steps}", "dlib_metrics.metrics = []",
+                "visualizations.num_animations = 0",
                 "evaluate_weak.num_train = 500", "evaluate_weak.num_test = 500",
                 *args.gin_bindings]
     runs = [(k, seed) for seed in seeds for k in values_of_k]

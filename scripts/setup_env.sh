@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 env_dir=$1; requirements=$2; shift 2
 stamp="$env_dir/.tfp_mvhg_stamp"
-want=$(cat "$requirements" setup.py "$0" | sha256sum | cut -d' ' -f1)
+want=$(cat "$requirements" pyproject.toml "$0" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -21,8 +21,9 @@ echo "[setup] building $env_dir from $requirements" >&2
 if [ $# -gt 0 ]; then
   .tools/bin/uv pip install --quiet --python "$env_dir/bin/python" --no-deps "$@"
 fi
-# The repository itself goes on the path through a .pth file (like an editable install, but it
-# also sees packages added after this script ran).
+# An editable install of the package gives the console commands (mvhg_train_weak, ...); the
+# repository root also goes on the path through a .pth file, for tests/, experiments/, benchmarks/.
+.tools/bin/uv pip install --quiet --python "$env_dir/bin/python" --no-deps --no-build-isolation -e .
 site_packages=$("$env_dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 pwd > "$site_packages/tfp_mvhg_repository.pth"
 echo "$want" > "$stamp"

@@ -173,12 +173,21 @@ def test_named_data_resolves_registered_name_through_gin(clean_gin):
 def test_named_data_keeps_builtin_names(clean_gin, tmp_path, monkeypatch):
     from disentanglement_lib.data.ground_truth import dummy_data, mpi3d, named_data
     assert isinstance(named_data.get_named_ground_truth_data("dummy_data"), dummy_data.DummyData)
-    with pytest.raises(ValueError, match="Invalid data set name"):
+    with pytest.raises(ValueError, match=r"unknown dataset.name 'no_such_dataset'; valid names: "
+                                         r"auto, cars3d, .*mpi3d_toy, .*procedural_mpi3d_toy, "):
         named_data.get_named_ground_truth_data("no_such_dataset")
-    # mpi3d_toy is still read from $DISENTANGLEMENT_LIB_DATA by the original code.
+    # mpi3d_toy is still read from $DISENTANGLEMENT_LIB_DATA by the original code; a missing file
+    # names the path and the variable.
     monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", str(tmp_path))
-    with pytest.raises(ValueError, match="mpi3d_toy.*not found"):
+    with pytest.raises(ValueError, match=rf"'mpi3d_toy': {tmp_path}/mpi3d_toy/mpi3d_toy.npz not "
+                                         rf"found \(\$DISENTANGLEMENT_LIB_DATA = {tmp_path}\)"):
         named_data.get_named_ground_truth_data("mpi3d_toy")
+    monkeypatch.delenv("DISENTANGLEMENT_LIB_DATA")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="DISENTANGLEMENT_LIB_DATA is not set, so the current "
+                                         "folder.*procedural_mpi3d_toy"):
+        named_data.get_named_ground_truth_data("mpi3d_toy")
+    monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", str(tmp_path))
     (tmp_path / "mpi3d_toy").mkdir()
     images = np.arange(4 * 4 * 2 * 3 * 3 * 40 * 40, dtype=np.int64) % 251
     np.savez(tmp_path / "mpi3d_toy" / "mpi3d_toy.npz",

@@ -16,7 +16,8 @@ CONFIGS = [os.path.join(ROOT, "gin_configs", name)
            for name in ("base.gin", "label.gin", "procedural.gin", "cpu_small.gin")]
 TINY = ["model.training_steps = 3", "model.batch_size = 8", "model.eval_steps = 1",
         "evaluate_weak.num_train = 100", "evaluate_weak.num_test = 60",
-        "dlib_metrics.metrics = []", "label_aggregation.num_independent = 4"]
+        "dlib_metrics.metrics = []", "label_aggregation.num_independent = 4",
+        "visualizations.num_animations = 0"]
 
 
 def test_gradient_by_rank_of_a_trained_run(tmp_path):

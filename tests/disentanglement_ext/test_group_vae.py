@@ -13,6 +13,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from disentanglement_ext import group_vae
+from disentanglement_ext import sweep
 from disentanglement_ext import weak_training
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -190,7 +191,8 @@ TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 
         "evaluate_weak.num_train = 120", "evaluate_weak.num_test = 80",
         "group_vae_logging.every_n_steps = 2", "model.num_shared = 3",
         'dlib_metrics.metrics = ["mig", "sap_score"]', "mig.num_train = 200",
-        "sap_score.num_train = 200", "sap_score.num_test = 100"]
+        "sap_score.num_train = 200", "sap_score.num_test = 100",
+        "visualizations.num_animations = 0"]
 
 
 @pytest.mark.parametrize("method", ["label", "ada", "hg"])
@@ -199,7 +201,9 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
     model_dir = str(tmp_path / method)
     configs = [gin_file("base.gin"), gin_file(f"{method}.gin"), gin_file("procedural.gin"),
                gin_file("cpu_small.gin")]
-    report = weak_training.train_with_gin(model_dir, False, configs, TINY)
+    visualizations = ["visualizations.num_animations = 1", "visualizations.num_frames = 2",
+                      "visualizations.num_points_irs = 100"] if method == "hg" else []
+    report = weak_training.train_with_gin(model_dir, False, configs, TINY + visualizations)
     with open(os.path.join(model_dir, "evaluation.json"), encoding="utf-8") as handle:
         evaluation = json.load(handle)
     assert evaluation == json.loads(json.dumps(report))
@@ -227,8 +231,14 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
     assert saved["evaluation_config.dataset.name"] == "'procedural_mpi3d_toy'"
     assert evaluation["num_latent"] == 10
     assert evaluation["s_hat_latent_mean"] == pytest.approx(10 - evaluation["k_hat_mean"])
+    steps, _ = sweep.read_training_scalars(model_dir, "k_hat")  # a curve even for 4 steps
+    assert list(steps) == [1, 2, 3, 4]
+    if method == "hg":  # disentanglement_lib's visualize_model of the run
+        for name in ("reconstructions/reconstructions.jpg", "traversals/traversals0.jpg",
+                     "animated_traversals/std_gaussian_cycle0.gif"):
+            assert os.path.getsize(os.path.join(model_dir, "visualizations", name)) > 0, name
     # a complete run is skipped, not retrained
-    assert weak_training.train_with_gin(model_dir, False, configs, TINY) is None
+    assert weak_training.train_with_gin(model_dir, False, configs, TINY + visualizations) is None
 
 
 def test_deleting_evaluation_json_reevaluates_without_retraining(tmp_path):
@@ -246,8 +256,8 @@ def test_deleting_evaluation_json_reevaluates_without_retraining(tmp_path):
     assert (os.path.getmtime(checkpoint), os.path.getmtime(sap_file)) == stamps
     assert second["train_seconds"] == pytest.approx(first["train_seconds"])
     assert second["disentanglement_lib"] == first["disentanglement_lib"]  # same seed, same scores
-    # more training steps: the metrics of the older checkpoint are stale and recomputed
-    os.remove(os.path.join(model_dir, "evaluation.json"))
+    # more training steps on a finished run: training continues, and the metrics of the older
+    # checkpoint are stale and recomputed
     third = weak_training.train_with_gin(model_dir, False, configs,
                                          TINY + ["model.training_steps = 6"])
     assert third["training_steps"] == 6 and os.path.getmtime(sap_file) > stamps[1]

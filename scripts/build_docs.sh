@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# API reference from the docstrings (pdoc, Google style) into build/docs/; fails on any warning.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf build/docs
+log=$(PDOC_ALLOW_EXEC=1 .venv/bin/python -m pdoc --docformat google -o build/docs \
+  tfp_mvhg disentanglement_ext 2>&1)
+if grep -qi "warn" <<< "$log"; then
+  echo "$log" >&2
+  echo "[docs] pdoc reported warnings (above)" >&2
+  exit 1
+fi
+echo "[docs] API reference: build/docs/index.html"
