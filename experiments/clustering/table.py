@@ -5,8 +5,9 @@
 
 Runs whose result JSON already exists are skipped (so an interrupted table resumes); every run
 goes through `run.run` in this process (the three priors of a (version, seed) share one
-pretrained autoencoder and GMM fit, cached by `run`). Writes, under `--results` (default
-`experiments/clustering/results`, or `.../results/quick` with `--quick`):
+pretrained autoencoder and GMM fit, cached by `run` under `runs/pretrain/`). Writes, under
+`--results` (default `experiments/clustering/results/{dataset}`, or `.../{dataset}/quick` with
+`--quick`):
 
   runs/{dataset}_v{version}_{prior}_s{seed}.json   one per run
   table.json   settings, per-run scores, mean and standard deviation (ddof=1) over seeds, paired
@@ -48,7 +49,8 @@ def build_parser():
     # Passed through to every run (None: run.py's defaults for the dataset).
     for flag, kind in (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int),
                        ("--lr", float), ("--prior-lr", float), ("--tau-init", float),
-                       ("--tau-final", float), ("--mnist-path", str), ("--subset", int),
+                       ("--tau-final", float), ("--mnist-path", str), ("--data-dir", str),
+                       ("--subset", int),
                        ("--data-seed", int), ("--hidden", str)):
         parser.add_argument(flag, type=kind, default=None)
     return parser
@@ -62,7 +64,7 @@ def run_args(args, prior, version, seed, runs_dir):
     argv = ["--prior", prior, "--dataset", args.dataset, "--version", str(version),
             "--seed", str(seed), "--out", runs_dir]
     for key in ("epochs", "pretrain_epochs", "batch_size", "lr", "prior_lr", "tau_init",
-                "tau_final", "mnist_path", "subset", "data_seed", "hidden"):
+                "tau_final", "mnist_path", "data_dir", "subset", "data_seed", "hidden"):
         value = getattr(args, key)
         if value is not None:
             argv += ["--" + key.replace("_", "-"), str(value)]
@@ -142,7 +144,7 @@ def markdown(table, priors, versions, settings, mass=None):
     lines.append(
         f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by the three priors (paired). "
-        "Versions: `100` all images; `80`/`60`: digits 0-4 subsampled to 80%/60% (fixed data "
+        "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
         "seed). Scores on all images of the version, clusters = argmax q(c|x).")
     lines.append("")
     header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"
@@ -192,8 +194,12 @@ def markdown(table, priors, versions, settings, mass=None):
     return "\n".join(lines) + "\n"
 
 
-def plot_prior_weights(results, versions, path):
-    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions."""
+def prior_weights_figure(results, versions):
+    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions.
+
+    The legend sits below the panels in as many columns as fit the figure's width, and the
+    panels leave room for it, so it is never clipped. Returns the matplotlib figure.
+    """
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -212,31 +218,44 @@ def plot_prior_weights(results, versions, path):
         classes = np.arange(len(true))
         ax.bar(classes - 1.5 * width, true, width, color="0.3", label="true class proportion")
         for offset, (prior, key, label) in enumerate(series):
-            per_seed = []
-            for r in runs:
-                if r["prior"] != prior:
-                    continue
-                per_seed.append(_by_class(r, r[key]))
-            if not per_seed:
+            per_seed = np.asarray([_by_class(r, r[key]) for r in runs if r["prior"] == prior])
+            if not len(per_seed):
                 continue
-            per_seed = np.asarray(per_seed)
             ax.bar(classes + (offset - 0.5) * width, per_seed.mean(0), width,
                    yerr=per_seed.std(0, ddof=1) if len(per_seed) > 1 else None,
-                   label=label, capsize=2)
+                   label=label, capsize=2, color=f"C{offset}")
         ax.set_title(f"version {version}%")
         ax.set_xticks(classes)
         ax.set_xlabel("class (cluster matched by the Hungarian map)")
         ax.set_ylabel("proportion / normalized weight")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    entries = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    renderer = fig.canvas.get_renderer()
+    for ncol in range(len(entries), 0, -1):
+        legend = fig.legend(list(entries.values()), list(entries), loc="lower center",
+                            ncol=ncol, fontsize=8)
+        box = legend.get_window_extent(renderer)
+        if box.width <= 0.98 * fig.bbox.width or ncol == 1:
+            break
+        legend.remove()
+    fig.tight_layout(rect=(0, box.height / fig.bbox.height + 0.02, 1, 1))
+    return fig
+
+
+def plot_prior_weights(results, versions, path):
+    """Writes `prior_weights_figure` to `path`."""
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    fig = prior_weights_figure(results, versions)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    results_dir = args.results or os.path.join(HERE, "results", "quick" if args.quick else "")
+    results_dir = args.results or os.path.join(HERE, "results", args.dataset,
+                                               "quick" if args.quick else "")
     results_dir = os.path.normpath(results_dir)
     runs_dir = os.path.join(results_dir, "runs")
     priors = args.priors.split(",")
