@@ -134,6 +134,45 @@ def reduced_class_mass(results, priors, versions):
     return summary
 
 
+# The paper's Table 2 (MNIST) accuracies in %, per version and prior.
+PAPER_MNIST_ACC = {100: {"uniform": 92.0, "categorical": 87.2, "hypergeometric": 91.4},
+                   80: {"uniform": 90.8, "categorical": 87.4, "hypergeometric": 92.5},
+                   60: {"uniform": 83.5, "categorical": 86.5, "hypergeometric": 89.7}}
+
+
+def table2_layout(table, priors, versions):
+    """Markdown lines: one row per (version, prior) with ACC / NMI / ARI in % (mean ± std), and
+    the paper's MNIST accuracy beside them."""
+    lines = ["| version | prior | ACC (%) | NMI (%) | ARI (%) | paper MNIST ACC (%) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for version in versions:
+        for prior in priors:
+            entry = table.get(f"v{version}/{prior}")
+            if not entry:
+                continue
+            cells = [f"{100 * entry[k][0]:.1f} ± {100 * entry[k][1]:.1f}" for k in SCORES]
+            paper = PAPER_MNIST_ACC.get(version, {}).get(prior)
+            lines.append(f"| {version}% | {prior} | " + " | ".join(cells)
+                         + f" | {paper if paper is not None else '–'} |")
+    return lines
+
+
+def per_seed_lines(results, priors, versions):
+    """Markdown lines: ACC / ARI of every prior per (version, seed), the paired view."""
+    lines = ["| version | seed | " + " | ".join(f"{p} ACC / ARI" for p in priors) + " |",
+             "|---|---:|" + "---:|" * len(priors)]
+    seeds = sorted({r["seed"] for r in results})
+    for version in versions:
+        for seed in seeds:
+            found = {r["prior"]: r["scores"] for r in results
+                     if r["version"] == version and r["seed"] == seed}
+            if found:
+                cells = [f"{found[p]['acc']:.3f} / {found[p]['ari']:.3f}" if p in found else "–"
+                         for p in priors]
+                lines.append(f"| {version}% | {seed} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _fmt(mean_std, digits=3):
     return f"{mean_std[0]:.{digits}f} ± {mean_std[1]:.{digits}f}"
 
@@ -325,6 +364,11 @@ def main(argv=None):
         json.dump({"settings": settings, "table": table, "reduced_class_mass": mass,
                    "runs": per_run}, handle, indent=1)
     text = markdown(table, priors, versions, settings, mass)
+    text += ("\nPaper Table 2 layout (the last column is the paper's MNIST accuracy, under "
+             "its own protocol):\n\n"
+             + "\n".join(table2_layout(table, priors, versions))
+             + "\n\nPer seed (paired: same pretrained autoencoder and GMM within a row):\n\n"
+             + "\n".join(per_seed_lines(results, priors, versions)) + "\n")
     with open(os.path.join(results_dir, "table.md"), "w") as handle:
         handle.write(text)
     if results:

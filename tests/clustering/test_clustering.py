@@ -256,6 +256,9 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
     summary = json.loads((tmp_path / "table.json").read_text())
     assert "v60/hypergeometric-uniform" in summary["table"]
     assert (tmp_path / "table.md").exists() and (tmp_path / "prior_weights.png").exists()
+    text = (tmp_path / "table.md").read_text()
+    assert "| 60% | hypergeometric | " in text and text.count(" | 89.7 |") == 1  # paper's ACC
+    assert "| 60% | 0 | " in text  # the per-seed (paired) row
     # Rerunning skips the existing runs.
     assert table_lib.main(argv + ["--no-train"]) == 0
 
