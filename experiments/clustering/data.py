@@ -10,7 +10,7 @@ Full MNIST (`mnist`, 70000 images) is read from, in this order: the `path` argum
 `mnist.npz` file or a folder holding it or the four IDX files (optionally gzipped).
 
 Dataset versions (paper Table 2): `100` keeps every image; `80` and `60` keep that percentage
-of the images of each class in the first half of the classes (digits 0-4), chosen at random with
+of the images of each class in the first half of the classes (0-4), chosen at random with
 `data_seed`; the other classes are kept whole.
 """
 

