@@ -9,3 +9,5 @@ Modules:
   run      one run: `python -m experiments.clustering.run --prior hypergeometric ...`.
   table    the Table 2 analogue: `python -m experiments.clustering.table`.
 """
+
+PRIORS = ("uniform", "categorical", "hypergeometric")  # the assignment priors of `vade`

@@ -19,11 +19,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
+from experiments.clustering import PRIORS  # noqa: E402
 from experiments.clustering import data as data_lib  # noqa: E402
-from experiments.clustering import metrics  # noqa: E402
-from experiments.clustering import vade  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,7 +40,7 @@ QUICK = {"epochs": 2, "pretrain_epochs": 2}
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--prior", choices=vade.PRIORS, required=True)
+    parser.add_argument("--prior", choices=PRIORS, required=True)
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
     parser.add_argument("--version", type=int, choices=data_lib.VERSIONS, default=100,
                         help="percentage kept of each class in the first half of the classes")
@@ -116,6 +114,7 @@ def _pretrain_key(args, num_images):
 
 def prepare(args, model, x, log):
     """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
+    from experiments.clustering import vade  # pylint: disable=import-outside-toplevel
     path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
     if not args.no_cache and os.path.exists(path):
         with np.load(path) as cache:
@@ -151,6 +150,9 @@ def prepare(args, model, x, log):
 
 def run(args, log=_log):
     """Runs one configuration and writes its JSON; returns the result dict."""
+    # TensorFlow only once a run starts: `--help` and argument errors answer at once.
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from experiments.clustering import metrics, vade  # pylint: disable=import-outside-toplevel
     args = resolve(args)
     hidden = tuple(int(h) for h in args.hidden.split(","))
     x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path,

@@ -229,7 +229,8 @@ def markdown(table, priors, versions, settings, mass=None):
     lines.append(f"Runtime: {settings['seconds_total_runs']:.0f} s summed over "
                  f"{settings['num_runs']} runs (pretraining counted once per version and seed); "
                  f"the table invocation that trained {settings['runs_trained']} of them: "
-                 f"{settings['seconds_wall']:.0f} s wall clock (2 shared CPU cores).")
+                 f"{settings['seconds_wall']:.0f} s wall clock "
+                 f"({settings.get('machine', 'machine not recorded')}).")
     return "\n".join(lines) + "\n"
 
 
@@ -343,7 +344,8 @@ def main(argv=None):
         "run": run_settings, "num_runs": len(results),
         "seconds_total_runs": float(sum(r["seconds"]["train"] for r in results)
                                     + sum(pretrain_seconds.values())),
-        "seconds_wall": time.time() - start, "runs_trained": trained, "failures": failures}
+        "seconds_wall": time.time() - start, "runs_trained": trained, "failures": failures,
+        "machine": f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at the end"}
     table_path = os.path.join(results_dir, "table.json")
     if not trained and os.path.exists(table_path):
         # Aggregation only: keep the wall clock of the invocation that trained the runs.
@@ -352,6 +354,7 @@ def main(argv=None):
         if "seconds_wall" in previous:
             settings["seconds_wall"] = previous["seconds_wall"]
             settings["runs_trained"] = previous.get("runs_trained", 0)
+            settings["machine"] = previous.get("machine", "machine not recorded")
     os.makedirs(results_dir, exist_ok=True)
     per_run = [{"prior": r["prior"], "version": r["version"], "seed": r["seed"],
                 "scores": r["scores"], "init_gmm_scores": r["init_gmm_scores"],

@@ -49,12 +49,12 @@ import numpy as np
 import tensorflow as tf
 
 import tfp_mvhg
+from experiments.clustering import PRIORS
 
 __all__ = ["PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior", "make_prior",
            "straight_through_assignments", "VaDE", "pretrain_autoencoder", "init_gmm",
            "train_vade"]
 
-PRIORS = ("uniform", "categorical", "hypergeometric")
 
 
 def _log_multinomial_coefficient(counts):

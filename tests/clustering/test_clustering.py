@@ -259,8 +259,11 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
     text = (tmp_path / "table.md").read_text()
     assert "| 60% | hypergeometric | " in text and text.count(" | 89.7 |") == 1  # paper's ACC
     assert "| 60% | 0 | " in text  # the per-seed (paired) row
-    # Rerunning skips the existing runs.
+    machine = f"({os.cpu_count()} CPU cores, load average "
+    assert machine in text  # measured, not a hard-coded machine
+    # Rerunning skips the existing runs and keeps the training invocation's machine.
     assert table_lib.main(argv + ["--no-train"]) == 0
+    assert machine in (tmp_path / "table.md").read_text()
 
 
 def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
