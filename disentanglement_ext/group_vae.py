@@ -106,7 +106,7 @@ class AdaAggregation:
 
 @gin.configurable("hypergeometric_aggregation",
                   allowlist=["tau_init", "tau_final", "n_steps", "sort_temperature", "method",
-                             "hard_sort"])
+                             "hard_sort", "anneal_sort_temperature", "stochastic_sort"])
 class HypergeometricAggregation:
     """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)), top-k_hat of NeuralSort.
 
@@ -117,18 +117,24 @@ class HypergeometricAggregation:
 
     Args:
       tau_init, tau_final, n_steps: temperature schedule of the MVHG (paper: 10, 0.01, 50000).
-      sort_temperature: NeuralSort temperature.
+      sort_temperature: NeuralSort temperature (ignored with `anneal_sort_temperature`).
       method: "exact" or "merged" conditionals (`RelaxedMultivariateHypergeometric`).
       hard_sort: straight-through hard permutation in the forward pass.
+      anneal_sort_temperature: NeuralSort follows the MVHG's temperature schedule (the paper).
+      stochastic_sort: Gumbel-perturbed NeuralSort (a relaxed Plackett-Luce sample with log-scores
+        gamma, new noise every step), as the paper states; else the deterministic sort.
     """
 
     def __init__(self, tau_init=10., tau_final=0.01, n_steps=50000, sort_temperature=1.0,
-                 method="exact", hard_sort=True):
+                 method="exact", hard_sort=True, anneal_sort_temperature=False,
+                 stochastic_sort=False):
         tfp_mvhg.temperature_schedule(0, tau_init, tau_final, n_steps)  # validates the settings
         if not sort_temperature > 0:
             raise ValueError(f"`sort_temperature` must be positive, got {sort_temperature}.")
         self.tau_init, self.tau_final, self.n_steps = tau_init, tau_final, n_steps
         self.sort_temperature, self.method, self.hard_sort = sort_temperature, method, hard_sort
+        self.anneal_sort_temperature = bool(anneal_sort_temperature)
+        self.stochastic_sort = bool(stochastic_sort)
 
     def __call__(self, gamma, global_step):
         num_latent = int(gamma.shape[-1])
@@ -142,9 +148,17 @@ class HypergeometricAggregation:
         sample = dist.sample_with_details()
         count_one_hot = sample.one_hots[:, 0, :]                                    # [batch, d+1]
         selector = tf.cumsum(count_one_hot, axis=-1, exclusive=True, reverse=True)[:, :num_latent]
-        permutation = neural_sort.neural_sort(gamma, self.sort_temperature, hard=self.hard_sort)
+        sort_temperature = (tf.cast(temperature, gamma.dtype) if self.anneal_sort_temperature
+                            else self.sort_temperature)
+        if self.stochastic_sort:
+            seed = tf.stack([tf.cast(global_step, tf.int64), tf.constant(0x5047, tf.int64)])
+            permutation = neural_sort.gumbel_neural_sort(gamma, sort_temperature, seed,
+                                                         hard=self.hard_sort)
+        else:
+            permutation = neural_sort.neural_sort(gamma, sort_temperature, hard=self.hard_sort)
         independent = tf.einsum("bi,bij->bj", selector, permutation)
         summaries = {"hg_temperature": temperature,
+                     "hg_sort_temperature": tf.convert_to_tensor(sort_temperature, gamma.dtype),
                      "hg_omega_independent": tf.reduce_mean(tf.nn.softmax(log_omega)[:, 0])}
         return Aggregation(independent, sample.counts[:, 0], summaries)
 

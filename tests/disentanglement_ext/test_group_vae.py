@@ -163,6 +163,57 @@ def test_hypergeometric_aggregation_masks_the_top_k_hat_and_trains_its_dense_lay
     assert np.all(np.isfinite(kernel_gradient)) and np.any(kernel_gradient != 0)
 
 
+def test_paper_protocol_anneals_a_stochastic_sort_on_the_mvhg_schedule():
+    """hypergeometric_aggregation(anneal_sort_temperature, stochastic_sort): the paper's sort."""
+    steps = [0, 50] + list(range(1, 21))
+
+    def build(**options):
+        gamma = tf.constant(GAMMA)
+        aggregation = group_vae.HypergeometricAggregation(tau_init=10., tau_final=0.01,
+                                                          n_steps=100, **options)
+        results = [aggregation(gamma, tf.constant(step)) for step in steps]
+        return [(r.independent, r.num_independent, r.summaries["hg_sort_temperature"])
+                for r in results]
+
+    def top_k_hat_masks(results):
+        return [all(np.array_equal(np.flatnonzero(mask[row]),
+                                   np.sort(np.argsort(-GAMMA[row])[:int(k_hat[row])]))
+                    for row in range(len(GAMMA))) for mask, k_hat, _ in results]
+
+    deterministic = run_graph(lambda: build())
+    paper = run_graph(lambda: build(anneal_sort_temperature=True, stochastic_sort=True))
+    np.testing.assert_allclose([t for _, _, t in deterministic], 1.)
+    np.testing.assert_allclose([t for _, _, t in paper[:3]],
+                               [10., np.sqrt(10. * 0.01), 10. * (0.01 / 10.) ** 0.01], rtol=1e-5)
+    for mask, k_hat, _ in paper:
+        np.testing.assert_array_equal(mask, np.round(mask))
+        np.testing.assert_array_equal(mask.sum(-1), k_hat)
+    # The deterministic sort always keeps the top k_hat of gamma; Gumbel noise (new every step,
+    # fixed seeds: the outcome is deterministic) reorders the close scores in some steps.
+    assert all(top_k_hat_masks(deterministic))
+    assert not all(top_k_hat_masks(paper))
+
+
+def test_paper_gin_sets_the_papers_values():
+    gin.clear_config()
+    try:
+        gin.parse_config_files_and_bindings(
+            [gin_file(name) for name in ("base.gin", "hg.gin", "procedural.gin", "paper.gin")], [])
+        expected = {"vae/AdamOptimizer.learning_rate": 1e-6, "group_vae.beta": 1.,
+                    "model.batch_size": 64, "model.training_steps": 300000,
+                    "hypergeometric_aggregation.tau_init": 10.,
+                    "hypergeometric_aggregation.tau_final": 0.01,
+                    "hypergeometric_aggregation.n_steps": 50000,
+                    "hypergeometric_aggregation.anneal_sort_temperature": True,
+                    "hypergeometric_aggregation.stochastic_sort": True}
+        for name, value in expected.items():
+            assert gin.query_parameter(name) == value, name
+        aggregation = gin.query_parameter("model.model").scoped_configurable_fn().aggregation
+        assert aggregation.anneal_sort_temperature and aggregation.stochastic_sort
+    finally:
+        gin.clear_config()
+
+
 def gin_file(name):
     return os.path.join(GIN_DIR, name)
 
@@ -172,7 +223,7 @@ def gin_file(name):
 def test_every_gin_file_parses(method, dataset):
     assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
         "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin", "mpi3d_toy.gin",
-        "procedural.gin"]
+        "paper.gin", "procedural.gin"]
     gin.clear_config()
     try:
         gin.parse_config_files_and_bindings(
