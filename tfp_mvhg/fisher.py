@@ -1,6 +1,5 @@
 """Fisher's noncentral hypergeometric distribution: the two-class case of the MVHG."""
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util
@@ -8,8 +7,9 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
+from tfp_mvhg.multivariate_hypergeometric import (  # pylint: disable=protected-access
+    _assert_integer_form, _assert_log_weights, _float_dtype)
 
 tfd = tfp.distributions
 
@@ -47,8 +47,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         if (log_odds is None) == (odds is None):
             raise ValueError("Pass exactly one of `log_odds` or `odds`.")
         with tf.name_scope(name) as name:
-            dtype = multivariate_hypergeometric._float_dtype(  # pylint: disable=protected-access
-                [log_odds, odds], "log_odds" if log_odds is not None else "odds")
+            dtype = _float_dtype([log_odds, odds], "log_odds" if log_odds is not None else "odds")
             self._log_odds = tensor_util.convert_nonref_to_tensor(log_odds, dtype=dtype)
             self._odds = tensor_util.convert_nonref_to_tensor(odds, dtype=dtype)
             self._num_successes = tf.cast(num_successes, dtype)
@@ -125,8 +124,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
                 assertions += [
                     assert_util.assert_non_negative(
                         count, message=f"`{name}` must be non-negative."),
-                    assert_util.assert_equal(count, tf.round(count),
-                                             message=f"`{name}` must be integer-valued.")]
+                    _assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
             assertions.append(assert_util.assert_less_equal(
                 self._total_count, self._num_successes + self._num_failures,
                 message="`total_count` must be at most `num_successes + num_failures`."))
@@ -137,8 +135,6 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
                 assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(odds)), True,
                                          message="`odds` must be finite.")]
         if self._log_odds is not None and is_init != tensor_util.is_ref(self._log_odds):
-            log_odds = tf.convert_to_tensor(self._log_odds)
-            assertions.append(assert_util.assert_equal(
-                tf.reduce_all(~tf.math.is_nan(log_odds) & (log_odds < np.inf)), True,
-                message="`log_odds` must not be NaN or +inf."))
+            assertions.append(_assert_log_weights(tf.convert_to_tensor(self._log_odds),
+                                                  message="`log_odds` must not be NaN or +inf."))
         return assertions

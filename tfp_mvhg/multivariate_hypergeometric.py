@@ -52,6 +52,12 @@ def _assert_integer_form(x, message):
     return assert_util.assert_equal(x, tf.round(x), message=message)
 
 
+def _assert_log_weights(x, message):
+    """Log-weights may be -inf (weight 0) but neither NaN nor +inf."""
+    return assert_util.assert_equal(
+        tf.reduce_all(~tf.math.is_nan(x) & (x < np.inf)), True, message=message)
+
+
 class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     """Multivariate Fisher noncentral hypergeometric distribution.
 
@@ -423,9 +429,8 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                 message="`total_count` must be at most sum(`num_per_class`)."))
         if self._logits is not None and is_init != tensor_util.is_ref(self._logits):
             logits = tf.convert_to_tensor(self._logits)
-            assertions.append(assert_util.assert_equal(
-                tf.reduce_all(~tf.math.is_nan(logits) & (logits < np.inf)), True,
-                message="`logits` must not be NaN or +inf (-inf, weight 0, is allowed)."))
+            assertions.append(_assert_log_weights(
+                logits, message="`logits` must not be NaN or +inf (-inf, weight 0, is allowed)."))
         if self._weights is not None and is_init != tensor_util.is_ref(self._weights):
             weights = tf.convert_to_tensor(self._weights)
             assertions += [
