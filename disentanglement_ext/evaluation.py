@@ -33,10 +33,13 @@ DLIB_METRICS = ("mig", "dci", "sap_score", "modularity_explicitness", "beta_vae_
                 "factor_vae_score", "irs", "unsupervised_metrics")
 
 
-def _predict(estimator, observations):
-    """Estimator predictions for pairs `[N, 2, H, W, C]`: dict of `[N, ...]` arrays."""
+def _predict(estimator, observations, changed_index):
+    """Estimator predictions for pairs `[N, 2, H, W, C]` with their `changed_index` labels `[N]`:
+    dict of `[N, ...]` arrays (whole batches only)."""
     def input_fn(params):
-        dataset = tf.data.Dataset.from_tensor_slices(observations.astype(np.float32))
+        dataset = tf.data.Dataset.from_tensor_slices(
+            {"observations": observations.astype(np.float32),
+             "changed_index": changed_index.astype(np.int32)})
         return dataset.batch(params["batch_size"], drop_remainder=True)
 
     rows = list(estimator.predict(input_fn=input_fn, yield_single_examples=True))
@@ -87,12 +90,13 @@ def downstream_scores(representation, independent, factors, shared, num_train):
 
 @gin.configurable("evaluate_weak", allowlist=["num_train", "num_test"])
 def evaluate_weak(estimator, ground_truth_data, num_shared, seed, num_train=10000,
-                  num_test=5000):
-    """Downstream scores of a trained GroupVAE estimator on fresh pairs (see module docstring)."""
+                  num_test=5000, dynamics="exact"):
+    """Downstream scores of a trained GroupVAE estimator on fresh pairs of the training's
+    `dynamics` (see module docstring)."""
     random_state = np.random.RandomState(seed)
     batch = pairs.sample_pairs(ground_truth_data, num_train + num_test, random_state,
-                               num_shared=num_shared)
-    predictions = _predict(estimator, batch.observations)
+                               num_shared=num_shared, dynamics=dynamics)
+    predictions = _predict(estimator, batch.observations, batch.changed_index)
     count = len(predictions["mean_1"])  # whole batches only
     scores = downstream_scores(predictions["mean_1"], predictions["independent"],
                                batch.factors[:count, 0], batch.shared_mask[:count],

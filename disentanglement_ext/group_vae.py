@@ -13,7 +13,9 @@ two views; `shared_kl` says whether a shared dimension's KL is paid by each view
 GroupVAE) or once per pair (the ELBO of a model whose views share those latents). Aggregations
 (gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
 
-- `label_aggregation`: LabelVAE; the number k of independent dimensions is known: the top-k of gamma.
+- `label_aggregation`: LabelVAE; the number k of independent dimensions is known: the top-k of
+  gamma (`source = "top_gamma"`), or, as disentanglement_lib's `group_vae_labels`, the one latent
+  dimension whose index is the changed factor's (`source = "changed_factor"`).
 - `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
 - `hypergeometric_aggregation`: HGVAE; gamma -> Dense -> log omega (independent, shared) ->
   `tfp_mvhg.RelaxedMultivariateHypergeometric(m = [d, d], n = d)` -> k_hat independent dimensions,
@@ -34,6 +36,7 @@ from disentanglement_lib.methods.unsupervised import vae
 import tfp_mvhg
 
 Aggregation = collections.namedtuple("Aggregation", ["independent", "num_independent", "summaries"])
+LABEL_SOURCES = ("top_gamma", "changed_factor")
 Aggregation.__doc__ = """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
 num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log."""
 
@@ -71,18 +74,33 @@ def top_k_mask(scores, k):
     return tf.reduce_sum(tf.one_hot(indices, tf.shape(scores)[-1], dtype=scores.dtype), axis=1)
 
 
-@gin.configurable("label_aggregation", allowlist=["num_independent"])
+@gin.configurable("label_aggregation", allowlist=["num_independent", "source"])
 class LabelAggregation:
-    """LabelVAE: the top `num_independent` dimensions of gamma are independent."""
+    """LabelVAE: which dimensions are independent comes from the weak label, not learned.
 
-    def __init__(self, num_independent=1):
+    Args:
+      num_independent: k, for `source = "top_gamma"`: the top-k dimensions of gamma are
+        independent (the paper's LabelVAE with k = 1).
+      source: "top_gamma", or "changed_factor" (disentanglement_lib's `group_vae_labels`): latent
+        dimension j is independent iff j is the pair's `changed_index` (the last factor its
+        dynamics changed; -1: none, every dimension shared), so dimension j is made to carry
+        factor j; needs as many latent dimensions as factors. `num_independent` is then unused.
+    """
+
+    def __init__(self, num_independent=1, source="top_gamma"):
         if num_independent < 0:
             raise ValueError(f"`num_independent` must be >= 0, got {num_independent}.")
+        if source not in LABEL_SOURCES:
+            raise ValueError(f"label_aggregation.source must be one of {LABEL_SOURCES}, "
+                             f"got {source!r}.")
         self.num_independent = int(num_independent)
+        self.source = source
 
-    def __call__(self, gamma, global_step):
+    def __call__(self, gamma, global_step, labels=None):
         del global_step
         num_latent = gamma.shape[-1]
+        if self.source == "changed_factor":
+            return self._changed_factor(gamma, labels)
         if self.num_independent > num_latent:
             raise ValueError(f"`num_independent` = {self.num_independent} exceeds the "
                              f"{num_latent} latent dimensions.")
@@ -90,13 +108,26 @@ class LabelAggregation:
         count = tf.fill(tf.shape(gamma)[:1], float(self.num_independent))
         return Aggregation(independent, count, {})
 
+    @staticmethod
+    def _changed_factor(gamma, labels):
+        if labels is None or "changed_index" not in labels:
+            raise ValueError('label_aggregation.source = "changed_factor" needs the pairs\' '
+                             '`changed_index` labels (disentanglement_ext.pairs).')
+        num_latent = int(gamma.shape[-1])
+        if "shared_mask" in labels and labels["shared_mask"].shape[-1] > num_latent:
+            raise ValueError(f'label_aggregation.source = "changed_factor" needs at least as '
+                             f'many latent dimensions as factors: {num_latent} < '
+                             f'{labels["shared_mask"].shape[-1]}.')
+        independent = tf.one_hot(labels["changed_index"], num_latent, dtype=gamma.dtype)
+        return Aggregation(independent, tf.reduce_sum(independent, axis=1), {})
+
 
 @gin.configurable("ada_aggregation", allowlist=[])
 class AdaAggregation:
     """AdaVAE: independent where gamma_j >= (min_j gamma_j + max_j gamma_j) / 2, per pair."""
 
-    def __call__(self, gamma, global_step):
-        del global_step
+    def __call__(self, gamma, global_step, labels=None):
+        del global_step, labels
         gamma = tf.stop_gradient(gamma)
         threshold = 0.5 * (tf.reduce_min(gamma, axis=1, keepdims=True)
                            + tf.reduce_max(gamma, axis=1, keepdims=True))
@@ -136,7 +167,8 @@ class HypergeometricAggregation:
         self.anneal_sort_temperature = bool(anneal_sort_temperature)
         self.stochastic_sort = bool(stochastic_sort)
 
-    def __call__(self, gamma, global_step):
+    def __call__(self, gamma, global_step, labels=None):
+        del labels
         num_latent = int(gamma.shape[-1])
         with tf.variable_scope("hypergeometric_aggregation", reuse=tf.AUTO_REUSE):
             log_omega = tf.layers.dense(gamma, 2, name="log_omega")
@@ -188,7 +220,8 @@ class GroupVAE(vae.BaseVAE):
 
     Args:
       beta: weight of the KL term.
-      aggregation: a callable `(gamma [batch, d], global_step) -> Aggregation`.
+      aggregation: a callable `(gamma [batch, d], global_step, labels) -> Aggregation`; labels is
+        the dict of `disentanglement_ext.pairs` (or None).
       combine: "mean" (GroupVAE) or "product_of_experts" (ML-VAE) for the shared dimensions.
       shared_kl: "per_view" (disentanglement_lib) or "once" (pair ELBO), see `pair_kl`.
     """
@@ -205,13 +238,13 @@ class GroupVAE(vae.BaseVAE):
         del z_mean, z_logvar, z_sampled
         return self.beta * kl_loss
 
-    def encode_pair(self, features, is_training):
+    def encode_pair(self, features, is_training, labels=None):
         """Posteriors of both views and the aggregated ones: dict of `[batch, d]` tensors."""
         with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
             mean_1, logvar_1 = self.gaussian_encoder(features[:, 0], is_training=is_training)
             mean_2, logvar_2 = self.gaussian_encoder(features[:, 1], is_training=is_training)
         gamma = symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2)
-        aggregation = self.aggregation(gamma, tf.train.get_or_create_global_step())
+        aggregation = self.aggregation(gamma, tf.train.get_or_create_global_step(), labels)
         shared_mean, shared_logvar = combine_views(mean_1, logvar_1, mean_2, logvar_2,
                                                    self.combine)
         independent = aggregation.independent
@@ -227,12 +260,17 @@ class GroupVAE(vae.BaseVAE):
         """TPUEstimator model function on pairs; `labels` (`disentanglement_ext.pairs`: s and the
         shared-factor mask) feed the metrics: s_hat = F - k_hat for F ground-truth factors.
 
-        PREDICT returns per pair the encoder means of both views and the independent mask;
+        PREDICT returns per pair the encoder means of both views and the independent mask; its
+        features may be a dict {"observations": [batch, 2, H, W, C], "changed_index": [batch]}
+        (the label `label_aggregation(source="changed_factor")` needs).
         `params["training_steps"]` (optional) gives the training progress line its ETA.
         """
         is_training = mode == tf.estimator.ModeKeys.TRAIN
+        if isinstance(features, dict):
+            labels = dict(labels or {}, changed_index=features["changed_index"])
+            features = features["observations"]
         image_shape = features.get_shape().as_list()[2:]
-        encoded = self.encode_pair(features, is_training)
+        encoded = self.encode_pair(features, is_training, labels)
         contrib_tpu = tf.estimator.tpu
         if mode == tf.estimator.ModeKeys.PREDICT:
             predictions = dict(mean_1=encoded["encoder_means"][0],
@@ -278,13 +316,19 @@ class GroupVAE(vae.BaseVAE):
             return contrib_tpu.TPUEstimatorSpec(mode=mode, loss=loss, train_op=train_op,
                                                 training_hooks=[logging_hook])
         if mode == tf.estimator.ModeKeys.EVAL:
+            # Both definitions of s_hat: F - k_hat (above) and the paper's d - k_hat (d latent
+            # dimensions); per pair, against the pair's own s (it varies with random or "dlib"
+            # pairs), with the moments of s for the constant reference estimators.
             s_true = tf.cast(labels["num_shared"], tf.float32)
+            num_shared_latent = float(encoded["gamma"].shape[-1]) - num_independent
             names = ["reconstruction_loss", "elbo", "regularizer", "kl_loss", "k_hat_mean",
-                     "s_hat_mean", "mse_s"]
+                     "s_hat_mean", "mse_s", "s_hat_latent_mean", "mse_s_latent", "s_true_mean",
+                     "s_true_sq_mean"]
             values = [tf.fill(tf.shape(s_true), reconstruction_loss),
                       tf.fill(tf.shape(s_true), -elbo), tf.fill(tf.shape(s_true), regularizer),
                       tf.fill(tf.shape(s_true), kl_loss), num_independent, num_shared,
-                      tf.square(num_shared - s_true)]
+                      tf.square(num_shared - s_true), num_shared_latent,
+                      tf.square(num_shared_latent - s_true), s_true, tf.square(s_true)]
             return contrib_tpu.TPUEstimatorSpec(
                 mode=mode, loss=loss, eval_metrics=(vae.make_metric_fn(*names), values))
         raise ValueError(f"Unknown mode {mode!r}.")

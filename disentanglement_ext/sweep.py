@@ -1,24 +1,36 @@
 """A sweep of weakly-supervised runs (methods x s x seeds), resumable, with a results table and plots.
 
-    mvhg_sweep --out_dir runs/cpu_small [--methods label ada hg] [--num_shared 1 3 5] \
-        [--seeds 0 1] [--gin_config procedural --gin_config cpu_small] \
-        [--gin_bindings "model.training_steps = 1500"]
+    mvhg_sweep --out_dir runs/cpu_small [--methods label label_dlib ada hg] \
+        [--num_shared 0 1 3 5] [--seeds 0 1] [--gin_config procedural --gin_config cpu_small] \
+        [--gin_bindings "model.training_steps = 1500"] [--report_only]
 
 (or `python -m disentanglement_ext.sweep ...`). Each run is `mvhg_train_weak` in its own process,
 writing to `OUT/{method}_s{s}_seed{seed}` and its progress to `OUT/{method}_s{s}_seed{seed}.log`;
 runs whose `evaluation.json` exists and whose gin config is unchanged are skipped, so an
 interrupted sweep continues where it stopped (a changed config is refused by the run, see
-`weak_training`). Afterwards `OUT/results.csv`, `OUT/results.md` (mean and
-standard deviation over seeds; with disentanglement_lib's MIG, DCI disentanglement, SAP and
-modularity where the runs computed them), `OUT/k_hat_training.png` (k_hat during training, from
-the runs' TensorBoard summaries) and `OUT/s_hat.png` (estimated vs true s, paper Fig. 2) are written.
+`weak_training`). A finished run's `evaluation.json` is also kept as `OUT/runs/{run}.json`, from
+which `--report_only` rebuilds the outputs without training (e.g. in a results folder without the
+run folders). Outputs:
+
+- `OUT/results.csv`: one row per run.
+- `OUT/results.md`: mean ± standard deviation over seeds of both definitions of s_hat, F - k_hat
+  (F ground-truth factors) and the paper's d - k_hat (d latent dimensions), with MSE(s, s_hat)
+  against each pair's s, the downstream scores and disentanglement_lib's MIG, DCI
+  disentanglement, SAP and modularity; reference rows for a constant k_hat = d, a constant
+  k_hat = 1 and the oracle k_hat = F - s (their MSE from the moments of the evaluation pairs' s);
+  and the paper's Table 1 layout (independent / shared score per s).
+- `OUT/s_hat.png`: s_hat vs s and MSE(s, s_hat) vs s under both definitions (paper Fig. 2), with
+  the reference estimators; `OUT/k_hat_training.png`: k_hat during training (TensorBoard
+  summaries of the run folders).
 """
 
 import argparse
 import csv
+import glob
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,17 +38,24 @@ import time
 
 from disentanglement_ext.configs import GIN_DIR
 
-METHOD_NAMES = {"label": "LabelVAE", "ada": "AdaVAE", "hg": "HGVAE"}
+METHOD_NAMES = {"label": "LabelVAE", "label_dlib": "LabelVAE (changed factor)", "ada": "AdaVAE",
+                "hg": "HGVAE"}
 # One colour per method in every plot of the sweep.
-METHOD_COLOURS = {"label": "tab:blue", "ada": "tab:orange", "hg": "tab:green"}
+METHOD_COLOURS = {"label": "tab:blue", "label_dlib": "tab:purple", "ada": "tab:orange",
+                  "hg": "tab:green"}
 DEFAULT_CONFIGS = [os.path.join(GIN_DIR, name) for name in ("procedural.gin", "cpu_small.gin")]
 # disentanglement_lib scores shown in the table: column -> (metric, score name) in evaluation.json.
 DLIB_COLUMNS = {"mig": ("mig", "discrete_mig"), "dci": ("dci", "disentanglement"),
                 "sap": ("sap_score", "SAP_score"), "modularity": ("modularity_explicitness",
                                                                   "modularity_score")}
-SUMMARIZED = ["s_hat_mean", "mse_s", "shared_score", "independent_score", *DLIB_COLUMNS]
-COLUMNS = ["method", "s_true", "seed", "s_hat_mean", "mse_s", "shared_score", "independent_score",
+SUMMARIZED = ["s_hat_mean", "mse_s", "s_hat_latent_mean", "mse_s_latent", "shared_score",
+              "independent_score", *DLIB_COLUMNS]
+COLUMNS = ["method", "dynamics", "s_true", "seed", "k_hat_mean", "s_hat_mean", "mse_s",
+           "s_hat_latent_mean", "mse_s_latent", "shared_score", "independent_score",
            *DLIB_COLUMNS, "reconstruction_loss", "train_seconds"]
+# Reference estimators of every table and plot, k_hat = a(F, d) + b s: name -> (a, b).
+REFERENCES = {"constant k_hat = d": (lambda f, d: d, 0.), "constant k_hat = 1": (lambda f, d: 1, 0.),
+              "oracle k_hat = F - s": (lambda f, d: f, -1.)}
 
 
 def run_dir(out_dir, method, num_shared, seed):
@@ -60,8 +79,26 @@ def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_
         with open(model_dir + ".log", "w", encoding="utf-8") as log:  # the run's progress
             subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT,
                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
+    shutil.copyfile(result_file, archived_report(out_dir, os.path.basename(model_dir)))
     with open(result_file, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def archived_report(out_dir, name):
+    """Where the sweep keeps a copy of run `name`'s evaluation.json: `OUT/runs/{name}.json`."""
+    return os.path.join(out_dir, "runs", name + ".json")
+
+
+def read_report(out_dir, method, num_shared, seed):
+    """A finished run's evaluation dict, from its run folder or else its archived copy; None if
+    neither exists."""
+    name = os.path.basename(run_dir(out_dir, method, num_shared, seed))
+    for path in (os.path.join(out_dir, name, "evaluation.json"), archived_report(out_dir, name)):
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+    return None
 
 
 def run_config(method, num_shared, seed, gin_configs, gin_bindings):
@@ -84,21 +121,74 @@ def flatten_dlib_scores(report):
             for column, (metric, score) in DLIB_COLUMNS.items()}
 
 
+def with_both_definitions(report):
+    """A copy of an evaluation.json dict with the paper's s_hat = d - k_hat and its MSE, and the
+    first two moments of the evaluation pairs' s (`s_pairs_mean`, `s_pairs_sq_mean`).
+
+    Runs evaluated before these were recorded (exact-s pairs, so s is the run's s) lack them; per
+    pair d - k_hat - s = (F - k_hat - s) + (d - F), hence
+    MSE_d = MSE_F + 2 (d - F) (mean(F - k_hat) - s) + (d - F)^2.
+    """
+    report = dict(report)
+    s_true = report.get("s_true")
+    if "s_pairs_mean" not in report and _is_number(s_true) and s_true >= 0:
+        report["s_pairs_mean"], report["s_pairs_sq_mean"] = float(s_true), float(s_true) ** 2
+    num_factors, num_latent = report.get("num_factors"), report.get("num_latent")
+    if ("mse_s_latent" not in report and None not in (num_factors, num_latent)
+            and "s_pairs_mean" in report and _is_number(report.get("mse_s"))):
+        shift = num_latent - num_factors
+        report["s_hat_latent_mean"] = report["s_hat_mean"] + shift
+        report["mse_s_latent"] = (report["mse_s"] + shift ** 2 + 2 * shift * (
+            report["s_hat_mean"] - report["s_pairs_mean"]))
+    return report
+
+
 def summarize(rows):
-    """Mean and (population) standard deviation over seeds per (method, s): list of dicts;
-    None where no seed has the value."""
+    """Mean and (population) standard deviation over seeds per (method, dynamics, s): list of
+    dicts; None where no seed has the value."""
     groups = {}
     for row in rows:
-        groups.setdefault((row["method"], row["s_true"]), []).append(row)
+        groups.setdefault((row["method"], row.get("dynamics", "exact"), row["s_true"]),
+                          []).append(row)
     summary = []
-    for (method, num_shared), group in sorted(groups.items()):
-        entry = dict(method=method, s_true=num_shared, seeds=len(group))
+    for (method, dynamics, num_shared), group in sorted(groups.items()):
+        entry = dict(method=method, dynamics=dynamics, s_true=num_shared, seeds=len(group))
         for key in SUMMARIZED:
             values = [float(row[key]) for row in group if _is_number(row.get(key))]
             entry[key] = statistics.fmean(values) if values else None
             entry[key + "_std"] = statistics.pstdev(values) if values else None
         summary.append(entry)
     return summary
+
+
+def reference_rows(rows):
+    """The `REFERENCES` estimators per (dynamics, s), in `summarize`'s form (`seeds` None).
+
+    An estimator k_hat = a + b s gives, per definition X in {F, d}, s_hat - s = (X - a) - (1 + b) s,
+    so MSE = (X - a)^2 - 2 (X - a)(1 + b) E[s] + (1 + b)^2 E[s^2], with the moments of the runs'
+    evaluation pairs. Runs without F, d or those moments are left out.
+    """
+    groups = {}
+    for row in rows:
+        if all(_is_number(row.get(key)) for key in ("num_factors", "num_latent", "s_pairs_mean",
+                                                     "s_pairs_sq_mean")):
+            groups.setdefault((row.get("dynamics", "exact"), row["s_true"]), []).append(row)
+    references = []
+    for (dynamics, num_shared), group in sorted(groups.items()):
+        num_factors, num_latent = group[0]["num_factors"], group[0]["num_latent"]
+        mean = statistics.fmean(row["s_pairs_mean"] for row in group)
+        square = statistics.fmean(row["s_pairs_sq_mean"] for row in group)
+        for name, (intercept, slope) in REFERENCES.items():
+            entry = dict({key: None for key in SUMMARIZED},
+                         **{key + "_std": None for key in SUMMARIZED},
+                         method=name, dynamics=dynamics, s_true=num_shared, seeds=None)
+            for size, s_hat, mse in ((num_factors, "s_hat_mean", "mse_s"),
+                                     (num_latent, "s_hat_latent_mean", "mse_s_latent")):
+                offset = size - intercept(num_factors, num_latent)
+                entry[s_hat] = offset - slope * mean
+                entry[mse] = offset ** 2 - 2 * offset * (1 + slope) * mean + (1 + slope) ** 2 * square
+            references.append(entry)
+    return references
 
 
 def _is_number(value):
@@ -116,62 +206,109 @@ def _csv_value(value):
     return f"{value:.6g}" if isinstance(value, float) else value
 
 
-def write_outputs(out_dir, rows, summary):
+def method_label(entry):
+    """The table/plot name of a method (or reference) entry; "dlib pairs" marks that dynamics."""
+    name = METHOD_NAMES.get(entry["method"], entry["method"])
+    return name + (", dlib pairs" if entry.get("dynamics", "exact") != "exact" else "")
+
+
+def _cell(entry, key):
+    if entry.get(key) is None:
+        return "n/a"
+    if entry["seeds"] in (1, None) or entry.get(key + "_std") is None:
+        return f"{entry[key]:.2f}"
+    return f"{entry[key]:.2f} ± {entry[key + '_std']:.2f}"
+
+
+def write_outputs(out_dir, rows, summary, references=()):
     """`results.csv` (one row per run; empty cells where a metric is missing), `results.md`
-    (mean ± std over seeds; the mean alone for one seed) and `s_hat.png`; returns the table."""
+    (mean ± std over seeds, the mean alone for one seed; the reference rows; the paper's Table 1
+    layout) and `s_hat.png`; returns the markdown."""
     with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:
             writer.writerow([_csv_value(row.get(column)) for column in COLUMNS])
-
-    def cell(entry, key):
-        if entry[key] is None:
-            return "n/a"
-        if entry["seeds"] == 1:
-            return f"{entry[key]:.2f}"
-        return f"{entry[key]:.2f} ± {entry[key + '_std']:.2f}"
-
-    lines = ["| method | s | seeds | s_hat | MSE(s, s_hat) | shared score | independent score "
-             "| MIG | DCI dis. | SAP | modularity |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for entry in summary:
-        cells = " | ".join(cell(entry, key) for key in SUMMARIZED)
-        lines.append(f"| {METHOD_NAMES.get(entry['method'], entry['method'])} | "
-                     f"{entry['s_true']} | {entry['seeds']} | {cells} |")
+    lines = ["| method | s | seeds | s_hat = F - k_hat | MSE | s_hat = d - k_hat (paper) "
+             "| MSE (paper) | shared score | independent score | MIG | DCI dis. | SAP "
+             "| modularity |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for entry in list(summary) + sorted(references, key=lambda entry: entry["s_true"]):
+        cells = " | ".join(_cell(entry, key) for key in SUMMARIZED)
+        seeds = "–" if entry["seeds"] is None else entry["seeds"]
+        lines.append(f"| {method_label(entry)} | {entry['s_true']} | {seeds} | {cells} |")
+    lines += ["", "Paper's Table 1 layout: independent / shared score (adjusted balanced accuracy, "
+              "mean and standard deviation over seeds) per s.", ""] + table1_lines(summary)
+    text = "\n".join(lines)
     with open(os.path.join(out_dir, "results.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-    plot_s_hat(out_dir, summary)
-    return "\n".join(lines)
+        handle.write(text + "\n")
+    plot_s_hat(out_dir, summary, references)
+    return text
 
 
-def plot_s_hat(out_dir, summary):
-    """Estimated vs true number of shared factors per method, and MSE(s, s_hat) (paper Fig. 2)."""
+def table1_lines(summary):
+    """Methods as rows, `s = ...: independent | shared` column pairs (the paper's Table 1)."""
+    values_of_s = sorted({entry["s_true"] for entry in summary})
+    labels = sorted({(entry["method"], entry["dynamics"]) for entry in summary},
+                    key=lambda key: (list(METHOD_NAMES).index(key[0])
+                                     if key[0] in METHOD_NAMES else len(METHOD_NAMES), key))
+    lines = ["| method | " + " | ".join(f"s = {s}: independent | s = {s}: shared"
+                                        for s in values_of_s) + " |",
+             "|---|" + "---:|---:|" * len(values_of_s)]
+    for method, dynamics in labels:
+        cells = []
+        for num_shared in values_of_s:
+            found = [entry for entry in summary if (entry["method"], entry["dynamics"],
+                                                    entry["s_true"]) == (method, dynamics,
+                                                                         num_shared)]
+            cells += ([_cell(found[0], "independent_score"), _cell(found[0], "shared_score")]
+                      if found else ["–", "–"])
+        lines.append(f"| {method_label(dict(method=method, dynamics=dynamics))} | "
+                     + " | ".join(cells) + " |")
+    return lines
+
+
+def plot_s_hat(out_dir, summary, references=()):
+    """s_hat = F - k_hat vs s, and MSE(s, s_hat) vs s under the paper's definition d - k_hat
+    (paper Fig. 2) and under F - k_hat; the reference estimators as grey lines."""
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
     import numpy as np  # pylint: disable=import-outside-toplevel
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    methods = sorted({entry["method"] for entry in summary})
-    width = 0.8 / max(len(methods), 1)
-    for index, method in enumerate(methods):
-        entries = [entry for entry in summary if entry["method"] == method]
+    figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
+    keys = sorted({(entry["method"], entry["dynamics"]) for entry in summary})
+    width = 0.8 / max(len(keys), 1)
+    for index, (method, dynamics) in enumerate(keys):
+        entries = [entry for entry in summary
+                   if (entry["method"], entry["dynamics"]) == (method, dynamics)]
         s_true = np.array([entry["s_true"] for entry in entries], float)
-        label = METHOD_NAMES.get(method, method)
+        label = method_label(entries[0])
         colour = METHOD_COLOURS.get(method)
         left.errorbar(s_true + (index - 1) * 0.08, [entry["s_hat_mean"] for entry in entries],
                       yerr=[entry["s_hat_mean_std"] for entry in entries], marker="o",
                       capsize=3, label=label, color=colour)
-        right.bar(s_true + (index - (len(methods) - 1) / 2) * width,
-                  [entry["mse_s"] for entry in entries], width, label=label, color=colour)
+        shift = (index - (len(keys) - 1) / 2) * width
+        for axis, key in ((middle, "mse_s_latent"), (right, "mse_s")):
+            axis.bar(s_true + shift, [np.nan if entry[key] is None else entry[key]
+                                      for entry in entries], width, label=label, color=colour)
+    for name, style in zip(REFERENCES, ("--", ":", "-.")):
+        entries = sorted((entry for entry in references if entry["method"] == name
+                          and entry["dynamics"] == "exact"), key=lambda entry: entry["s_true"])
+        if entries:
+            s_true = [entry["s_true"] for entry in entries]
+            for axis, key in ((middle, "mse_s_latent"), (right, "mse_s")):
+                axis.plot(s_true, [entry[key] for entry in entries], color="gray",
+                          linestyle=style, marker="x", label=name)
     limits = [min(entry["s_true"] for entry in summary) - 0.5,
               max(entry["s_true"] for entry in summary) + 0.5]
     left.plot(limits, limits, color="gray", linewidth=1, label="s_hat = s")
     left.set(xlabel="true s (shared factors)", ylabel="estimated s_hat = F - k_hat",
              title="Estimated number of shared factors")
-    right.set(xlabel="true s", ylabel="MSE(s, s_hat)", title="MSE(s, s_hat) (lower is better)")
-    left.legend()
-    right.legend()
+    middle.set(xlabel="true s", ylabel="MSE(s, d - k_hat)",
+               title="MSE, paper's s_hat = d - k_hat (Fig. 2)")
+    right.set(xlabel="true s", ylabel="MSE(s, F - k_hat)", title="MSE, s_hat = F - k_hat")
+    for axis in (left, middle, right):
+        axis.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(os.path.join(out_dir, "s_hat.png"), dpi=110)
     plt.close(figure)
@@ -239,12 +376,15 @@ def main(argv=None):
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--methods", nargs="+", default=["label", "ada", "hg"],
                         choices=sorted(METHOD_NAMES))
-    parser.add_argument("--num_shared", nargs="+", type=int, default=[1, 3, 5])
+    parser.add_argument("--num_shared", nargs="+", type=int, default=[0, 1, 3, 5])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--gin_config", action="append", default=None,
                         help="extra gin files (paths or short names) after base.gin and the method "
                              "file (default: procedural.gin and cpu_small.gin)")
     parser.add_argument("--gin_bindings", action="append", default=[])
+    parser.add_argument("--report_only", action="store_true",
+                        help="no training: rebuild the outputs from the finished runs' "
+                             "evaluation.json (run folders or OUT/runs/*.json)")
     args = parser.parse_args(argv)
     from disentanglement_ext import configs  # pylint: disable=import-outside-toplevel
     try:
@@ -258,22 +398,28 @@ def main(argv=None):
     for index, (method, num_shared, seed) in enumerate(runs, 1):
         print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
               f"seed={seed}", flush=True)
-        try:
-            report = run_one(args.out_dir, method, num_shared, seed, gin_configs,
-                             args.gin_bindings)
-        except subprocess.CalledProcessError:
-            failed.append(run_dir(args.out_dir, method, num_shared, seed))
-            print(f"    FAILED: {_last_line(failed[-1] + '.log')} (see {failed[-1]}.log); "
-                  "continuing", flush=True)
-            continue
-        rows.append(dict(report, method=method, seed=seed, s_true=num_shared,
-                         **flatten_dlib_scores(report)))
+        if args.report_only:
+            report = read_report(args.out_dir, method, num_shared, seed)
+            if report is None:
+                print("    no evaluation.json: left out", flush=True)
+                continue
+        else:
+            try:
+                report = run_one(args.out_dir, method, num_shared, seed, gin_configs,
+                                 args.gin_bindings)
+            except subprocess.CalledProcessError:
+                failed.append(run_dir(args.out_dir, method, num_shared, seed))
+                print(f"    FAILED: {_last_line(failed[-1] + '.log')} (see {failed[-1]}.log); "
+                      "continuing", flush=True)
+                continue
+        rows.append(dict(with_both_definitions(report), method=method, seed=seed,
+                         s_true=num_shared, **flatten_dlib_scores(report)))
         print(f"    s_hat = {format_value(report['s_hat_mean'], 2)}, "
               f"mse_s = {format_value(report['mse_s'], 2)}, "
               f"shared score = {format_value(report['shared_score'])}, "
               f"independent score = {format_value(report['independent_score'])}", flush=True)
     if rows:
-        print(write_outputs(args.out_dir, rows, summarize(rows)))
+        print(write_outputs(args.out_dir, rows, summarize(rows), reference_rows(rows)))
         plot_k_hat_training(args.out_dir, runs, rows[0].get("num_factors"))
     if failed:
         raise SystemExit(f"{len(failed)} run(s) failed: {', '.join(failed)}")

@@ -43,7 +43,8 @@ CONFIG_FILE = "gin_config.gin"
 
 @gin.configurable("model", module="weak", denylist=["model_dir", "overwrite"])
 def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQUIRED,
-          random_seed=gin.REQUIRED, batch_size=gin.REQUIRED, num_shared=-1, eval_steps=100):
+          random_seed=gin.REQUIRED, batch_size=gin.REQUIRED, num_shared=-1, eval_steps=100,
+          dynamics="exact"):
     """Trains, exports, evaluates; see the module docstring for the outputs.
 
     Args:
@@ -55,6 +56,9 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
       batch_size: pairs per step.
       num_shared: s, the number of ground-truth factors the two views share (-1: random per pair).
       eval_steps: batches for the estimator's evaluation (s_hat_mean, mse_s, losses).
+      dynamics: how pairs are made (`disentanglement_ext.pairs`): "exact" (exactly s shared) or
+        "dlib" (disentanglement_lib's `simple_dynamics` with k = F - s: 1 or k factors resampled,
+        possibly to the same value); training and evaluation pairs alike.
     """
     if overwrite and tf.gfile.IsDirectory(model_dir):
         shutil.rmtree(model_dir)
@@ -73,6 +77,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     dlib_metrics = evaluation.DisentanglementLibMetrics()  # ValueError if bad, before training
     dataset = named_data.get_named_ground_truth_data()
     pairs.resolve_num_changed(dataset.num_factors, num_shared=num_shared)  # ValueError if bad
+    pairs.check_dynamics(dynamics)
     os.makedirs(model_dir, exist_ok=True)
     with open(os.path.join(model_dir, CONFIG_FILE), "w", encoding="utf-8") as handle:
         handle.write(gin.config_str())
@@ -93,7 +98,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
           f"{gin.query_parameter('dataset.name')} for {training_steps} steps -> {model_dir}",
           flush=True)
     estimator.train(input_fn=pairs.make_input_fn(dataset, random_state.randint(2**31),
-                                                 num_shared=num_shared),
+                                                 num_shared=num_shared, dynamics=dynamics),
                     max_steps=training_steps)
     train_seconds = time.time() - start
     if step_before >= training_steps:  # already trained: re-evaluation only
@@ -109,18 +114,22 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     gaussian_encoder_model.export_as_tf_hub(model, list(dataset.observation_shape),
                                             estimator.latest_checkpoint(), export_path)
     metrics = estimator.evaluate(input_fn=pairs.make_input_fn(
-        dataset, random_state.randint(2**31), num_shared=num_shared, num_batches=eval_steps))
+        dataset, random_state.randint(2**31), num_shared=num_shared, num_batches=eval_steps,
+        dynamics=dynamics))
     metrics = {key: float(value) for key, value in metrics.items()}
     metrics["elapsed_time"] = train_seconds
     results.update_result_directory(os.path.join(model_dir, "results"), "train", metrics)
 
     scores = evaluation.evaluate_weak(estimator, dataset, num_shared,
-                                      random_state.randint(2**31))
+                                      random_state.randint(2**31), dynamics=dynamics)
     dlib_scores = dlib_metrics(model_dir, random_seed)
     num_latent = gin.query_parameter("encoder.num_latent")
-    report = dict(s_true=num_shared, s_hat_mean=metrics["s_hat_mean"], mse_s=metrics["mse_s"],
-                  k_hat_mean=metrics["k_hat_mean"], num_factors=dataset.num_factors,
-                  num_latent=num_latent, s_hat_latent_mean=num_latent - metrics["k_hat_mean"],
+    report = dict(s_true=num_shared, dynamics=dynamics, s_hat_mean=metrics["s_hat_mean"],
+                  mse_s=metrics["mse_s"], k_hat_mean=metrics["k_hat_mean"],
+                  num_factors=dataset.num_factors, num_latent=num_latent,
+                  s_hat_latent_mean=metrics["s_hat_latent_mean"],
+                  mse_s_latent=metrics["mse_s_latent"], s_pairs_mean=metrics["s_true_mean"],
+                  s_pairs_sq_mean=metrics["s_true_sq_mean"],
                   reconstruction_loss=metrics["reconstruction_loss"], elbo=metrics["elbo"],
                   training_steps=training_steps, train_seconds=train_seconds,
                   aggregation=type(model.aggregation).__name__, **scores,
@@ -141,7 +150,9 @@ def describe_s_hat(report):
             f"{report['k_hat_mean']:.2f} = {report['s_hat_mean']:.2f} shared factors (true s = "
             f"{true_s}), MSE(s, s_hat) = {report['mse_s']:.2f}"
             + ("; s_hat < 0: more dimensions are kept independent than there are factors"
-               if report["s_hat_mean"] < 0 else ""))
+               if report["s_hat_mean"] < 0 else "")
+            + (f"; the paper's s_hat = d - k_hat = {report['s_hat_latent_mean']:.2f}, "
+               f"MSE {report['mse_s_latent']:.2f}" if "mse_s_latent" in report else ""))
 
 
 @gin.configurable("visualizations", allowlist=["num_animations", "num_frames", "num_points_irs"])

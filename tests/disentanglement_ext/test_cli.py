@@ -153,6 +153,8 @@ def test_the_final_line_says_what_s_hat_means():
                            "are factors")
     assert "(true s = random per pair)" in weak_training.describe_s_hat(
         dict(report, s_true=-1, s_hat_mean=2.))
+    both = weak_training.describe_s_hat(dict(report, s_hat_latent_mean=1.2, mse_s_latent=3.24))
+    assert both.endswith("are factors; the paper's s_hat = d - k_hat = 1.20, MSE 3.24")
 
 
 def test_clustering_command_answers_help_without_tensorflow():

@@ -144,6 +144,24 @@ def test_label_and_ada_aggregations():
         group_vae.LabelAggregation(num_independent=-1)
 
 
+def test_label_aggregation_from_the_changed_factor_is_disentanglement_libs_labelvae():
+    result = run_graph(lambda: group_vae.LabelAggregation(source="changed_factor")(
+        tf.constant(GAMMA), 0, dict(changed_index=tf.constant([3, -1]),
+                                    shared_mask=tf.zeros([2, 5], tf.bool))))
+    # dimension 3 (the changed factor's index) is independent; no changed factor: all shared
+    np.testing.assert_array_equal(result.independent, [[0, 0, 0, 1, 0, 0], [0] * 6])
+    np.testing.assert_array_equal(result.num_independent, [1, 0])
+    aggregation = group_vae.LabelAggregation(source="changed_factor")
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="needs the pairs' `changed_index` labels"):
+            aggregation(tf.constant(GAMMA), 0)
+        with pytest.raises(ValueError, match="as many latent dimensions as factors: 6 < 7"):
+            aggregation(tf.constant(GAMMA), 0, dict(changed_index=tf.constant([0, 1]),
+                                                    shared_mask=tf.zeros([2, 7], tf.bool)))
+    with pytest.raises(ValueError, match=r"label_aggregation.source must be one of"):
+        group_vae.LabelAggregation(source="argmax")
+
+
 def test_hypergeometric_aggregation_masks_the_top_k_hat_and_trains_its_dense_layer():
     def build():
         gamma = tf.constant(GAMMA)
@@ -218,12 +236,12 @@ def gin_file(name):
     return os.path.join(GIN_DIR, name)
 
 
-@pytest.mark.parametrize("method", ["label", "ada", "hg"])
+@pytest.mark.parametrize("method", ["label", "label_dlib", "ada", "hg"])
 @pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin"])
 def test_every_gin_file_parses(method, dataset):
     assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
-        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin", "mpi3d_toy.gin",
-        "paper.gin", "procedural.gin"]
+        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin", "label_dlib.gin",
+        "mpi3d_toy.gin", "paper.gin", "procedural.gin"]
     gin.clear_config()
     try:
         gin.parse_config_files_and_bindings(
@@ -232,8 +250,11 @@ def test_every_gin_file_parses(method, dataset):
         model = gin.query_parameter("model.model").scoped_configurable_fn()
         assert isinstance(model, group_vae.GroupVAE)
         expected = {"label": group_vae.LabelAggregation, "ada": group_vae.AdaAggregation,
-                    "hg": group_vae.HypergeometricAggregation}[method]
+                    "hg": group_vae.HypergeometricAggregation,
+                    "label_dlib": group_vae.LabelAggregation}[method]
         assert isinstance(model.aggregation, expected)
+        if method == "label_dlib":
+            assert model.aggregation.source == "changed_factor"
     finally:
         gin.clear_config()
 
@@ -246,7 +267,7 @@ TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 
         "visualizations.num_animations = 0"]
 
 
-@pytest.mark.parametrize("method", ["label", "ada", "hg"])
+@pytest.mark.parametrize("method", ["label", "label_dlib", "ada", "hg"])
 def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
     import tensorflow_hub as hub  # pylint: disable=import-outside-toplevel
     model_dir = str(tmp_path / method)
@@ -254,7 +275,9 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
                gin_file("cpu_small.gin")]
     visualizations = ["visualizations.num_animations = 1", "visualizations.num_frames = 2",
                       "visualizations.num_points_irs = 100"] if method == "hg" else []
-    report = weak_training.train_with_gin(model_dir, False, configs, TINY + visualizations)
+    dynamics = ['model.dynamics = "dlib"'] if method == "label_dlib" else []
+    report = weak_training.train_with_gin(model_dir, False, configs,
+                                          TINY + visualizations + dynamics)
     with open(os.path.join(model_dir, "evaluation.json"), encoding="utf-8") as handle:
         evaluation = json.load(handle)
     assert evaluation == json.loads(json.dumps(report))
@@ -282,6 +305,13 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
     assert saved["evaluation_config.dataset.name"] == "'procedural_mpi3d_toy'"
     assert evaluation["num_latent"] == 10
     assert evaluation["s_hat_latent_mean"] == pytest.approx(10 - evaluation["k_hat_mean"])
+    assert evaluation["dynamics"] == ("dlib" if method == "label_dlib" else "exact")
+    if method == "label_dlib":   # one dimension or none (no changed factor) independent
+        assert 0 < evaluation["k_hat_mean"] <= 1 and evaluation["s_pairs_mean"] >= 3
+    else:  # exactly s = 3 shared in every pair: the paper's MSE follows from F - k_hat's
+        assert evaluation["s_pairs_mean"] == 3 and evaluation["s_pairs_sq_mean"] == 9
+        assert evaluation["mse_s_latent"] == pytest.approx(
+            evaluation["mse_s"] + 2 * 3 * (evaluation["s_hat_mean"] - 3) + 9, rel=1e-5)
     steps, _ = sweep.read_training_scalars(model_dir, "k_hat")  # a curve even for 4 steps
     assert list(steps) == [1, 2, 3, 4]
     if method == "hg":  # disentanglement_lib's visualize_model of the run
@@ -289,7 +319,8 @@ def test_end_to_end_run_trains_exports_reloads_and_evaluates(tmp_path, method):
                      "animated_traversals/std_gaussian_cycle0.gif"):
             assert os.path.getsize(os.path.join(model_dir, "visualizations", name)) > 0, name
     # a complete run is skipped, not retrained
-    assert weak_training.train_with_gin(model_dir, False, configs, TINY + visualizations) is None
+    assert weak_training.train_with_gin(model_dir, False, configs,
+                                        TINY + visualizations + dynamics) is None
 
 
 def test_deleting_evaluation_json_reevaluates_without_retraining(tmp_path):

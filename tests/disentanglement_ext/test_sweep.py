@@ -44,8 +44,8 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch)
                 "--seeds", "0", "1"])
     with open(os.path.join(out_dir, "results.md"), encoding="utf-8") as handle:
         table = handle.read()
-    assert ("| HGVAE | 3 | 2 | 3.25 ± 0.25 | 0.12 ± 0.12 | 0.50 ± 0.00 | n/a | 0.05 ± 0.05 | n/a "
-            "| n/a | n/a |") in table
+    assert ("| HGVAE | 3 | 2 | 3.25 ± 0.25 | 0.12 ± 0.12 | n/a | n/a | 0.50 ± 0.00 | n/a "
+            "| 0.05 ± 0.05 | n/a | n/a | n/a |") in table
     with open(os.path.join(out_dir, "results.csv"), encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8 and "None" not in str(rows)
@@ -55,13 +55,15 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch)
     assert os.path.getsize(os.path.join(out_dir, "k_hat_training.png")) > 0
     # one colour per method in both plots
     s_hat_figure, k_hat_figure = [f for f in figures if hasattr(f, "axes")]
-    left, right = s_hat_figure.axes
+    left, middle, right = s_hat_figure.axes
     colours = {line.get_label(): line.get_color() for line in left.lines if line.get_marker() == "o"}
     colours.update({container.get_label(): container.patches[0].get_facecolor()
                     for container in right.containers})
     colours.update({line.get_label(): line.get_color() for axis in k_hat_figure.axes
                     for line in axis.lines})
     from matplotlib.colors import to_rgba  # pylint: disable=import-outside-toplevel
+    colours.update({container.get_label(): container.patches[0].get_facecolor()
+                    for container in middle.containers})
     for method, colour in sweep.METHOD_COLOURS.items():
         for label, used in colours.items():
             if label.startswith(sweep.METHOD_NAMES[method]):
@@ -73,7 +75,8 @@ def test_one_seed_has_no_spread_and_console_numbers_are_rounded(tmp_path, capsys
     sweep.main(["--out_dir", str(tmp_path), "--methods", "hg", "--num_shared", "3", "--seeds", "0"])
     output = capsys.readouterr().out
     assert "shared score = 0.988, independent score = n/a" in output
-    assert "| HGVAE | 3 | 1 | 2.12 | 0.00 | 0.99 | n/a |" in output and "±" not in output
+    assert "| HGVAE | 3 | 1 | 2.12 | 0.00 | n/a | n/a | 0.99 | n/a |" in output
+    assert "±" not in output
 
 
 def test_a_finished_run_with_a_changed_config_is_not_reported_as_new(tmp_path, capsys):
@@ -92,3 +95,81 @@ def test_a_finished_run_with_a_changed_config_is_not_reported_as_new(tmp_path, c
     assert "FAILED: Use --overwrite to retrain it from scratch" in capsys.readouterr().out
     with open(run + ".log", encoding="utf-8") as handle:
         assert "-model.batch_size = 32\n+model.batch_size = 16\n" in handle.read()
+
+
+def test_both_definitions_of_s_hat_from_a_run_without_the_paper_s():
+    """An exact-s run evaluated before d - k_hat was recorded: its MSE under the paper's
+    definition follows from F - k_hat; checked against per-pair values."""
+    k_hat = np.array([9., 10., 4., 7.5])
+    num_factors, num_latent, s = 7, 10, 3
+    report = dict(s_true=s, num_factors=num_factors, num_latent=num_latent,
+                  s_hat_mean=float(np.mean(num_factors - k_hat)),
+                  mse_s=float(np.mean((num_factors - k_hat - s) ** 2)))
+    both = sweep.with_both_definitions(report)
+    np.testing.assert_allclose(both["s_hat_latent_mean"], np.mean(num_latent - k_hat))
+    np.testing.assert_allclose(both["mse_s_latent"], np.mean((num_latent - k_hat - s) ** 2))
+    assert both["s_pairs_mean"] == 3 and both["s_pairs_sq_mean"] == 9
+    recorded = dict(report, mse_s_latent=1.5, s_pairs_mean=2.5, s_pairs_sq_mean=7.)
+    assert sweep.with_both_definitions(recorded)["mse_s_latent"] == 1.5   # recorded: kept
+    assert "mse_s_latent" not in sweep.with_both_definitions(dict(report, s_true=-1))
+
+
+def test_reference_rows_match_the_issue_and_random_s():
+    rows = [dict(method="hg", dynamics="exact", s_true=s, num_factors=7, num_latent=10,
+                 s_pairs_mean=float(s), s_pairs_sq_mean=float(s * s)) for s in (0, 1, 3, 5)]
+    references = {(entry["method"], entry["s_true"]): entry
+                  for entry in sweep.reference_rows(rows)}
+    # Under the paper's s_hat = d - k_hat a constant k_hat = d scores 0 / 1 / 9 / 25 and the
+    # oracle k_hat = F - s scores 9 everywhere (the issue's numbers).
+    for s, expected in zip((0, 1, 3, 5), (0, 1, 9, 25)):
+        constant_d = references[("constant k_hat = d", s)]
+        assert constant_d["mse_s_latent"] == expected and constant_d["s_hat_latent_mean"] == 0
+        assert constant_d["mse_s"] == (7 - 10 - s) ** 2 and constant_d["s_hat_mean"] == -3
+        oracle = references[("oracle k_hat = F - s", s)]
+        assert oracle["mse_s_latent"] == 9 and oracle["mse_s"] == 0 and oracle["s_hat_mean"] == s
+        one = references[("constant k_hat = 1", s)]
+        assert one["mse_s"] == (6 - s) ** 2 and one["mse_s_latent"] == (9 - s) ** 2
+    # Random s per pair: the moments of s give the constant estimators' MSE exactly.
+    s_pairs = np.random.RandomState(0).randint(1, 7, size=1000).astype(float)
+    row = dict(method="ada", dynamics="dlib", s_true=-1, num_factors=7, num_latent=10,
+               s_pairs_mean=s_pairs.mean(), s_pairs_sq_mean=np.mean(s_pairs ** 2))
+    constant_one = [entry for entry in sweep.reference_rows([row])
+                    if entry["method"] == "constant k_hat = 1"][0]
+    np.testing.assert_allclose(constant_one["mse_s"], np.mean((6 - s_pairs) ** 2))
+    np.testing.assert_allclose(constant_one["mse_s_latent"], np.mean((9 - s_pairs) ** 2))
+    assert constant_one["dynamics"] == "dlib"
+
+
+def test_report_only_rebuilds_tables_from_archived_runs(tmp_path, capsys):
+    """No run folders, only OUT/runs/*.json: both definitions, reference rows, Table 1 layout."""
+    os.makedirs(tmp_path / "runs")
+    for method in ("label_dlib", "hg"):
+        for s in (0, 3):
+            report = dict(s_true=s, num_factors=7, num_latent=10, s_hat_mean=7. - 9.,
+                          mse_s=(7 - 9 - s) ** 2, shared_score=0.1 * s, independent_score=0.3,
+                          k_hat_mean=9.)
+            with open(sweep.archived_report(str(tmp_path), f"{method}_s{s}_seed0"), "w",
+                      encoding="utf-8") as handle:
+                json.dump(report, handle)
+    sweep.main(["--out_dir", str(tmp_path), "--methods", "label_dlib", "hg", "ada",
+                "--num_shared", "0", "3", "--seeds", "0", "--report_only"])
+    output = capsys.readouterr().out
+    assert "ada s=0 seed=0\n    no evaluation.json: left out" in output
+    with open(tmp_path / "results.md", encoding="utf-8") as handle:
+        table = handle.read()
+    # s_hat = F - k_hat = -2, MSE (-2 - 3)^2 = 25; d - k_hat = 1, MSE (1 - 3)^2 = 4.
+    assert "| HGVAE | 3 | 1 | -2.00 | 25.00 | 1.00 | 4.00 | 0.30 | 0.30 |" in table
+    assert "| constant k_hat = d | 3 | – | -3.00 | 36.00 | 0.00 | 9.00 | n/a |" in table
+    assert "| oracle k_hat = F - s | 0 | – | 0.00 | 0.00 | 3.00 | 9.00 | n/a |" in table
+    assert ("| method | s = 0: independent | s = 0: shared | s = 3: independent | "
+            "s = 3: shared |") in table
+    assert "| LabelVAE (changed factor) | 0.30 | 0.00 | 0.30 | 0.30 |" in table
+    assert not os.path.exists(tmp_path / "hg_s0_seed0")   # nothing trained
+
+
+def test_finished_runs_are_archived(tmp_path):
+    fake_run(str(tmp_path), "hg", 3, 0, s_hat_mean=2.5)
+    sweep.main(["--out_dir", str(tmp_path), "--methods", "hg", "--num_shared", "3",
+                "--seeds", "0"])
+    with open(sweep.archived_report(str(tmp_path), "hg_s3_seed0"), encoding="utf-8") as handle:
+        assert json.load(handle)["s_hat_mean"] == 2.5
