@@ -1,10 +1,9 @@
-"""The command lines: fast --help, errors that say what to do, refusing a changed config, the
+"""The command lines: --help without TensorFlow, errors that say what to do, refusing a changed config, the
 progress line, and disentanglement_lib's own tools on one of our runs."""
 import json
 import os
 import subprocess
 import sys
-import time
 
 import gin
 import pytest
@@ -31,14 +30,11 @@ def test_help_imports_neither_tensorflow_nor_numpy(module):
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS) + ["mvhg_clustering"])
-def test_console_command_help_answers_within_a_second(command):
-    seconds = []
-    for _ in range(3):
-        start = time.time()
-        result = subprocess.run([os.path.join(SCRIPTS, command), "--help"], capture_output=True,
-                                text=True, check=True)
-        seconds.append(time.time() - start)
-    assert "usage" in result.stdout.lower() and min(seconds) < 1.0, seconds
+def test_console_command_answers_help(command):
+    """The installed command answers; its speed is measured by benchmarks/bench_cli_help.py."""
+    result = subprocess.run([os.path.join(SCRIPTS, command), "--help"], capture_output=True,
+                            text=True, check=True)
+    assert "usage" in result.stdout.lower()
 
 
 def test_missing_gin_file_names_the_shipped_configs():
