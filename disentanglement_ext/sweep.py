@@ -315,12 +315,15 @@ def plot_s_hat(out_dir, summary, references=()):
 
 
 def read_training_scalars(model_dir, tag):
-    """`(steps, values)` of a scalar summary from a run's training event files (empty if none)."""
-    import glob  # pylint: disable=import-outside-toplevel
+    """`(steps, values)` of a scalar summary from a run's training event files (empty if none;
+    TensorFlow, quiet, is imported only when there are event files)."""
     import numpy as np  # pylint: disable=import-outside-toplevel
-    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+    paths = sorted(glob.glob(os.path.join(model_dir, "tf_checkpoint", "events.out.tfevents.*")))
     points = {}
-    for path in sorted(glob.glob(os.path.join(model_dir, "tf_checkpoint", "events.out.tfevents.*"))):
+    if paths:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+    for path in paths:
         for event in tf.train.summary_iterator(path):
             for value in event.summary.value:
                 if value.tag == tag:

@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import subprocess
+import sys
 
 from matplotlib import pyplot as plt
 import numpy as np
@@ -165,6 +167,20 @@ def test_report_only_rebuilds_tables_from_archived_runs(tmp_path, capsys):
             "s = 3: shared |") in table
     assert "| LabelVAE (changed factor) | 0.30 | 0.00 | 0.30 | 0.30 |" in table
     assert not os.path.exists(tmp_path / "hg_s0_seed0")   # nothing trained
+
+
+def test_report_only_answers_without_tensorflow(tmp_path):
+    """No run folders, so no event files to read: the report needs no TensorFlow (and its logs)."""
+    os.makedirs(tmp_path / "runs")
+    with open(sweep.archived_report(str(tmp_path), "hg_s3_seed0"), "w", encoding="utf-8") as handle:
+        json.dump(dict(s_true=3, s_hat_mean=1., mse_s=4., shared_score=0.1,
+                       independent_score=0.2), handle)
+    code = ("import sys\nfrom disentanglement_ext import sweep\n"
+            f"sweep.main(['--out_dir', {str(tmp_path)!r}, '--methods', 'hg', '--num_shared', '3', "
+            "'--seeds', '0', '--report_only'])\nprint('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip().endswith("False") and "tensorflow" not in result.stderr
 
 
 def test_finished_runs_are_archived(tmp_path):
