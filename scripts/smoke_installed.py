@@ -46,7 +46,8 @@ assert np.any(gradients[0].numpy() != 0)
 
 # The gin files ship with the package and are found by short name.
 assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin",
-                               "mpi3d_toy.gin", "paper.gin", "procedural.gin"], configs.available()
+                               "label_dlib.gin", "mpi3d_toy.gin", "paper.gin",
+                               "procedural.gin"], configs.available()
 assert configs.find_gin_file("hg").startswith(SITE)
 
 # Console commands: --help works; without disentanglement_lib a run says how to install it.
