@@ -323,6 +323,7 @@ def read_training_scalars(model_dir, tag):
     if paths:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+        tf.get_logger().setLevel("ERROR")  # summary_iterator's deprecation warning
     for path in paths:
         for event in tf.train.summary_iterator(path):
             for value in event.summary.value:

@@ -21,7 +21,7 @@ def fake_run(out_dir, method, num_shared, seed, **report):
     return run
 
 
-def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch):
+def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch, capfd):
     out_dir = str(tmp_path)
     for method in ("label", "hg"):
         for num_shared in (1, 3):
@@ -38,6 +38,7 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch)
                 tag="k_hat", simple_value=step / 20.)]), step)
         writer.close()
     steps, k_hat = sweep.read_training_scalars(sweep.run_dir(out_dir, "hg", 3, 0), "k_hat")
+    assert "deprecated" not in capfd.readouterr().err   # quiet
     assert list(steps) == [1, 101, 201]
     np.testing.assert_allclose(k_hat, [0.05, 5.05, 10.05], rtol=1e-6)
     figures = []
