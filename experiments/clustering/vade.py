@@ -47,15 +47,15 @@ Per image, the prior term is log p(c) / B, so its gradient into one image's rela
 coefficient's lgamma(n_k + 1) cancels; a further -psi(B + 1), common to all k, has no effect on a
 one-hot), against O(1) for the per-image terms: at beta = 1, B = 128 the count prior barely acts
 on q(c|x) and the encoder, which is why the two learned priors end up equal. `prior_term_scale`
-= beta > 0 strengthens it; the weights' fit does not change (Adam, which trains them, is
-invariant to rescaling their gradient). The priors then differ in kind: the categorical term is
+= beta > 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see
+it (Adam, which trains them, is invariant to rescaling their gradient). The priors then differ in kind: the categorical term is
 linear in the counts (it pushes every image towards the largest pi_k), the hypergeometric term is
 concave (psi(B - n_k + 1) falls with n_k: it pulls a batch's counts back towards its mode, with
 strength psi'(B - n_k + 1) ~ 1 / (B - n_k) per count).
 
-With learned weights, beta > 1 is a collapse force for both: log p(c) <= 0, with equality in the
-limit of all images in one cluster and all weight on it, so the joint maximum of the prior term
-over the weights and the assignments is one cluster. `fix_prior_weights` keeps the weights at
+With learned weights, a larger beta pushes both towards collapse: log p(c) <= 0, with equality in
+the limit of all images in one cluster and all weight on it, so the joint maximum of the prior
+term over the weights and the assignments is one cluster. `fix_prior_weights` keeps the weights at
 their initial value (uniform, or the GMM's weights with `init_prior_from_gmm`; the marginal in
 q(c|x) is then fixed too): no feedback from the model's cluster sizes into the prior (the suspected
 reason why the uniform prior beats the learned ones), and the hypergeometric term becomes a
