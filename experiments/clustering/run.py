@@ -3,15 +3,23 @@
     python -m experiments.clustering.run --prior hypergeometric --dataset digits --version 80 \
         --seed 0 --out experiments/clustering/results/digits/runs
 
-Writes `OUT/{dataset}_v{version}_{prior}_s{seed}.json` (settings, data set, GMM-init scores,
+Writes `OUT/{dataset}_v{version}_{prior}{tag}_s{seed}.json` (settings, data set, GMM-init scores,
 final ACC/NMI/ARI, learned prior weights, per-epoch history). The pretrained autoencoder and its
 GMM fit depend only on (dataset, version, data seed, seed, architecture, pretraining settings),
 not on the prior, so they are cached under `--pretrain-cache` (default `OUT/pretrain`) and the
 three priors of a seed start from the same initialisation (a paired comparison).
+
+Options (why, in `vade`'s docstring): `--prior-term-scale BETA` multiplies the prior term
+E_q log p(c) of the loss by BETA (default 1, the ELBO); `--fix-prior-weights` keeps the learned
+prior's weights at their initial value, uniform or, with `--init-prior-from-gmm`, the GMM's weights.
+Each non-default one is part of the file name's `tag` (`variant_tag`: `_gmmw`, `_fixed`,
+`_ptsBETA`, e.g. `mnist10k_v60_hypergeometric_gmmw_fixed_pts128_s0.json`), so runs of different
+options never overwrite each other and share the pretrained autoencoders of their folder.
 """
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -66,8 +74,13 @@ def build_parser():
     parser.add_argument("--prior-lr", type=float, default=1e-2,
                         help="the prior's learned weights (Adam)")
     parser.add_argument("--lr-decay", type=float, default=1.0, help="per epoch, both rates")
+    parser.add_argument("--prior-term-scale", type=float, default=1.,
+                        help="beta > 0 multiplying the prior term E_q log p(c) in the loss "
+                             "(1: the ELBO)")
     parser.add_argument("--init-prior-from-gmm", action="store_true",
                         help="start the learned prior weights at the GMM weights (else uniform)")
+    parser.add_argument("--fix-prior-weights", action="store_true",
+                        help="do not train the prior's weights (they stay at their start)")
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--tau-init", type=float, default=1.0)
     parser.add_argument("--tau-final", type=float, default=0.1)
@@ -85,6 +98,9 @@ def build_parser():
 
 def resolve(args):
     """Fills dataset-dependent defaults into `args` (in place) and returns it."""
+    if not (math.isfinite(args.prior_term_scale) and args.prior_term_scale > 0):
+        raise ValueError(f"--prior-term-scale must be a finite number > 0, got "
+                         f"{args.prior_term_scale!r}.")
     defaults = dict(DEFAULTS[args.dataset])
     if args.quick:
         defaults.update(QUICK)
@@ -98,8 +114,16 @@ def resolve(args):
     return args
 
 
+def variant_tag(args):
+    """The run's non-default options as a file-name part: '' for the defaults, else `_gmmw`
+    (--init-prior-from-gmm), `_fixed` (--fix-prior-weights), `_pts{beta}` (--prior-term-scale)."""
+    tag = "_gmmw" * bool(args.init_prior_from_gmm) + "_fixed" * bool(args.fix_prior_weights)
+    return tag + ("" if args.prior_term_scale == 1 else f"_pts{args.prior_term_scale:g}")
+
+
 def result_path(args):
-    return os.path.join(args.out, f"{args.dataset}_v{args.version}_{args.prior}_s{args.seed}.json")
+    return os.path.join(args.out, f"{args.dataset}_v{args.version}_{args.prior}"
+                                  f"{variant_tag(args)}_s{args.seed}.json")
 
 
 def _log(message):
@@ -160,12 +184,13 @@ def run(args, log=_log):
     if args.subset:
         x, y = x[:args.subset], y[:args.subset]
     num_classes = int(y.max()) + 1
-    log(f"run {args.dataset} v{args.version} prior={args.prior} seed={args.seed}: "
+    log(f"run {args.dataset} v{args.version} prior={args.prior}{variant_tag(args)} "
+        f"seed={args.seed}: "
         f"{len(x)} images, class counts {np.bincount(y, minlength=num_classes).tolist()}")
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(args.seed)
     model = vade.VaDE(x.shape[1], args.num_clusters, args.latent_dim, hidden, args.prior,
-                      args.batch_size)
+                      args.batch_size, args.prior_term_scale, args.fix_prior_weights)
     start = time.time()
     info = prepare(args, model, x, log)
     init_scores = metrics.clustering_scores(y, info["gmm_predictions"])

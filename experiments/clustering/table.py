@@ -2,16 +2,25 @@
 
     python -m experiments.clustering.table            # digits, 3 priors x 3 versions x 5 seeds
     python -m experiments.clustering.table --quick    # smoke test (1 seed, 2 + 2 epochs)
+    python -m experiments.clustering.table --dataset mnist10k --seeds 4 \
+        --priors hypergeometric,categorical --init-prior-from-gmm --fix-prior-weights \
+        --prior-term-scale 128      # a variant table (run's options, see `run`)
+
+The table's arms: without variant options, one per prior of `--priors`, labelled by the prior.
+With any of `run`'s options `--prior-term-scale`, `--fix-prior-weights`, `--init-prior-from-gmm`,
+the learned priors of `--priors` run with them (labelled `{prior}{tag}`, `run.variant_tag`; the
+uniform prior has nothing they change), beside the `--baseline-priors` with default options.
 
 Runs whose result JSON already exists are skipped (so an interrupted table resumes); every run
 goes through `run.run` in this process (the three priors of a (version, seed) share one
 pretrained autoencoder and GMM fit, cached by `run` under `runs/pretrain/`). Writes, under
-`--results` (default `experiments/clustering/results/{dataset}`, or `.../{dataset}/quick` with
-`--quick`):
+`--results` (default `experiments/clustering/results/{dataset}`, `.../{dataset}/quick` with
+`--quick`, and `.../{dataset}/{tag}` for a variant table, which so has its own runs, baselines
+and pretrained autoencoders and never overwrites the default table):
 
-  runs/{dataset}_v{version}_{prior}_s{seed}.json   one per run
+  runs/{dataset}_v{version}_{prior}{tag}_s{seed}.json   one per run
   table.json   settings, per-run scores, mean and standard deviation (ddof=1) over seeds, paired
-               differences hypergeometric - {uniform, categorical} per seed
+               differences per seed (`comparisons`)
   table.md     the table in markdown
   prior_weights.png   learned prior weights (normalized), matched to classes, against the true
                class proportions (paper Fig. 3)
@@ -40,6 +49,11 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
     parser.add_argument("--priors", default=",".join(vade.PRIORS))
+    parser.add_argument("--baseline-priors", default="uniform,hypergeometric",
+                        help="priors run with default options beside a variant's arms")
+    parser.add_argument("--prior-term-scale", type=float, default=1.)
+    parser.add_argument("--fix-prior-weights", action="store_true")
+    parser.add_argument("--init-prior-from-gmm", action="store_true")
     parser.add_argument("--versions", default="100,80,60")
     parser.add_argument("--seeds", type=int, default=5, help="seeds 0..SEEDS-1")
     parser.add_argument("--results", default=None, help="output folder")
@@ -60,9 +74,49 @@ def _log(message):
     print(message, flush=True)
 
 
-def run_args(args, prior, version, seed, runs_dir):
+VARIANT_KEYS = ("prior_term_scale", "fix_prior_weights", "init_prior_from_gmm")
+DEFAULT_OPTIONS = {"prior_term_scale": 1., "fix_prior_weights": False,
+                   "init_prior_from_gmm": False}
+
+
+def make_arms(args):
+    """`[(label, prior, options)]`, `options` a dict of `VARIANT_KEYS`. Default options: the
+    priors of `--priors`. Else the `--baseline-priors` with default options, then the learned
+    priors of `--priors` with the variant's (label `{prior}{tag}`)."""
+    options = {key: getattr(args, key) for key in VARIANT_KEYS}
+    priors = args.priors.split(",")
+    if options == DEFAULT_OPTIONS:
+        return [(prior, prior, options) for prior in priors]
+    tag = run_lib.variant_tag(argparse.Namespace(**options))
+    return ([(prior, prior, dict(DEFAULT_OPTIONS)) for prior in args.baseline_priors.split(",")]
+            + [(prior + tag, prior, options) for prior in priors if prior != "uniform"])
+
+
+def comparisons(arms):
+    """Paired differences `(a, b)` = a - b between arm labels, each only if both arms exist:
+    hypergeometric - {uniform, categorical} (default options), and a variant arm - {its prior
+    with default options, uniform}, hypergeometric{tag} - categorical{tag}."""
+    labels = [label for label, _, _ in arms]
+    pairs = []
+    for label, prior, _ in arms:
+        tag = label[len(prior):]
+        others = [prior, "uniform"] if tag else []
+        if prior == "hypergeometric":
+            others += ["uniform", "categorical" + tag]
+        pairs += [(label, other) for other in dict.fromkeys(others)
+                  if other != label and other in labels and (label, other) not in pairs]
+    return pairs
+
+
+def run_args(args, prior, version, seed, runs_dir, options=None):
     argv = ["--prior", prior, "--dataset", args.dataset, "--version", str(version),
             "--seed", str(seed), "--out", runs_dir]
+    options = options or DEFAULT_OPTIONS
+    if options["prior_term_scale"] != 1:
+        argv += ["--prior-term-scale", repr(options["prior_term_scale"])]
+    argv += [flag for key, flag in (("fix_prior_weights", "--fix-prior-weights"),
+                                    ("init_prior_from_gmm", "--init-prior-from-gmm"))
+             if options[key]]
     for key in ("epochs", "pretrain_epochs", "batch_size", "lr", "prior_lr", "tau_init",
                 "tau_final", "mnist_path", "data_dir", "subset", "data_seed", "hidden"):
         value = getattr(args, key)
@@ -73,33 +127,34 @@ def run_args(args, prior, version, seed, runs_dir):
     return run_lib.resolve(run_lib.build_parser().parse_args(argv))
 
 
-def aggregate(results, priors, versions):
-    """Mean/std per (version, prior) and paired differences against the hypergeometric prior."""
+def aggregate(results, labels, versions, pairs):
+    """Mean/std per (version, arm label) and the paired differences `pairs` (see `comparisons`)
+    per seed: keys `v{version}/{label}` and `v{version}/{a}-{b}`."""
     table = {}
     for version in versions:
-        for prior in priors:
-            runs = [r for r in results if r["version"] == version and r["prior"] == prior]
+        for label in labels:
+            runs = [r for r in results if r["version"] == version and r["arm"] == label]
             if not runs:
                 continue
             entry = {"seeds": [r["seed"] for r in runs]}
             for key in SCORES:
                 entry[key] = metrics.mean_std([r["scores"][key] for r in runs])
                 entry["init_" + key] = metrics.mean_std([r["init_gmm_scores"][key] for r in runs])
-            table[f"v{version}/{prior}"] = entry
-        hyper = {r["seed"]: r for r in results
-                 if r["version"] == version and r["prior"] == "hypergeometric"}
-        for other in ("uniform", "categorical"):
-            pairs = [(hyper[r["seed"]], r) for r in results if r["version"] == version
-                     and r["prior"] == other and r["seed"] in hyper]
-            if not pairs:
+            table[f"v{version}/{label}"] = entry
+        for first, other in pairs:
+            by_seed = {r["seed"]: r for r in results
+                       if r["version"] == version and r["arm"] == first}
+            matched = [(by_seed[r["seed"]], r) for r in results if r["version"] == version
+                       and r["arm"] == other and r["seed"] in by_seed]
+            if not matched:
                 continue
-            entry = {"seeds": [h["seed"] for h, _ in pairs]}
+            entry = {"seeds": [h["seed"] for h, _ in matched]}
             for key in SCORES:
-                diffs = [h["scores"][key] - o["scores"][key] for h, o in pairs]
+                diffs = [h["scores"][key] - o["scores"][key] for h, o in matched]
                 entry[key] = metrics.mean_std(diffs)
                 entry[key + "_wins"] = int(sum(d > 0 for d in diffs))
                 entry[key + "_ties"] = int(sum(d == 0 for d in diffs))
-            table[f"v{version}/hypergeometric-{other}"] = entry
+            table[f"v{version}/{first}-{other}"] = entry
     return table
 
 
@@ -113,7 +168,7 @@ def _by_class(result, values):
     return out
 
 
-def reduced_class_mass(results, priors, versions):
+def reduced_class_mass(results, labels, versions):
     """Total weight on the first half of the classes (the subsampled ones), per version/prior.
 
     For each run: the true proportion, the fraction of points assigned to clusters matched to
@@ -121,8 +176,8 @@ def reduced_class_mass(results, priors, versions):
     """
     summary = {}
     for version in versions:
-        for prior in priors:
-            runs = [r for r in results if r["version"] == version and r["prior"] == prior]
+        for label in labels:
+            runs = [r for r in results if r["version"] == version and r["arm"] == label]
             if not runs:
                 continue
             half = len(runs[0]["data"]["class_proportions"]) // 2
@@ -130,7 +185,7 @@ def reduced_class_mass(results, priors, versions):
             for key in ("cluster_proportions", "prior_weights", "prior_marginal"):
                 entry[key] = metrics.mean_std(
                     [np.sum(_by_class(r, r[key])[:half]) for r in runs])
-            summary[f"v{version}/{prior}"] = entry
+            summary[f"v{version}/{label}"] = entry
     return summary
 
 
@@ -140,35 +195,35 @@ PAPER_MNIST_ACC = {100: {"uniform": 92.0, "categorical": 87.2, "hypergeometric":
                    60: {"uniform": 83.5, "categorical": 86.5, "hypergeometric": 89.7}}
 
 
-def table2_layout(table, priors, versions):
-    """Markdown lines: one row per (version, prior) with ACC / NMI / ARI in % (mean ± std), and
-    the paper's MNIST accuracy beside them."""
+def table2_layout(table, arms, versions):
+    """Markdown lines: one row per (version, arm) with ACC / NMI / ARI in % (mean ± std), and
+    the paper's MNIST accuracy beside them (arms with default options only)."""
     lines = ["| version | prior | ACC (%) | NMI (%) | ARI (%) | paper MNIST ACC (%) |",
              "|---|---|---:|---:|---:|---:|"]
     for version in versions:
-        for prior in priors:
-            entry = table.get(f"v{version}/{prior}")
+        for label, prior, _ in arms:
+            entry = table.get(f"v{version}/{label}")
             if not entry:
                 continue
             cells = [f"{100 * entry[k][0]:.1f} ± {100 * entry[k][1]:.1f}" for k in SCORES]
-            paper = PAPER_MNIST_ACC.get(version, {}).get(prior)
-            lines.append(f"| {version}% | {prior} | " + " | ".join(cells)
+            paper = PAPER_MNIST_ACC.get(version, {}).get(prior) if label == prior else None
+            lines.append(f"| {version}% | {label} | " + " | ".join(cells)
                          + f" | {paper if paper is not None else '–'} |")
     return lines
 
 
-def per_seed_lines(results, priors, versions):
-    """Markdown lines: ACC / ARI of every prior per (version, seed), the paired view."""
-    lines = ["| version | seed | " + " | ".join(f"{p} ACC / ARI" for p in priors) + " |",
-             "|---|---:|" + "---:|" * len(priors)]
+def per_seed_lines(results, labels, versions):
+    """Markdown lines: ACC / ARI of every arm per (version, seed), the paired view."""
+    lines = ["| version | seed | " + " | ".join(f"{p} ACC / ARI" for p in labels) + " |",
+             "|---|---:|" + "---:|" * len(labels)]
     seeds = sorted({r["seed"] for r in results})
     for version in versions:
         for seed in seeds:
-            found = {r["prior"]: r["scores"] for r in results
+            found = {r["arm"]: r["scores"] for r in results
                      if r["version"] == version and r["seed"] == seed}
             if found:
                 cells = [f"{found[p]['acc']:.3f} / {found[p]['ari']:.3f}" if p in found else "–"
-                         for p in priors]
+                         for p in labels]
                 lines.append(f"| {version}% | {seed} | " + " | ".join(cells) + " |")
     return lines
 
@@ -177,31 +232,31 @@ def _fmt(mean_std, digits=3):
     return f"{mean_std[0]:.{digits}f} ± {mean_std[1]:.{digits}f}"
 
 
-def markdown(table, priors, versions, settings, mass=None):
+def markdown(table, labels, versions, settings, pairs, mass=None):
     lines = [f"# Deep variational clustering on {settings['dataset']}: priors on the cluster "
              "assignments (paper Table 2 analogue)", ""]
     lines.append(
         f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
-        "pretrained autoencoder and GMM initialisation, shared by the three priors (paired). "
+        "pretrained autoencoder and GMM initialisation, shared by all arms (paired). "
         "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
         "seed). Scores on all images of the version, clusters = argmax q(c|x).")
     lines.append("")
     header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"
     lines += [header, "|---|" + "---:|" * (3 * len(versions))]
-    rows = [("GMM init (AE)", "init_", priors[0])] + [(p, "", p) for p in priors]
+    rows = [("GMM init (AE)", "init_", labels[0])] + [(p, "", p) for p in labels]
     for label, prefix, prior in rows:
         cells = []
         for version in versions:
             entry = table.get(f"v{version}/{prior}")
             cells += [_fmt(entry[prefix + k]) if entry else "–" for k in SCORES]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Paired differences, hypergeometric minus the other prior (same seed, same "
+    lines += ["", "Paired differences, first minus second arm (same seed, same "
               "initialisation): mean ± std, and wins/ties out of the seeds.", ""]
     lines += [header.replace("prior", "comparison"), "|---|" + "---:|" * (3 * len(versions))]
-    for other in ("uniform", "categorical"):
+    for first, other in pairs:
         cells = []
         for version in versions:
-            entry = table.get(f"v{version}/hypergeometric-{other}")
+            entry = table.get(f"v{version}/{first}-{other}")
             for key in SCORES:
                 if entry:
                     n = len(entry["seeds"])
@@ -209,7 +264,7 @@ def markdown(table, priors, versions, settings, mass=None):
                                  f"({entry[key + '_wins']}/{n}, {entry[key + '_ties']} ties)")
                 else:
                     cells.append("–")
-        lines.append(f"| hyper − {other} | " + " | ".join(cells) + " |")
+        lines.append(f"| {first} − {other} | " + " | ".join(cells) + " |")
     if mass:
         lines += ["", "Mass on the subsampled classes 0-4 (clusters matched to them by the "
                   "Hungarian map): true proportion; fraction of points assigned there; learned "
@@ -218,14 +273,19 @@ def markdown(table, priors, versions, settings, mass=None):
                   "| version | prior | true | assigned | weight | marginal |",
                   "|---|---|---:|---:|---:|---:|"]
         for version in versions:
-            for prior in priors:
-                entry = mass.get(f"v{version}/{prior}")
+            for label in labels:
+                entry = mass.get(f"v{version}/{label}")
                 if entry:
                     lines.append(
-                        f"| v{version} | {prior} | {entry['true']:.3f} | "
+                        f"| v{version} | {label} | {entry['true']:.3f} | "
                         f"{_fmt(entry['cluster_proportions'])} | {_fmt(entry['prior_weights'])} | "
                         f"{_fmt(entry['prior_marginal'])} |")
     lines += ["", "Settings: " + ", ".join(f"{k} = {v}" for k, v in settings["run"].items()), ""]
+    if settings["variant"]:
+        lines += ["Arms with the tag `" + settings["variant"] + "`: " + ", ".join(
+            f"{k} = {v}" for k, v in settings["variant_options"].items()) + " (`run`'s options: "
+            "`_gmmw` prior weights start at the GMM's, `_fixed` and are not trained, `_ptsB` the "
+            "prior term E_q log p(c) of the loss times B); the other arms: default options.", ""]
     lines.append(f"Runtime: {settings['seconds_total_runs']:.0f} s summed over "
                  f"{settings['num_runs']} runs (pretraining counted once per version and seed); "
                  f"the table invocation that trained {settings['runs_trained']} of them: "
@@ -234,8 +294,21 @@ def markdown(table, priors, versions, settings, mass=None):
     return "\n".join(lines) + "\n"
 
 
-def prior_weights_figure(results, versions):
-    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions.
+def _weight_series(arms):
+    """(arm label, result key, legend text) of every learned weight vector the figure shows."""
+    series = []
+    for label, prior, _ in arms:
+        if prior == "categorical":
+            series.append((label, "prior_weights", f"{label} pi"))
+        elif prior == "hypergeometric":
+            series += [(label, "prior_weights", f"{label} omega / sum(omega)"),
+                       (label, "prior_marginal", f"{label} E[n_k] / B")]
+    return series
+
+
+def prior_weights_figure(results, versions, arms):
+    """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions,
+    for every learned arm of `arms` (see `make_arms`).
 
     The legend sits below the panels in as many columns as fit the figure's width, and the
     panels leave room for it, so it is never clipped. Returns the matplotlib figure.
@@ -245,10 +318,8 @@ def prior_weights_figure(results, versions):
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
     fig, axes = plt.subplots(1, len(versions), figsize=(5 * len(versions), 3.8), squeeze=False)
-    series = (("categorical", "prior_weights", "categorical pi"),
-              ("hypergeometric", "prior_weights", "hypergeometric omega / sum(omega)"),
-              ("hypergeometric", "prior_marginal", "hypergeometric E[n_k] / B"))
-    width = 0.2
+    series = _weight_series(arms)
+    width = 0.8 / (len(series) + 1)
     for ax, version in zip(axes[0], versions):
         runs = [r for r in results if r["version"] == version]
         if not runs:
@@ -256,12 +327,13 @@ def prior_weights_figure(results, versions):
             continue
         true = np.asarray(runs[0]["data"]["class_proportions"])
         classes = np.arange(len(true))
-        ax.bar(classes - 1.5 * width, true, width, color="0.3", label="true class proportion")
-        for offset, (prior, key, label) in enumerate(series):
-            per_seed = np.asarray([_by_class(r, r[key]) for r in runs if r["prior"] == prior])
+        ax.bar(classes - 0.5 * len(series) * width, true, width, color="0.3",
+               label="true class proportion")
+        for offset, (arm, key, label) in enumerate(series):
+            per_seed = np.asarray([_by_class(r, r[key]) for r in runs if r["arm"] == arm])
             if not len(per_seed):
                 continue
-            ax.bar(classes + (offset - 0.5) * width, per_seed.mean(0), width,
+            ax.bar(classes + (offset + 1 - 0.5 * len(series)) * width, per_seed.mean(0), width,
                    yerr=per_seed.std(0, ddof=1) if len(per_seed) > 1 else None,
                    label=label, capsize=2, color=f"C{offset}")
         ax.set_title(f"version {version}%")
@@ -284,29 +356,39 @@ def prior_weights_figure(results, versions):
     return fig
 
 
-def plot_prior_weights(results, versions, path):
+def plot_prior_weights(results, versions, path, arms):
     """Writes `prior_weights_figure` to `path`."""
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-    fig = prior_weights_figure(results, versions)
+    fig = prior_weights_figure(results, versions, arms)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
+def results_folder(args):
+    """`--results`, else results/{dataset}[/quick][/{variant tag}] here."""
+    tag = run_lib.variant_tag(argparse.Namespace(**{key: getattr(args, key)
+                                                   for key in VARIANT_KEYS}))
+    return os.path.normpath(args.results or os.path.join(
+        HERE, "results", args.dataset, "quick" if args.quick else "", tag[1:]))
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    results_dir = args.results or os.path.join(HERE, "results", args.dataset,
-                                               "quick" if args.quick else "")
-    results_dir = os.path.normpath(results_dir)
-    runs_dir = os.path.join(results_dir, "runs")
     priors = args.priors.split(",")
+    arms = make_arms(args)
+    labels, pairs = [label for label, _, _ in arms], comparisons(arms)
+    options = {key: getattr(args, key) for key in VARIANT_KEYS}
+    variant = run_lib.variant_tag(argparse.Namespace(**options))
+    results_dir = results_folder(args)
+    runs_dir = os.path.join(results_dir, "runs")
     versions = [int(v) for v in args.versions.split(",")]
     seeds = list(range(1 if args.quick and args.seeds == 5 else args.seeds))
     start = time.time()
     failures, trained = [], 0
     for version in versions:
         for seed in seeds:
-            for prior in priors:
-                run_args_ = run_args(args, prior, version, seed, runs_dir)
+            for label, prior, arm_options in arms:
+                run_args_ = run_args(args, prior, version, seed, runs_dir, arm_options)
                 path = run_lib.result_path(run_args_)
                 if os.path.exists(path):
                     _log(f"skip {path} (exists)")
@@ -317,21 +399,22 @@ def main(argv=None):
                 try:
                     run_lib.run(run_args_)
                 except Exception as error:  # pylint: disable=broad-except
-                    _log(f"FAILED {prior} v{version} seed {seed}: {error!r}")
-                    failures.append({"prior": prior, "version": version, "seed": seed,
+                    _log(f"FAILED {label} v{version} seed {seed}: {error!r}")
+                    failures.append({"arm": label, "version": version, "seed": seed,
                                      "error": repr(error)})
     results = []
     for version in versions:
         for seed in seeds:
-            for prior in priors:
-                path = run_lib.result_path(run_args(args, prior, version, seed, runs_dir))
+            for label, prior, arm_options in arms:
+                path = run_lib.result_path(
+                    run_args(args, prior, version, seed, runs_dir, arm_options))
                 if os.path.exists(path):
                     with open(path) as handle:
                         result = json.load(handle)
-                    result.update(prior=prior, version=version, seed=seed)
+                    result.update(arm=label, prior=prior, version=version, seed=seed)
                     results.append(result)
-    table = aggregate(results, priors, versions)
-    mass = reduced_class_mass(results, priors, versions)
+    table = aggregate(results, labels, versions, pairs)
+    mass = reduced_class_mass(results, labels, versions)
     example = run_args(args, priors[0], versions[0], 0, runs_dir)
     run_settings = {key: getattr(example, key) for key in (
         "dataset", "epochs", "pretrain_epochs", "batch_size", "num_clusters", "latent_dim",
@@ -340,7 +423,9 @@ def main(argv=None):
     pretrain_seconds = {(r["version"], r["seed"]): r["seconds"]["pretrain_and_gmm"]
                         for r in results}
     settings = {
-        "dataset": args.dataset, "priors": priors, "versions": versions, "seeds": seeds,
+        "dataset": args.dataset, "priors": priors, "arms": labels, "variant": variant,
+        "variant_options": options,
+        "comparisons": [f"{a}-{b}" for a, b in pairs], "versions": versions, "seeds": seeds,
         "run": run_settings, "num_runs": len(results),
         "seconds_total_runs": float(sum(r["seconds"]["train"] for r in results)
                                     + sum(pretrain_seconds.values())),
@@ -356,7 +441,7 @@ def main(argv=None):
             settings["runs_trained"] = previous.get("runs_trained", 0)
             settings["machine"] = previous.get("machine", "machine not recorded")
     os.makedirs(results_dir, exist_ok=True)
-    per_run = [{"prior": r["prior"], "version": r["version"], "seed": r["seed"],
+    per_run = [{"arm": r["arm"], "prior": r["prior"], "version": r["version"], "seed": r["seed"],
                 "scores": r["scores"], "init_gmm_scores": r["init_gmm_scores"],
                 "prior_weights": r["prior_weights"], "prior_marginal": r["prior_marginal"],
                 "cluster_to_class": r["cluster_to_class"],
@@ -366,16 +451,17 @@ def main(argv=None):
     with open(table_path, "w") as handle:
         json.dump({"settings": settings, "table": table, "reduced_class_mass": mass,
                    "runs": per_run}, handle, indent=1)
-    text = markdown(table, priors, versions, settings, mass)
+    text = markdown(table, labels, versions, settings, pairs, mass)
     text += ("\nPaper Table 2 layout (the last column is the paper's MNIST accuracy, under "
              "its own protocol):\n\n"
-             + "\n".join(table2_layout(table, priors, versions))
+             + "\n".join(table2_layout(table, arms, versions))
              + "\n\nPer seed (paired: same pretrained autoencoder and GMM within a row):\n\n"
-             + "\n".join(per_seed_lines(results, priors, versions)) + "\n")
+             + "\n".join(per_seed_lines(results, labels, versions)) + "\n")
     with open(os.path.join(results_dir, "table.md"), "w") as handle:
         handle.write(text)
     if results:
-        plot_prior_weights(results, versions, os.path.join(results_dir, "prior_weights.png"))
+        plot_prior_weights(results, versions, os.path.join(results_dir, "prior_weights.png"),
+                           arms)
     _log(text)
     _log(f"wrote {results_dir}/table.json, table.md, prior_weights.png")
     return 1 if failures else 0

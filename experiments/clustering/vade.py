@@ -27,7 +27,7 @@ q by a stop-gradient): VaDE's q(c|x) = p(c|z), in its mean-field form (the expec
 replaces VaDE's single z sample, so q(c|x) is a function of x only). The ELBO of a batch is
 
     sum_i { E_q log p(x_i|z_i) + E_q log p(z_i|c_i) - E_q log q(c_i|x_i) + H[q(z_i|x_i)] }
-      + E_q log p(c),
+      + beta E_q log p(c),      beta = `prior_term_scale` (1: the ELBO; see below),
 
 all terms analytic except the reconstruction (one reparameterized z sample per image) and the
 prior term E_q log p(c), which is evaluated at one Gumbel-softmax sample of the assignments:
@@ -35,6 +35,33 @@ hard one-hots in the forward pass (exact categorical draws), the gradient of the
 softmax((log q + g) / tau) (straight-through), and counts n = sum_i one-hot_i. The same estimator
 is used for all three priors (for the uniform prior the term is constant). The temperature tau
 follows `tfp_mvhg.temperature_schedule` over the joint-training steps.
+
+#### Options: the prior-term scale beta and fixed prior weights (defaults: 1, learned)
+
+Per image, the prior term is log p(c) / B, so its gradient into one image's relaxed one-hot is
+
+    (beta / B) d log p(c) / d n_k =  (beta / B) log pi_k                        (categorical)
+                                     (beta / B) (theta_k + psi(B - n_k + 1))    (hypergeometric)
+
+(psi = digamma; log MVHG = sum_k [log C(B, n_k) + n_k theta_k] - log P0, and the multinomial
+coefficient's lgamma(n_k + 1) cancels; a further -psi(B + 1), common to all k, has no effect on a
+one-hot), against O(1) for the per-image terms: at beta = 1, B = 128 the count prior barely acts
+on q(c|x) and the encoder, which is why the two learned priors end up equal. `prior_term_scale`
+= beta > 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see
+it (Adam, which trains them, is invariant to rescaling their gradient). The priors then differ in kind: the categorical term is
+linear in the counts (it pushes every image towards the largest pi_k), the hypergeometric term is
+concave (psi(B - n_k + 1) falls with n_k: it pulls a batch's counts back towards its mode, with
+strength psi'(B - n_k + 1) ~ 1 / (B - n_k) per count).
+
+With learned weights, a larger beta pushes both towards collapse: log p(c) <= 0, with equality in
+the limit of all images in one cluster and all weight on it, so the joint maximum of the prior
+term over the weights and the assignments is one cluster. `fix_prior_weights` keeps the weights at
+their initial value (uniform, or the GMM's weights with `init_prior_from_gmm`; the marginal in
+q(c|x) is then fixed too): no feedback from the model's cluster sizes into the prior (the suspected
+reason why the uniform prior beats the learned ones), and the hypergeometric term becomes a
+restoring force towards the fixed proportions, which beta sets the strength of (beta = B weighs
+the batch's count prior like one image's term), while the categorical term stays a constant push
+towards the largest pi_k.
 
 Training: autoencoder pretraining (encoder mean -> decoder, Bernoulli loss), a diagonal
 `sklearn.mixture.GaussianMixture` on the encoder means initialises mu_k and sigma2_k (the learned
@@ -68,7 +95,8 @@ class UniformPrior(tf.Module):
 
     kind = "uniform"
 
-    def __init__(self, num_clusters, batch_size):
+    def __init__(self, num_clusters, batch_size, learned=True):
+        del learned  # nothing to learn
         super().__init__(name="uniform_prior")
         self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
 
@@ -92,10 +120,10 @@ class CategoricalPrior(tf.Module):
 
     kind = "categorical"
 
-    def __init__(self, num_clusters, batch_size):
+    def __init__(self, num_clusters, batch_size, learned=True):
         super().__init__(name="categorical_prior")
         self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
-        self.logits = tf.Variable(tf.zeros([self.num_clusters]), name="logits")
+        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
 
     def log_prob(self, counts):
         return tf.reduce_sum(counts * tf.nn.log_softmax(self.logits))
@@ -118,10 +146,10 @@ class HypergeometricPrior(tf.Module):
 
     kind = "hypergeometric"
 
-    def __init__(self, num_clusters, batch_size):
+    def __init__(self, num_clusters, batch_size, learned=True):
         super().__init__(name="hypergeometric_prior")
         self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
-        self.logits = tf.Variable(tf.zeros([self.num_clusters]), name="logits")
+        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
 
     def distribution(self):
         return tfp_mvhg.MultivariateHypergeometric(
@@ -147,12 +175,13 @@ class HypergeometricPrior(tf.Module):
         return self.distribution().mean().numpy().astype(np.float64) / self.batch_size
 
 
-def make_prior(kind, num_clusters, batch_size):
+def make_prior(kind, num_clusters, batch_size, learned=True):
+    """The prior `kind`; `learned=False`: its weights are not trainable (fixed at their value)."""
     classes = {"uniform": UniformPrior, "categorical": CategoricalPrior,
                "hypergeometric": HypergeometricPrior}
     if kind not in classes:
         raise ValueError(f"prior must be one of {PRIORS}, got {kind!r}.")
-    return classes[kind](num_clusters, batch_size)
+    return classes[kind](num_clusters, batch_size, learned)
 
 
 def straight_through_assignments(logits, temperature, seed):
@@ -181,11 +210,17 @@ def _mlp(input_dim, sizes, name, final_activation=None):
 
 
 class VaDE(tf.keras.Model):
-    """Encoder, decoder, Gaussian-mixture parameters and one of the three assignment priors."""
+    """Encoder, decoder, Gaussian-mixture parameters and one of the three assignment priors;
+    `prior_term_scale` = beta multiplies the prior term E_q log p(c) in the loss, and
+    `fix_prior_weights` keeps the prior's weights at their initial value (module doc)."""
 
     def __init__(self, input_dim, num_clusters=10, latent_dim=10, hidden=(500, 500, 2000),
-                 prior="uniform", batch_size=128):
+                 prior="uniform", batch_size=128, prior_term_scale=1., fix_prior_weights=False):
         super().__init__(name="vade")
+        if not (math.isfinite(prior_term_scale) and prior_term_scale > 0):
+            raise ValueError(f"prior_term_scale must be a finite number > 0, got "
+                             f"{prior_term_scale!r}.")
+        self.prior_term_scale = float(prior_term_scale)
         self.input_dim, self.num_clusters, self.latent_dim = input_dim, num_clusters, latent_dim
         self.batch_size = int(batch_size)
         hidden = tuple(hidden)
@@ -193,7 +228,7 @@ class VaDE(tf.keras.Model):
         self.encoder_logvar = tf.keras.layers.Dense(
             latent_dim, kernel_initializer="zeros", name="encoder_logvar")
         self.decoder = _mlp(latent_dim, tuple(reversed(hidden)) + (input_dim,), "decoder")
-        self.prior = make_prior(prior, num_clusters, batch_size)
+        self.prior = make_prior(prior, num_clusters, batch_size, learned=not fix_prior_weights)
         self.gmm_means = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_means")
         self.gmm_logvars = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_logvars")
         self.gmm_init_weights = np.full(num_clusters, 1. / num_clusters)
@@ -203,7 +238,8 @@ class VaDE(tf.keras.Model):
         self.decoder(tf.zeros([1, latent_dim]))
 
     def joint_variables(self):
-        """Everything trained jointly: networks, GMM means/variances, the prior's weights."""
+        """Everything trained jointly: networks, GMM means/variances, the prior's weights (unless
+        fixed)."""
         return (self.encoder_body.trainable_variables + self.encoder_logvar.trainable_variables
                 + self.decoder.trainable_variables + [self.gmm_means, self.gmm_logvars]
                 + list(self.prior.trainable_variables))
@@ -230,7 +266,10 @@ class VaDE(tf.keras.Model):
         return self.prior.marginal_log_probs()[None] + expected_log_pz
 
     def elbo_terms(self, x, temperature, seed):
-        """Per-image averages of the ELBO terms of a batch `x [B, input_dim]` (B = batch_size)."""
+        """Per-image averages of the ELBO terms of a batch `x [B, input_dim]` (B = batch_size).
+
+        `log_pc` is log p(c) / B unscaled; the loss is -(the other terms + beta * log_pc).
+        """
         seed = tf.convert_to_tensor(seed)
         mean, logvar = self.encode(x)
         eps = tf.random.stateless_normal(
@@ -248,7 +287,8 @@ class VaDE(tf.keras.Model):
         entropy_z = 0.5 * tf.reduce_sum(math.log(2. * math.pi * math.e) + logvar, axis=-1)
         _, counts = straight_through_assignments(logits, temperature, seed)
         log_pc = self.prior.log_prob(counts) / tf.cast(tf.shape(x)[0], x.dtype)
-        elbo = tf.reduce_mean(recon + log_pz - neg_entropy_c + entropy_z) + log_pc
+        elbo = (tf.reduce_mean(recon + log_pz - neg_entropy_c + entropy_z)
+                + self.prior_term_scale * log_pc)
         return {"loss": -elbo, "recon": tf.reduce_mean(recon), "log_pz": tf.reduce_mean(log_pz),
                 "entropy_c": -tf.reduce_mean(neg_entropy_c),
                 "entropy_z": tf.reduce_mean(entropy_z), "log_pc": log_pc}

@@ -160,6 +160,94 @@ def test_categorical_prior_gradient_reaches_its_weights_and_uniform_has_none():
     assert not uniform.prior.trainable_variables
 
 
+def test_hypergeometric_prior_gradient_in_the_counts_is_theta_plus_digamma():
+    """The docstring's force on the counts: theta_k + psi(B - n_k + 1) - psi(B + 1)."""
+    batch, clusters = 12, 3
+    logits = np.array([0.3, -1.2, 0.8])
+    prior = vade.HypergeometricPrior(clusters, batch)
+    prior.logits.assign(logits.astype(np.float32))
+    counts = tf.Variable([2., 3., 7.])
+    with tf.GradientTape() as tape:
+        log_p = prior.log_prob(counts)
+    expected = logits + special.digamma(batch - counts.numpy() + 1) - special.digamma(batch + 1)
+    np.testing.assert_allclose(tape.gradient(log_p, counts).numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "hypergeometric"])
+def test_prior_term_scale_multiplies_only_the_prior_term_of_the_loss(kind):
+    model, x = _tiny_model(kind)
+    model.prior.logits.assign([0.4, -0.3, 0.2, 0.])
+    args = (x, tf.constant(0.5), tf.constant([1, 2], tf.int64))
+    plain = model.elbo_terms(*args)
+    model.prior_term_scale = 3.
+    scaled = model.elbo_terms(*args)
+    for key in ("recon", "log_pz", "entropy_c", "entropy_z", "log_pc"):
+        assert scaled[key].numpy() == plain[key].numpy(), key
+    np.testing.assert_allclose(scaled["loss"].numpy(),
+                               plain["loss"].numpy() - 2. * plain["log_pc"].numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="prior_term_scale"):
+        vade.VaDE(12, 4, latent_dim=3, hidden=(16,), prior=kind, batch_size=16,
+                  prior_term_scale=0.)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "hypergeometric"])
+def test_fixed_prior_weights_stay_at_their_start_and_learned_ones_move(kind):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=(64, 12)).astype(np.float32)
+    start = np.array([0.4, 0.3, 0.2, 0.1])
+    for fixed in (False, True):
+        tf.keras.utils.set_random_seed(1)
+        model = vade.VaDE(12, 4, latent_dim=3, hidden=(16,), prior=kind, batch_size=16,
+                          fix_prior_weights=fixed)
+        vade.set_gmm(model, rng.normal(size=(4, 3)), np.full((4, 3), 0.5), start,
+                     init_prior_from_gmm=True)
+        vade.train_vade(model, x, epochs=1, seed=0, log=lambda message: None)
+        weights = model.prior.normalized_weights()
+        assert (not any(v is model.prior.logits for v in model.joint_variables())) == fixed
+        if fixed:
+            np.testing.assert_allclose(weights, start, rtol=1e-6)
+        else:
+            assert np.abs(weights - start).max() > 1e-3
+
+
+def test_run_options_are_part_of_the_file_name_and_bad_values_name_the_flag(tmp_path):
+    def path(*extra):
+        return os.path.basename(run_lib.result_path(run_lib.resolve(run_lib.build_parser()
+            .parse_args(["--prior", "hypergeometric", "--version", "60", "--seed", "2",
+                         "--out", str(tmp_path)] + list(extra)))))
+
+    assert path() == "digits_v60_hypergeometric_s2.json"  # the committed runs' names
+    assert path("--prior-term-scale", "1") == "digits_v60_hypergeometric_s2.json"
+    assert path("--prior-term-scale", "128") == "digits_v60_hypergeometric_pts128_s2.json"
+    assert path("--prior-term-scale", "0.5", "--fix-prior-weights",
+                "--init-prior-from-gmm") == "digits_v60_hypergeometric_gmmw_fixed_pts0.5_s2.json"
+    for bad in ("0", "-1", "nan", "inf"):
+        with pytest.raises(ValueError, match="--prior-term-scale"):
+            path("--prior-term-scale", bad)
+
+
+def test_variant_table_arms_comparisons_and_folder():
+    parse = table_lib.build_parser().parse_args
+    default = table_lib.make_arms(parse([]))
+    assert [label for label, _, _ in default] == list(vade.PRIORS)
+    assert table_lib.comparisons(default) == [("hypergeometric", "uniform"),
+                                              ("hypergeometric", "categorical")]
+    assert table_lib.results_folder(parse(["--dataset", "mnist10k"])).endswith(
+        os.path.join("results", "mnist10k"))
+    argv = ["--dataset", "mnist10k", "--priors", "uniform,categorical,hypergeometric",
+            "--prior-term-scale", "128", "--fix-prior-weights", "--init-prior-from-gmm"]
+    arms = table_lib.make_arms(parse(argv))
+    tag = "_gmmw_fixed_pts128"
+    assert [label for label, _, _ in arms] == ["uniform", "hypergeometric",
+                                               "categorical" + tag, "hypergeometric" + tag]
+    assert table_lib.comparisons(arms) == [
+        ("hypergeometric", "uniform"), ("categorical" + tag, "uniform"),
+        ("hypergeometric" + tag, "hypergeometric"), ("hypergeometric" + tag, "uniform"),
+        ("hypergeometric" + tag, "categorical" + tag)]
+    assert table_lib.results_folder(parse(argv)).endswith(
+        os.path.join("results", "mnist10k", tag[1:]))
+
+
 # Metrics -----------------------------------------------------------------------------------------
 
 def test_hungarian_accuracy_of_a_permuted_labelling_is_one():
@@ -264,6 +352,27 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
     # Rerunning skips the existing runs and keeps the training invocation's machine.
     assert table_lib.main(argv + ["--no-train"]) == 0
     assert machine in (tmp_path / "table.md").read_text()
+
+
+def test_variant_table_runs_its_arms_beside_default_baselines_and_records_the_options(tmp_path):
+    argv = ["--dataset", "digits", "--versions", "60", "--seeds", "1",
+            "--priors", "hypergeometric", "--baseline-priors", "uniform",
+            "--prior-term-scale", "4", "--fix-prior-weights", "--init-prior-from-gmm",
+            "--results", str(tmp_path), "--subset", "256", "--hidden", "32,32",
+            "--epochs", "1", "--pretrain-epochs", "2", "--batch-size", "64"]
+    assert table_lib.main(argv) == 0
+    runs = tmp_path / "runs"
+    variant = json.loads((runs / "digits_v60_hypergeometric_gmmw_fixed_pts4_s0.json").read_text())
+    assert variant["config"]["prior_term_scale"] == 4.
+    assert variant["config"]["fix_prior_weights"] and variant["config"]["init_prior_from_gmm"]
+    np.testing.assert_allclose(variant["prior_weights"], variant["gmm_init_weights"], rtol=1e-5)
+    baseline = json.loads((runs / "digits_v60_uniform_s0.json").read_text())
+    assert baseline["config"]["prior_term_scale"] == 1.
+    assert not baseline["config"]["fix_prior_weights"]
+    summary = json.loads((tmp_path / "table.json").read_text())
+    assert summary["settings"]["variant"] == "_gmmw_fixed_pts4"
+    assert "v60/hypergeometric_gmmw_fixed_pts4-uniform" in summary["table"]
+    assert "| hypergeometric_gmmw_fixed_pts4 − uniform |" in (tmp_path / "table.md").read_text()
 
 
 def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
@@ -399,7 +508,7 @@ def test_pretrain_cache_and_default_results_live_under_the_output_folder(tmp_pat
 
 def _fake_result(prior, version, seed, rng):
     weights = rng.dirichlet(np.ones(10))
-    return {"prior": prior, "version": version, "seed": seed,
+    return {"arm": prior, "prior": prior, "version": version, "seed": seed,
             "data": {"class_proportions": np.full(10, 0.1).tolist()},
             "cluster_to_class": rng.permutation(10).tolist(), "prior_weights": weights.tolist(),
             "prior_marginal": weights.tolist()}
@@ -419,7 +528,8 @@ def test_prior_weights_legend_is_inside_the_figure_and_below_the_panels(versions
         return original(fig, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", capture)
-    table_lib.plot_prior_weights(results, versions, str(tmp_path / "w.png"))
+    table_lib.plot_prior_weights(results, versions, str(tmp_path / "w.png"),
+                                 table_lib.make_arms(table_lib.build_parser().parse_args([])))
     fig, = saved
     renderer = fig.canvas.get_renderer()
     legend, = fig.legends
