@@ -199,20 +199,28 @@ def log_convolve(coefficient, table):
     (peak, total), _ = _chunk_loop(forward, num_chunks,
                                    (tf.fill(tf.shape(table), neg_inf), tf.zeros_like(table)))
     positive = total > 0.
-    result = tf.where(positive, tf.math.log(tf.where(positive, total, tf.ones_like(total)))
-                      + tf.where(positive, peak, tf.zeros_like(peak)), neg_inf)
+    peak = tf.where(positive, peak, tf.zeros_like(peak))
+    log_total = tf.math.log(tf.where(positive, total, tf.ones_like(total)))
+    result = tf.where(positive, log_total + peak, neg_inf)
 
     def gradient(upstream):
+        # exp(summand - y) as exp((summand - peak) - log_total): y = peak + log_total rounded would
+        # cost a relative error of eps |y|; the zero `result - stop_gradient(result)` carries the
+        # derivative in y for second derivatives.
         finite = tf.math.is_finite(result)
-        safe_result = tf.where(finite, result, tf.zeros_like(result))
+        offset = tf.stop_gradient(peak) + (tf.where(finite, result, tf.zeros_like(result))
+                                           - tf.stop_gradient(tf.where(finite, result,
+                                                                       tf.zeros_like(result))))
         upstream = tf.where(finite, upstream, tf.zeros_like(upstream))
+        scale = tf.stop_gradient(log_total)
 
         def backward(i, table_grad):
             coefficient_x, x = block(i)
             target = k + x                                                        # [K, C]: j + x
             inside = target < table_size
             target = tf.minimum(target, table_size - 1)
-            exponent = coefficient_x[None] + table[:, None] - tf.gather(safe_result, target)
+            exponent = (coefficient_x[None] + table[:, None] - tf.gather(offset, target)
+                        - tf.gather(scale, target))
             exponent = tf.where(inside[:, :, None], exponent, neg_inf)
             weighted = tf.gather(upstream, target) * tf.exp(exponent)            # [K, C, B]
             return ((table_grad + tf.reduce_sum(weighted, axis=1),),
