@@ -6,6 +6,11 @@ numpy's central `Generator.multivariate_hypergeometric` runs on the same sizes i
 
 Run: `make bench` (or `.venv/bin/python benchmarks/bench_exact.py [--quick]`).
 Writes `benchmarks/results/bench_exact.json` and `.md`.
+
+`--large-n` instead times log_prob (100 points), mean and sample(100) once each (after nothing:
+the first call, tracing included) at the LARGE_N sizes, one child per (task, size), killed above
+`--memory-cap-gib` resident memory or after `--time-limit` seconds ("exceeded" / "timed out");
+writes `bench_exact_large_n.json` and `.md`.
 """
 
 import argparse
@@ -14,11 +19,15 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 # (c, m per class, n, batch): the issue's sampling sizes; omega_i = linspace(0.5, 3, c).
 CONFIGS = [(3, 200, 180, 100000), (10, 256, 256, 10000)]
 LOG_PROB_POINTS = 100000
+# (c, m per class, n): issue 13's large-n cases, and n = 10^4 for scale.
+LARGE_N = [(3, 10000, 10000), (3, 100000, 100000), (10, 100000, 100000)]
+LARGE_N_TASKS = ["log_prob", "mean", "sample"]
 MODES = ["eager", "function", "xla"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -84,6 +93,100 @@ def run_child(task, config_index, mode, min_seconds):
     print(json.dumps(result))
 
 
+def run_large_n_child(task, config_index):
+    """One large-n measurement (the first call, tracing included) in this process; a JSON line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+    import tfp_mvhg
+    c, m, n = LARGE_N[config_index]
+    dist = tfp_mvhg.MultivariateHypergeometric(
+        [float(m)] * c, float(n), logits=tf.constant(np.log(np.linspace(0.5, 3.0, c))))
+    points = np.full([100, c], n // c, np.float64)
+    points[:, 0] += n - points[0].sum()
+    work = dict(log_prob=lambda: dist.log_prob(points), mean=dist.mean,
+                sample=lambda: dist.sample(100, seed=(1, 2)))[task]
+    baseline = _memory_kib("VmRSS")
+    begin = time.perf_counter()
+    value = work().numpy()
+    print(json.dumps(dict(task=task, c=c, m=m, n=n, seconds=time.perf_counter() - begin,
+                          peak_above_start_mib=max(_memory_kib("VmHWM") - baseline, 0) / 1024,
+                          finite=bool(np.all(np.isfinite(value))))))
+
+
+def _run_capped(command, cap_gib, time_limit):
+    """Runs `command`; kills it above `cap_gib` resident memory or after `time_limit` seconds.
+    Returns (stdout, status): status is "ok", "exceeded", "timed out" or "exit CODE"."""
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, text=True)
+        begin, status = time.perf_counter(), None
+        while process.poll() is None:
+            try:
+                with open(f"/proc/{process.pid}/status", encoding="ascii") as proc_status:
+                    rss_kib = next((int(line.split()[1]) for line in proc_status
+                                    if line.startswith("VmRSS:")), 0)
+            except OSError:
+                rss_kib = 0
+            if rss_kib > cap_gib * 2 ** 20:
+                status = "exceeded"
+            elif time.perf_counter() - begin > time_limit:
+                status = "timed out"
+            if status:
+                process.kill()
+                process.wait()
+                break
+            time.sleep(0.02)
+        out.seek(0)
+        stdout = out.read()
+    if status is None:
+        status = "ok" if process.returncode == 0 else f"exit {process.returncode}"
+    return stdout, status
+
+
+def large_n(args):
+    """The `--large-n` table."""
+    load_start, rows = os.getloadavg(), []
+    for task in LARGE_N_TASKS:
+        for index, (c, m, n) in enumerate(LARGE_N):
+            command = [sys.executable, os.path.abspath(__file__), "--large-n-child", task,
+                       str(index)]
+            stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
+            lines = [line for line in stdout.splitlines() if line.startswith("{")]
+            row = (json.loads(lines[-1]) if status == "ok" and lines
+                   else dict(task=task, c=c, m=m, n=n))
+            row["status"] = status
+            rows.append(row)
+            print(f"{task} (c, m, n) = {(c, m, n)}: {status}"
+                  + (f", {row['seconds']:.1f} s, peak +{row['peak_above_start_mib']:.0f} MiB"
+                     if status == "ok" else ""), flush=True)
+    load_end = os.getloadavg()
+    lines = [f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
+             f"at end. Command: `.venv/bin/python benchmarks/bench_exact.py --large-n "
+             f"--memory-cap-gib {args.memory_cap_gib:g} --time-limit {args.time_limit:g}`. "
+             "omega = linspace(0.5, 3, c); one call each, tracing included.", "",
+             "| task | (c, m_i, n) | seconds | peak RSS above start (MiB) |", "|---|---|---:|---:|"]
+    for row in rows:
+        ok = row["status"] == "ok"
+        seconds = f"{row['seconds']:.1f}" if ok else (
+            f"> {args.time_limit:g} (timed out)" if row["status"] == "timed out" else row["status"])
+        peak = f"{row['peak_above_start_mib']:.0f}" if ok else (
+            f"> {args.memory_cap_gib * 1024:.0f}" if row["status"] == "exceeded" else "")
+        lines.append(f"| {row['task']} | ({row['c']}, {row['m']}, {row['n']}) | {seconds} | "
+                     f"{peak} |")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "bench_exact_large_n.json"), "w", encoding="utf-8") as out:
+        json.dump(dict(machine=_machine(), load_average_start=load_start,
+                       load_average_end=load_end, memory_cap_gib=args.memory_cap_gib,
+                       time_limit_seconds=args.time_limit, rows=rows), out, indent=2)
+    with open(os.path.join(RESULTS, "bench_exact_large_n.md"), "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def _machine():
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
 def markdown(rows):
     lines = ["| task | (c, m, n, batch) | mode | per second | ms / call | peak RSS above start (MiB) |",
              "|---|---|---|---:|---:|---:|"]
@@ -97,12 +200,26 @@ def markdown(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timing (smoke run)")
+    parser.add_argument("--large-n", action="store_true",
+                        help="only the large-n cases (m_i and n up to 10^5), capped")
+    parser.add_argument("--memory-cap-gib", type=float, default=2.,
+                        help="--large-n: kill a child above this resident memory (%(default)s)")
+    parser.add_argument("--time-limit", type=float, default=120.,
+                        help="--large-n: kill a child after this many seconds (%(default)s)")
     parser.add_argument("--child", nargs=3, metavar=("TASK", "CONFIG", "MODE"),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--large-n-child", nargs=2, metavar=("TASK", "CONFIG"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     min_seconds = 0.3 if args.quick else 2.0
     if args.child:
         run_child(args.child[0], int(args.child[1]), args.child[2], min_seconds)
+        return
+    if args.large_n_child:
+        run_large_n_child(args.large_n_child[0], int(args.large_n_child[1]))
+        return
+    if args.large_n:
+        large_n(args)
         return
     jobs = [("numpy_central", i, "numpy") for i in range(len(CONFIGS))]
     jobs += [(task, i, mode) for task in ("sample", "log_prob")
@@ -117,7 +234,7 @@ def main():
         print(f"[{number}/{len(jobs)}] {task} {CONFIGS[index]} {mode}: "
               f"{rows[-1]['per_second']:,.0f}/s, peak +{rows[-1]['peak_above_start_mib']:.0f} MiB",
               flush=True)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    machine = _machine()
     report = dict(machine=machine, quick=args.quick, rows=rows)
     numpy_rate = {row["c"]: row["per_second"] for row in rows if row["task"] == "numpy_central"}
     for row in rows:

@@ -7,9 +7,9 @@ one parameter set, for methods "exact" and "merged", eagerly, in a tf.function a
 gradient of sum(counts * w) (w random and fixed) with respect to a logits tf.Variable.
 
 In the same run, beside them:
-  - "distinct logits": logits of shape [batch, c] (a different parameter set per row) and
-    `sample(1)`, exact method, XLA: the Keras-layer use-case, first configuration only (and at a
-    10x smaller batch, to show how its memory grows: the per-row tables are [K, W] per class);
+  - "per row": logits of shape [rows, c] (a different parameter set per row, the Keras layer's
+    case) and `sample(1)`, exact and merged, in a tf.function, forward and fwd+bwd, at the four
+    sizes of PER_ROW_CONFIGS (issue 13; `--per-row-only` runs just these);
   - numpy's central `Generator.multivariate_hypergeometric` on the same sizes (forward only;
     numpy has no noncentral sampler, so this is a speed reference, not the same distribution);
   - a lower bound for any per-class Gumbel-softmax sampler, under XLA (and in a plain
@@ -20,12 +20,16 @@ In the same run, beside them:
 
 Each row runs in its own child process (as in bench_exact.py): peak memory is VmHWM minus the
 resident memory just before the first (warm-up/compiling) call; a row's peak covers its forward
-and its fwd+bwd measurement (the latter dominates). Rates are samples (count vectors) per second,
-from the median call after one warm-up call. `--quick` uses tiny sizes and runs all TensorFlow
-rows in a single child, so its memory numbers are not isolated (smoke run only).
+and its fwd+bwd measurement (the latter dominates). A child whose resident memory passes
+`--memory-cap-gib` is killed and its row reads "exceeded" (the other rows still run). Rates are
+samples (count vectors) per second, from the median call after one warm-up call. `--quick` uses
+tiny sizes and runs all TensorFlow rows in a single child, so its memory numbers are not isolated
+(smoke run only).
 
-Run: `.venv/bin/python benchmarks/bench_relaxed.py [--quick]` (about 5-10 minutes in full on a
-2-core CPU). Writes `benchmarks/results/bench_relaxed.json` and `.md`.
+Run: `.venv/bin/python benchmarks/bench_relaxed.py [--quick] [--per-row-only]
+[--memory-cap-gib 8]` (about 10-15 minutes in full on a 2-core CPU). Writes
+`benchmarks/results/bench_relaxed.json` and `.md` (`bench_relaxed_per_row.*` with
+`--per-row-only`).
 """
 
 import argparse
@@ -35,6 +39,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +48,14 @@ from bench_exact import RESULTS, _memory_kib, _time_calls  # noqa: E402  (after 
 # (c, m per class, n, batch).
 CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (2, 10, 10, 10000)]
 QUICK_CONFIGS = [(3, 20, 18, 200)]
+# (c, m per class, n, rows) with one logits row per sample, and the paper's released code on
+# them (fwd+bwd rows/s, peak memory; measured on this machine, issue 13).
+PER_ROW_CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (10, 10, 10, 4096),
+                   (2, 10, 10, 10000)]
+QUICK_PER_ROW_CONFIGS = [(3, 20, 18, 300), (2, 10, 10, 1000)]
+PAPER_PER_ROW = {(3, 200, 180, 10000): "~1.2k rows/s, ~6.7 GB",
+                 (10, 256, 256, 256): "~200 rows/s, ~0.8 GB",
+                 (10, 10, 10, 4096): "~26.9k rows/s", (2, 10, 10, 10000): "~180k rows/s"}
 SCALING_BATCHES = [2500, 5000, 10000, 20000]
 QUICK_SCALING_BATCHES = [100, 400]
 METHODS = ["exact", "merged"]
@@ -52,21 +65,27 @@ PAPER_REFERENCE_PER_SECOND = 1600   # the paper's implementation, fwd+bwd, CPU, 
 TARGET_PER_SECOND = 50000           # exact, compiled, fwd+bwd, first config
 
 
-def _jobs(quick):
+def _per_row_jobs(quick):
+    """The per-row (distinct logits) measurements: exact and merged, tf.function."""
+    return [dict(kind="per_row", config=list(config), method=method, mode="function",
+                 passes=["fwd", "fwd_bwd"], min_repeats=1)
+            for config in (QUICK_PER_ROW_CONFIGS if quick else PER_ROW_CONFIGS)
+            for method in METHODS]
+
+
+def _jobs(quick, per_row_only):
     """Every measurement, as a JSON-able dict; each runs in a child process."""
+    if per_row_only:
+        return _per_row_jobs(quick)
     configs = QUICK_CONFIGS if quick else CONFIGS
     jobs = []
-    for index, config in enumerate(configs):
+    for config in configs:
         jobs.append(dict(kind="numpy_central", config=config, mode="numpy", passes=["fwd"]))
         jobs += [dict(kind="relaxed", config=config, method=method, mode=mode,
                       passes=["fwd", "fwd_bwd"]) for method in METHODS for mode in MODES]
-        if index == 0:  # the Keras-layer case; a 10x smaller batch shows how its memory scales
-            c, m, n, batch = config
-            for size in (batch // 10, batch):
-                jobs.append(dict(kind="distinct_logits", config=[c, m, n, size], method="exact",
-                                 mode="xla", passes=["fwd", "fwd_bwd"], min_repeats=1))
         jobs += [dict(kind="gumbel_lower_bound", config=config, mode=mode,
                       passes=["fwd", "fwd_bwd"]) for mode in ("function", "xla")]
+    jobs += _per_row_jobs(quick)
     c, m, n, _ = configs[0]
     for batch in (QUICK_SCALING_BATCHES if quick else SCALING_BATCHES):
         jobs.append(dict(kind="memory_scaling", config=[c, m, n, batch], method="exact",
@@ -86,7 +105,7 @@ def _build(job):
     import tfp_mvhg
     theta = np.log(np.linspace(0.5, 3.0, c)).astype(np.float32)
     loss_weights = tf.constant(np.random.default_rng(1).normal(size=c).astype(np.float32))
-    if job["kind"] == "distinct_logits":  # one parameter set per row: logits [batch, c]
+    if job["kind"] == "per_row":  # one parameter set per row: logits [batch, c]
         theta = theta + np.random.default_rng(2).normal(0., 0.1, size=(batch, c)).astype(np.float32)
     logits = tf.Variable(theta, name="logits")
 
@@ -108,8 +127,8 @@ def _build(job):
         dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
             [float(m)] * c, float(n), TEMPERATURE, logits=logits, hard=True,
             method=job["method"])
-        # distinct logits: a batch of `batch` parameter sets, one sample each ([1, batch, c]).
-        sample_size = 1 if job["kind"] == "distinct_logits" else batch
+        # per row: a batch of `batch` parameter sets, one sample each ([1, batch, c]).
+        sample_size = 1 if job["kind"] == "per_row" else batch
 
         def forward(seed):
             return dist.sample(sample_size, seed=seed)
@@ -157,22 +176,49 @@ def run_child(jobs, min_seconds):
 def _label(row):
     if row["kind"] == "relaxed":
         return row["method"]
-    if row["kind"] == "distinct_logits":
-        c, batch = row["config"][0], row["config"][3]
-        return f"exact, distinct logits per row ([{batch}, {c}], sample(1))"
+    if row["kind"] == "per_row":
+        return f"{row['method']}, logits per row ([rows, c], sample(1))"
     if row["kind"] == "numpy_central":
         return "numpy central (reference, omega ignored)"
     return "lower bound: Gumbel [batch, c, m+1] + softmax"
 
 
+def _failure(row):
+    return "exceeded" if row.get("exceeded") else "failed"
+
+
 def _rate(row, name):
     if "error" in row:
-        return "failed"
+        return _failure(row)
     return f"{row[name]['per_second']:,.0f}" if name in row else "n/a"
 
 
 def _peak(row):
-    return "failed" if "error" in row else f"{row['peak_above_start_mib']:.0f}"
+    return _failure(row) if "error" in row else f"{row['peak_above_start_mib']:.0f}"
+
+
+def per_row_markdown(rows, cap_gib):
+    """Exact and merged side by side for each per-row size, with the paper's code."""
+    by_config = {}
+    for row in rows:
+        by_config.setdefault(tuple(row["config"]), {})[row["method"]] = row
+    lines = ["| (c, m_i, n, rows), logits per row | exact fwd / fwd+bwd rows/s | exact peak MiB | "
+             "merged fwd / fwd+bwd rows/s | merged peak MiB | paper code fwd+bwd |",
+             "|---|---:|---:|---:|---:|---|"]
+    for config, methods in by_config.items():
+        cells = []
+        for method in METHODS:
+            row = methods.get(method)
+            if row is None:
+                cells += ["n/a", "n/a"]
+            elif "error" in row:
+                cells += [_failure(row), f"> {cap_gib * 1024:.0f}" if row.get("exceeded")
+                          else "failed"]
+            else:
+                cells += [f"{_rate(row, 'fwd')} / {_rate(row, 'fwd_bwd')}", _peak(row)]
+        lines.append(f"| {config} | " + " | ".join(cells)
+                     + f" | {PAPER_PER_ROW.get(config, 'n/a')} |")
+    return "\n".join(lines)
 
 
 def markdown(rows, scaling):
@@ -221,16 +267,36 @@ def _scaling_summary(rows):
                 slope_bytes_per_sample_item=float(slope) / (c * m))
 
 
-def _run(jobs, quick):
+def _run(jobs, quick, cap_gib):
+    """Runs `jobs` in one child; kills it if its resident memory passes `cap_gib` (polled every
+    20 ms), and marks the jobs it did not finish as failed ("exceeded" when killed for memory)."""
     command = [sys.executable, os.path.abspath(__file__), "--child", json.dumps(jobs)]
     if quick:
         command.append("--quick")
-    process = subprocess.run(command, capture_output=True, text=True, check=False)
-    rows = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        exceeded = False
+        while process.poll() is None:
+            try:
+                with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+                    rss_kib = next((int(line.split()[1]) for line in status
+                                    if line.startswith("VmRSS:")), 0)
+            except OSError:  # the child just exited
+                rss_kib = 0
+            if rss_kib > cap_gib * 2 ** 20:
+                process.kill()
+                exceeded = True
+            time.sleep(0.02)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     if process.returncode != 0:  # e.g. killed for memory: keep the rest of the run
         done = {row["index"] for row in rows}
-        error = f"child exit {process.returncode}: {process.stderr.strip()[-300:]}"
-        rows += [dict(job, error=error) for job in jobs if job["index"] not in done]
+        error = (f"resident memory above {cap_gib} GiB: killed" if exceeded
+                 else f"child exit {process.returncode}: {stderr.strip()[-300:]}")
+        rows += [dict(job, error=error, exceeded=exceeded) for job in jobs
+                 if job["index"] not in done]
     return rows
 
 
@@ -243,9 +309,39 @@ def _describe(row):
             f"{rates}, peak +{row['peak_above_start_mib']:.0f} MiB")
 
 
+def _machine():
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def _write_per_row(rows, args, start, load_start):
+    """`bench_relaxed_per_row.json` and `.md` for a `--per-row-only` run."""
+    seconds, load_end = time.perf_counter() - start, os.getloadavg()
+    report = dict(machine=_machine(), quick=args.quick, temperature=TEMPERATURE,
+                  runtime_seconds=seconds, load_average_start=load_start,
+                  load_average_end=load_end, memory_cap_gib=args.memory_cap_gib, rows=rows)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "bench_relaxed_per_row.json"), "w", encoding="utf-8") as out:
+        json.dump(report, out, indent=2)
+    table = per_row_markdown(rows, args.memory_cap_gib)
+    header = (f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, "
+              f"{load_end[0]:.1f} at end; run took {seconds:.0f} s. Command: "
+              f"`.venv/bin/python benchmarks/bench_relaxed.py --per-row-only"
+              f"{' --quick' if args.quick else ''}`. tf.function, temperature {TEMPERATURE}, "
+              f"hard=True, sample(1) of logits [rows, c] = log linspace(0.5, 3, c) + N(0, 0.1). "
+              f"Peak MiB: VmHWM above the resident memory before the first call.")
+    with open(os.path.join(RESULTS, "bench_relaxed_per_row.md"), "w", encoding="utf-8") as out:
+        out.write(f"{header}\n\n{table}\n")
+    print(table)
+    print(f"runtime {seconds:.0f} s, load average {load_start} -> {load_end}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, short timing (smoke run)")
+    parser.add_argument("--per-row-only", action="store_true",
+                        help="only the per-row (distinct logits) sizes, exact and merged")
+    parser.add_argument("--memory-cap-gib", type=float, default=8.,
+                        help="kill a child above this resident memory (default: %(default)s)")
     parser.add_argument("--child", metavar="JOBS_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args()
     min_seconds = 0.1 if args.quick else 2.0
@@ -253,23 +349,29 @@ def main():
         run_child(json.loads(args.child), min_seconds)
         return
     start, load_start = time.perf_counter(), os.getloadavg()
-    jobs = [dict(job, index=index) for index, job in enumerate(_jobs(args.quick))]
+    jobs = [dict(job, index=index)
+            for index, job in enumerate(_jobs(args.quick, args.per_row_only))]
     if args.quick:  # one child for numpy, one for all TensorFlow jobs: fast, memory not isolated
         groups = [[job for job in jobs if job["kind"] == "numpy_central"],
                   [job for job in jobs if job["kind"] != "numpy_central"]]
+        groups = [group for group in groups if group]
     else:
         groups = [[job] for job in jobs]
     rows = []
     for group in groups:
-        for row in _run(group, args.quick):
+        for row in _run(group, args.quick, args.memory_cap_gib):
             rows.append(row)
             print(f"[{len(rows)}/{len(jobs)}] {_describe(row)}", flush=True)
     rows.sort(key=lambda row: row["index"])
-    main_rows = [row for row in rows if row["kind"] != "memory_scaling"]
+    per_row = [row for row in rows if row["kind"] == "per_row"]
+    if args.per_row_only:
+        _write_per_row(per_row, args, start, load_start)
+        return
+    main_rows = [row for row in rows if row["kind"] not in ("memory_scaling", "per_row")]
     scaling = _scaling_summary([row for row in rows
                                 if row["kind"] == "memory_scaling" and "error" not in row])
     seconds, load_end = time.perf_counter() - start, os.getloadavg()
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    machine = _machine()
     first = tuple(QUICK_CONFIGS[0] if args.quick else CONFIGS[0])
     compiled_exact = [row["fwd_bwd"]["per_second"] for row in main_rows
                       if row["kind"] == "relaxed" and tuple(row["config"]) == first
@@ -278,13 +380,14 @@ def main():
     report = dict(machine=machine, quick=args.quick, temperature=TEMPERATURE,
                   runtime_seconds=seconds, load_average_start=load_start,
                   load_average_end=load_end, rows=main_rows, memory_scaling=scaling,
+                  per_row=per_row,
                   target=dict(config=first, best_compiled_exact_fwd_bwd=max(compiled_exact),
                               target_per_second=TARGET_PER_SECOND,
                               paper_reference_per_second=PAPER_REFERENCE_PER_SECOND))
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "bench_relaxed.json"), "w", encoding="utf-8") as out:
         json.dump(report, out, indent=2)
-    table = markdown(main_rows, scaling)
+    table = markdown(main_rows, scaling) + "\n\n" + per_row_markdown(per_row, args.memory_cap_gib)
     summary = (f"Best compiled exact fwd+bwd at {first}: {max(compiled_exact):,.0f} samples/s "
                f"(target >= {TARGET_PER_SECOND:,}; the paper's implementation: about "
                f"{PAPER_REFERENCE_PER_SECOND:,}).")

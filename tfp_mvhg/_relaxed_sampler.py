@@ -90,10 +90,11 @@ def conditional_tables(num_per_class, logits, table_size, window, method):
         suffix = _tables.suffix_log_tables(num_per_class, logits, table_size, window)
         return suffix[1:], suffix[:-1]
     next_tables = _merged_next_tables(num_per_class, logits, table_size)
+    x = tf.cast(tf.range(window), logits.dtype)[:, None]
     normalizers = tf.stack([
-        _tables.safe_reduce_logsumexp(
-            _tables.class_logits(next_tables[i], num_per_class[:, i], logits[:, i], window),
-            axis=1)
+        _tables.log_convolve(
+            _tables.log_class_term(num_per_class[None, :, i], x, logits[None, :, i]),
+            next_tables[i])
         for i in range(int(logits.shape[1]))])
     return next_tables, normalizers
 

@@ -8,18 +8,21 @@ With classes i = 0..c-1, m_i items and log-weights theta_i, the suffix tables ar
 
 so that log P0 = q_0[n]. The summands above, seen as a function of x for a fixed remaining count k,
 are the unnormalized logits of the exact conditional P(X_i = x | X_<i) with k = n - sum_{j<i} x_j;
-`class_logits` returns them for every k at once (a Toeplitz gather), so one routine serves the
-normalizer, the exact sampler and (later) the relaxed sampler.
+`class_logits` returns them for every k at once (a Toeplitz gather, `[K, W, B]`: the exact
+sampler's CDFs), and `log_convolve` reduces them to q_i block by block, with a gradient that
+recomputes them instead of storing them (the normalizer, the mean and the relaxed sampler).
 
 All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1, K, B]`.
 """
 
 import functools
 
+import numpy as np
 import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
-__all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "class_logits",
+__all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "log_convolve",
+           "class_logits",
            "suffix_log_tables", "marginal_log_probs", "sample_exact_counts",
            "stateless_open_uniform", "uniform_from_bits"]
 
@@ -105,6 +108,130 @@ def class_logits(q_next, num_i, theta_i, window):
     return tf.where(shift[:, :, None] >= 0, terms, _neg_inf_like(terms))
 
 
+# Log-space convolution with a recomputing gradient: one [K, chunk, B] block in memory at a time.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _static_or_dynamic(dim, tensor, axis):
+    return dim if dim is not None else tf.shape(tensor)[axis]
+
+
+def _chunking(coefficient, table):
+    """(K, W, chunk C, number of chunks): C x-values per block so that K C B <= 2^22 (C >= 1)."""
+    table_size = _static_or_dynamic(tf.compat.dimension_value(table.shape[0]), table, 0)
+    window = _static_or_dynamic(tf.compat.dimension_value(coefficient.shape[0]), coefficient, 0)
+    batch = _static_or_dynamic(tf.compat.dimension_value(table.shape[1]), table, 1)
+    if all(isinstance(v, int) for v in (table_size, window, batch)):
+        chunk = max(1, min(window, _CHUNK_ELEMENTS // max(table_size * batch, 1)))
+        return table_size, window, chunk, -(-window // chunk)
+    chunk = tf.clip_by_value(_CHUNK_ELEMENTS // tf.maximum(table_size * batch, 1), 1,
+                             tf.maximum(window, 1))
+    return table_size, window, chunk, (window + chunk - 1) // chunk
+
+
+def _chunk_loop(body, num_chunks, initial):
+    """Threads `initial` through `carry, block = body(i, *carry)` for i = 0..num_chunks-1; returns
+    `(carry, the blocks concatenated on axis 0)`. One block: plain ops. Else a while loop running
+    one iteration at a time (unrolled blocks, or parallel iterations, would all be in memory at
+    once in a graph), with the blocks in a TensorArray."""
+    if isinstance(num_chunks, int) and num_chunks == 1:
+        carry, blocks = tuple(initial), []
+        for i in range(num_chunks):
+            carry, block = body(i, *carry)
+            blocks.append(block)
+        return carry, tf.concat(blocks, axis=0)
+
+    def loop_body(i, blocks, *carry):
+        carry, block = body(i, *carry)
+        return (i + 1, blocks.write(i, block)) + tuple(carry)
+
+    blocks = tf.TensorArray(initial[0].dtype, size=num_chunks, infer_shape=True)
+    _, blocks, *carry = tf.while_loop(lambda i, *_: i < num_chunks, loop_body,
+                                      (tf.constant(0), blocks) + tuple(initial),
+                                      maximum_iterations=num_chunks, parallel_iterations=1)
+    stacked = blocks.stack()
+    return tuple(carry), tf.reshape(stacked, tf.concat([[-1], tf.shape(stacked)[2:]], 0))
+
+
+@tf.custom_gradient
+def log_convolve(coefficient, table):
+    """`y[k] = logsumexp_x (coefficient[x] + table[k - x])`, x = 0..min(W - 1, k): `[K, B]`.
+
+    The log-space convolution of one class step of the suffix tables (`coefficient[x] =
+    log C(m_i, x) + x theta_i`, `table = q_{i+1}`), computed C x-values at a time (a `[K, C, B]`
+    block with K C B <= 2^22, combined by a running log-sum-exp). The gradient recomputes the
+    conditionals `P[k, x] = exp(coefficient[x] + table[k - x] - y[k])` block by block instead of
+    storing them:
+
+        dL/dtable[j] = sum_x g[j + x] P[j + x, x],    dL/dcoefficient[x] = sum_j g[j + x] P[j + x, x],
+
+    so forward and backward keep O(K B + W B) memory besides one block. The gradient is built from
+    differentiable ops, so second derivatives work (but XLA does not compile them through the
+    table scan: the covariance uses the plain recursion, see `suffix_log_tables`). -inf entries
+    (impossible counts, weight 0) give zero, not NaN, gradients; a row of y that is -inf gets
+    none.
+
+    Args:
+      coefficient: `[W, B]` float64.
+      table: `[K, B]` float64.
+    """
+    table_size, window, chunk, num_chunks = _chunking(coefficient, table)
+    neg_inf = tf.constant(-np.inf, table.dtype)
+    padded = tf.concat([coefficient, tf.fill([chunk * num_chunks - window, tf.shape(table)[1]],
+                                             neg_inf)], axis=0)                   # [C n_c, B]
+    k = tf.range(table_size)[:, None]
+
+    def block(i):
+        x = i * chunk + tf.range(chunk)[None, :]                                  # [1, C]
+        return tf.gather(padded, x[0]), x
+
+    def forward(i, peak, total):
+        coefficient_x, x = block(i)
+        shift = k - x                                                             # [K, C]
+        terms = coefficient_x[None] + tf.gather(table, tf.maximum(shift, 0))     # [K, C, B]
+        terms = tf.where(shift[:, :, None] >= 0, terms, neg_inf)
+        new_peak = tf.maximum(peak, tf.reduce_max(terms, axis=1))
+        offset = tf.where(tf.math.is_finite(new_peak), new_peak, tf.zeros_like(new_peak))
+        total = (total * tf.exp(peak - offset)
+                 + tf.reduce_sum(tf.exp(terms - offset[:, None]), axis=1))
+        return (new_peak, total), tf.zeros([0], table.dtype)  # no per-block output
+
+    (peak, total), _ = _chunk_loop(forward, num_chunks,
+                                   (tf.fill(tf.shape(table), neg_inf), tf.zeros_like(table)))
+    positive = total > 0.
+    peak = tf.where(positive, peak, tf.zeros_like(peak))
+    log_total = tf.math.log(tf.where(positive, total, tf.ones_like(total)))
+    result = tf.where(positive, log_total + peak, neg_inf)
+
+    def gradient(upstream):
+        # exp(summand - y) as exp((summand - peak) - log_total): y = peak + log_total rounded would
+        # cost a relative error of eps |y|; the zero `result - stop_gradient(result)` carries the
+        # derivative in y for second derivatives.
+        finite = tf.math.is_finite(result)
+        offset = tf.stop_gradient(peak) + (tf.where(finite, result, tf.zeros_like(result))
+                                           - tf.stop_gradient(tf.where(finite, result,
+                                                                       tf.zeros_like(result))))
+        upstream = tf.where(finite, upstream, tf.zeros_like(upstream))
+        scale = tf.stop_gradient(log_total)
+
+        def backward(i, table_grad):
+            coefficient_x, x = block(i)
+            target = k + x                                                        # [K, C]: j + x
+            inside = target < table_size
+            target = tf.minimum(target, table_size - 1)
+            exponent = (coefficient_x[None] + table[:, None] - tf.gather(offset, target)
+                        - tf.gather(scale, target))
+            exponent = tf.where(inside[:, :, None], exponent, neg_inf)
+            weighted = tf.gather(upstream, target) * tf.exp(exponent)            # [K, C, B]
+            return ((table_grad + tf.reduce_sum(weighted, axis=1),),
+                    tf.reduce_sum(weighted, axis=0))
+
+        (table_grad,), coefficient_grad = _chunk_loop(backward, num_chunks, (tf.zeros_like(table),))
+        return coefficient_grad[:window], table_grad
+
+    return result, gradient
+
+
 def _compiled_when_eager(fn):
     """Runs `fn` as a tf.function when called eagerly (no op-by-op loops over classes and
     samples; one trace per (K, W) and input signature), and as plain ops inside a caller's graph.
@@ -119,7 +246,7 @@ def _compiled_when_eager(fn):
     return wrapper
 
 
-def suffix_log_tables(num_per_class, logits, table_size, window):
+def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=True):
     """All suffix tables q_0..q_c, k-major: `[c + 1, K, B]` (K = `table_size`).
 
     Args:
@@ -127,6 +254,10 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
       logits: `[B, c]` float, theta = log omega.
       table_size: K = max n + 1 (a Python int keeps shapes static for XLA).
       window: W = min(max m, max n) + 1.
+      lean_gradient: each class step is `log_convolve` (memory O(K B + W B) per class for the
+        backward pass). False: plain ops on the `[K, W, B]` summands of `class_logits`, which
+        autodiff keeps for the backward pass; used for second derivatives (the covariance),
+        which XLA cannot compile through `log_convolve` inside the scan (TF 2.15-2.21).
     """
     batch = tf.shape(logits)[0]
     first = tf.equal(tf.range(table_size), 0)  # `==` is identity, not elementwise, in TF1 graphs
@@ -134,9 +265,14 @@ def suffix_log_tables(num_per_class, logits, table_size, window):
                         tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
     boundary = tf.broadcast_to(boundary[:, None], [table_size, batch])
 
+    x = tf.cast(tf.range(window), logits.dtype)[:, None]
+
     def step(q_next, params):
         num_i, theta_i = params
-        q_i = safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
+        if lean_gradient:
+            q_i = log_convolve(log_class_term(num_i[None, :], x, theta_i[None, :]), q_next)
+        else:
+            q_i = safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
         return tf.ensure_shape(q_i, q_next.shape)  # a dynamic K must not loosen the loop shape
 
     tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),

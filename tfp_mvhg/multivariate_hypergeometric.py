@@ -232,10 +232,13 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         max_class = tf.maximum(tf.cast(tf.reduce_max(num_per_class), tf.int32), 0)
         return max_count + 1, tf.minimum(max_class, max_count) + 1
 
-    def _flat_log_normalizer(self, num_per_class, logits, total_count):
-        """log P0 = q_0[n] for each flattened batch member: `[B]` float64."""
+    def _flat_log_normalizer(self, num_per_class, logits, total_count, lean_gradient=True):
+        """log P0 = q_0[n] for each flattened batch member: `[B]` float64.
+
+        `lean_gradient=False` for second derivatives (see `_tables.suffix_log_tables`)."""
         table_size, window = self._table_sizes(num_per_class, total_count)
-        first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window)[0]
+        first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window,
+                                                lean_gradient)[0]
         index = tf.clip_by_value(tf.cast(total_count, tf.int32), 0, table_size - 1)
         return tf.gather(tf.transpose(first_table), index, batch_dims=1)
 
@@ -326,7 +329,8 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
             outer_tape.watch(logits)
             with tf.GradientTape() as inner_tape:
                 inner_tape.watch(logits)
-                log_norm = self._flat_log_normalizer(num_per_class, logits, total_count)
+                log_norm = self._flat_log_normalizer(num_per_class, logits, total_count,
+                                                     lean_gradient=not with_covariance)
             mean = inner_tape.gradient(log_norm, logits)
         covariance = None
         if with_covariance:
