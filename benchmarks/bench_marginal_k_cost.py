@@ -118,7 +118,8 @@ def main():
     median = {name: float(np.median(values)) for name, values in times.items()}
     lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, load average "
              f"{os.getloadavg()[0]:.1f}; batch {args.batch_size} pairs, {args.rounds} rounds of "
-             f"{args.steps} steps; command: `.venv/bin/python benchmarks/bench_marginal_k_cost.py`.",
+             f"{args.steps} steps; command: "
+             "`.venv/bin/python benchmarks/bench_marginal_k_cost.py`.",
              "", "| HGVAE loss | median step (ms) | relative |", "|---|---:|---:|"]
     for name in ("sampled", "exact"):
         lines.append(f"| {name} | {1000 * median[name]:.0f} | "

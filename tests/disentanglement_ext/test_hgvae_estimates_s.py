@@ -27,7 +27,7 @@ def run_graph(build):
 
 def enumerated_kl(log_omega, prior_log_ratio, d):
     """KL over k = 0..d between MVHG(m = [d, d], n = d) laws with log-weights `log_omega` [2]
-    and [prior_log_ratio, 0], from the unnormalized pmf C(d, k) C(d, d - k) exp(k a_0 + (d-k) a_1)."""
+    and [prior_log_ratio, 0], from the pmf ~ C(d, k) C(d, d - k) exp(k a_0 + (d - k) a_1)."""
     k = np.arange(d + 1)
     base = 2 * np.log(special.comb(d, k))
     log_q = base + k * log_omega[0] + (d - k) * log_omega[1]
@@ -103,23 +103,26 @@ def test_warmup_uses_adavae_s_mask_then_the_hypergeometric_one():
         gamma = tf.constant(GAMMA, tf.float32)
         aggregation = group_vae.HypergeometricAggregation(warmup_steps=5, prior_weight=1.,
                                                           prior_log_ratio=-3.)
-        ada = group_vae.AdaAggregation()(gamma, 0)
+        ada = group_vae.AdaAggregation()(gamma, 0)[:2]      # (independent, num_independent)
         results = [aggregation(gamma, tf.constant(step)) for step in (0, 4, 5, 50)]
         bias = [v for v in tf.trainable_variables() if "log_omega/bias" in v.name][0]
-        mask_gradient = tf.gradients(tf.reduce_sum(results[0].independent * tf.range(10.)), bias)
-        return ada, results, mask_gradient[0] is None
+        mask_gradients = [tf.gradients(tf.reduce_sum(results[i].independent * tf.range(10.)),
+                                       bias)[0] for i in (0, 3)]
+        return ada, results, mask_gradients
 
-    ada, results, no_gradient_in_warmup = run_graph(build)
+    ada, results, (warmup_gradient, gradient) = run_graph(build)
     for result in results[:2]:
-        np.testing.assert_array_equal(result.independent, ada.independent)
-        np.testing.assert_array_equal(result.num_independent, ada.num_independent)
+        np.testing.assert_array_equal(result.independent, ada[0])
+        np.testing.assert_array_equal(result.num_independent, ada[1])
     for result in results[2:]:                          # top-k_hat of gamma
         mask, k_hat = result.independent, result.num_independent
         for row in range(len(GAMMA)):
             top = np.argsort(-GAMMA[row])[:int(k_hat[row])]
             np.testing.assert_array_equal(np.flatnonzero(mask[row]), np.sort(top))
-    assert not np.array_equal(results[2].num_independent, ada.num_independent)
-    assert results[0].loss.shape == (2,) and np.all(results[0].loss > 0)  # the prior still trains
+    assert not np.array_equal(results[2].num_independent, ada[1])
+    # in the warm-up only the prior trains the Dense layer; afterwards the mask does too
+    assert np.all(warmup_gradient == 0) and np.any(gradient != 0)
+    assert results[0].loss.shape == (2,) and np.all(results[0].loss > 0)
 
 
 @pytest.mark.parametrize("option, value", [
