@@ -17,7 +17,10 @@ GroupVAE) or once per pair (the ELBO of a model whose views share those latents)
 - `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
 - `hypergeometric_aggregation`: HGVAE; gamma -> Dense -> log omega (independent, shared) ->
   `tfp_mvhg.RelaxedMultivariateHypergeometric(m = [d, d], n = d)` -> k_hat independent dimensions,
-  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end.
+  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end. Options (issue 14):
+  an exact KL between the MVHG over k and an MVHG prior that favours sharing, added to the loss
+  through `Aggregation.loss`; sorted log gamma as the Dense layer's input; no gradient from log omega
+  into gamma; an AdaVAE warm-up (`gin_configs/hg_prior.gin`).
 """
 
 import collections
