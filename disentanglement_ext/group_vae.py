@@ -36,12 +36,16 @@ from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import tfp_mvhg
 
-Aggregation = collections.namedtuple("Aggregation",
-                                     ["independent", "num_independent", "summaries", "loss"],
-                                     defaults=(0.,))
-Aggregation.__doc__ = """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
-num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log;
-loss: [batch] (or scalar) term the aggregation adds to the model's loss (default 0)."""
+class Aggregation(collections.namedtuple(
+        "Aggregation", ["independent", "num_independent", "summaries", "loss"])):
+    """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
+    num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log;
+    loss: [batch], a term the aggregation adds to the model's loss (default zeros)."""
+
+    def __new__(cls, independent, num_independent, summaries, loss=None):
+        if loss is None:
+            loss = tf.zeros_like(num_independent)
+        return super().__new__(cls, independent, num_independent, summaries, loss)
 
 
 def symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2):
@@ -223,7 +227,7 @@ class HypergeometricAggregation:
         summaries = {"hg_temperature": temperature,
                      "hg_sort_temperature": tf.convert_to_tensor(sort_temperature, gamma.dtype),
                      "hg_omega_independent": tf.reduce_mean(tf.nn.softmax(log_omega)[:, 0])}
-        loss = 0.
+        loss = None
         if self.prior_weight:
             prior_kl = self.prior_kl(log_omega, num_latent)
             summaries["hg_prior_kl"] = tf.reduce_mean(prior_kl)
