@@ -19,7 +19,10 @@ GroupVAE) or once per pair (the ELBO of a model whose views share those latents)
 - `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
 - `hypergeometric_aggregation`: HGVAE; gamma -> Dense -> log omega (independent, shared) ->
   `tfp_mvhg.RelaxedMultivariateHypergeometric(m = [d, d], n = d)` -> k_hat independent dimensions,
-  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end.
+  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end. Options (issue 14):
+  an exact KL between the MVHG over k and an MVHG prior that favours sharing, added to the loss
+  through `Aggregation.loss`; sorted log gamma as the Dense layer's input; no gradient from log omega
+  into gamma; an AdaVAE warm-up (`gin_configs/hg_prior.gin`).
 """
 
 import collections
@@ -35,10 +38,19 @@ from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
 import tfp_mvhg
 
-Aggregation = collections.namedtuple("Aggregation", ["independent", "num_independent", "summaries"])
+class Aggregation(collections.namedtuple(
+        "Aggregation", ["independent", "num_independent", "summaries", "loss"])):
+    """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
+    num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log;
+    loss: [batch], a term the aggregation adds to the model's loss (default zeros)."""
+
+    def __new__(cls, independent, num_independent, summaries, loss=None):
+        if loss is None:
+            loss = tf.zeros_like(num_independent)
+        return super().__new__(cls, independent, num_independent, summaries, loss)
+
+
 LABEL_SOURCES = ("top_gamma", "changed_factor")
-Aggregation.__doc__ = """independent: [batch, d] float in [0, 1], 1 = dimension kept per view;
-num_independent: [batch] float, k_hat; summaries: dict of scalar tensors to log."""
 
 
 def symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2):
@@ -137,7 +149,9 @@ class AdaAggregation:
 
 @gin.configurable("hypergeometric_aggregation",
                   allowlist=["tau_init", "tau_final", "n_steps", "sort_temperature", "method",
-                             "hard_sort", "anneal_sort_temperature", "stochastic_sort"])
+                             "hard_sort", "anneal_sort_temperature", "stochastic_sort",
+                             "prior_weight", "prior_log_ratio", "omega_inputs",
+                             "stop_gamma_gradient", "warmup_steps"])
 class HypergeometricAggregation:
     """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)), top-k_hat of NeuralSort.
 
@@ -145,6 +159,13 @@ class HypergeometricAggregation:
     is 1 for the first k_hat sorted positions; `independent = t @ P_hat`, where `P_hat [d, d]` is the
     NeuralSort relaxation of the permutation sorting gamma in decreasing order. Gradients reach the
     Dense layer through y and the encoder through gamma.
+
+    A prior on k (issue 14): with class 0 = independent, the posterior q(k | gamma) is the MVHG
+    q(k) ~ C(d, k) C(d, d - k) exp(k a_0 + (d - k) a_1), a = log omega = Dense(gamma) [batch, 2], and
+    the prior p the same MVHG with log-weights [prior_log_ratio, 0]. The aggregation's loss is
+    `prior_weight * KL(q || p)` per pair (exact, `tfp_mvhg.kl_divergence`). -log p(k) grows in k by
+    -prior_log_ratio - 2 log((d - k) / (k + 1)) nats per dimension, so a negative ratio favours
+    sharing: it charges a few nats for every independent dimension where the GroupVAE loss is flat.
 
     Args:
       tau_init, tau_final, n_steps: temperature schedule of the MVHG (paper: 10, 0.01, 50000).
@@ -154,24 +175,65 @@ class HypergeometricAggregation:
       anneal_sort_temperature: NeuralSort follows the MVHG's temperature schedule (the paper).
       stochastic_sort: Gumbel-perturbed NeuralSort (a relaxed Plackett-Luce sample with log-scores
         gamma, new noise every step), as the paper states; else the deterministic sort.
+      prior_weight: weight (>= 0) of KL(q(k) || p(k)); 0 (default) adds nothing.
+      prior_log_ratio: log(omega_independent / omega_shared) of the prior; finite.
+      omega_inputs: what the Dense layer sees: "gamma" (the paper) or "sorted_log_gamma",
+        sort(log(gamma + 1e-6), descending), so its weights act on ranks and can count how many
+        dimensions differ whichever dimensions they are.
+      stop_gamma_gradient: no gradient from log omega back into gamma (the encoder); gamma still
+        gets the NeuralSort's.
+      warmup_steps: for global steps < warmup_steps the mask is AdaVAE's (independent where
+        gamma >= (min + max) / 2) and only the prior trains the Dense layer, so the
+        representation disentangles under weak supervision before k is learned.
     """
 
     def __init__(self, tau_init=10., tau_final=0.01, n_steps=50000, sort_temperature=1.0,
                  method="exact", hard_sort=True, anneal_sort_temperature=False,
-                 stochastic_sort=False):
+                 stochastic_sort=False, prior_weight=0., prior_log_ratio=0.,
+                 omega_inputs="gamma", stop_gamma_gradient=False, warmup_steps=0):
         tfp_mvhg.temperature_schedule(0, tau_init, tau_final, n_steps)  # validates the settings
         if not sort_temperature > 0:
             raise ValueError(f"`sort_temperature` must be positive, got {sort_temperature}.")
+        if not (np.isfinite(prior_weight) and prior_weight >= 0):
+            raise ValueError(f"`prior_weight` must be finite and >= 0, got {prior_weight}.")
+        if not np.isfinite(prior_log_ratio):
+            raise ValueError(f"`prior_log_ratio` must be finite, got {prior_log_ratio}.")
+        if omega_inputs not in ("gamma", "sorted_log_gamma"):
+            raise ValueError(f"`omega_inputs` must be 'gamma' or 'sorted_log_gamma', got "
+                             f"{omega_inputs!r}.")
+        if int(warmup_steps) != warmup_steps or warmup_steps < 0:
+            raise ValueError(f"`warmup_steps` must be an integer >= 0, got {warmup_steps}.")
         self.tau_init, self.tau_final, self.n_steps = tau_init, tau_final, n_steps
         self.sort_temperature, self.method, self.hard_sort = sort_temperature, method, hard_sort
         self.anneal_sort_temperature = bool(anneal_sort_temperature)
         self.stochastic_sort = bool(stochastic_sort)
+        self.prior_weight, self.prior_log_ratio = float(prior_weight), float(prior_log_ratio)
+        self.omega_inputs, self.stop_gamma_gradient = omega_inputs, bool(stop_gamma_gradient)
+        self.warmup_steps = int(warmup_steps)
+
+    def omega_features(self, gamma):
+        """The Dense layer's input `[batch, d]` (see `omega_inputs`, `stop_gamma_gradient`)."""
+        if self.stop_gamma_gradient:
+            gamma = tf.stop_gradient(gamma)
+        if self.omega_inputs == "sorted_log_gamma":
+            return tf.sort(tf.math.log(gamma + 1e-6), axis=-1, direction="DESCENDING")
+        return gamma
+
+    def prior_kl(self, log_omega, num_latent):
+        """KL(MVHG(m = [d, d], n = d, log_omega) || MVHG(same, [prior_log_ratio, 0])): `[batch]`."""
+        counts = [float(num_latent)] * 2
+        posterior = tfp_mvhg.MultivariateHypergeometric(counts, float(num_latent),
+                                                        logits=log_omega)
+        prior = tfp_mvhg.MultivariateHypergeometric(
+            counts, float(num_latent), logits=tf.constant([self.prior_log_ratio, 0.],
+                                                          log_omega.dtype))
+        return tfp_mvhg.kl_divergence(posterior, prior)
 
     def __call__(self, gamma, global_step, labels=None):
         del labels
         num_latent = int(gamma.shape[-1])
         with tf.variable_scope("hypergeometric_aggregation", reuse=tf.AUTO_REUSE):
-            log_omega = tf.layers.dense(gamma, 2, name="log_omega")
+            log_omega = tf.layers.dense(self.omega_features(gamma), 2, name="log_omega")
         temperature = tfp_mvhg.temperature_schedule(
             global_step, self.tau_init, self.tau_final, self.n_steps)
         dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
@@ -189,10 +251,22 @@ class HypergeometricAggregation:
         else:
             permutation = neural_sort.neural_sort(gamma, sort_temperature, hard=self.hard_sort)
         independent = tf.einsum("bi,bij->bj", selector, permutation)
+        num_independent = sample.counts[:, 0]
+        if self.warmup_steps:
+            warmup = AdaAggregation()(gamma, global_step)
+            in_warmup = tf.less(tf.cast(global_step, tf.int64), self.warmup_steps)
+            independent = tf.cond(in_warmup, lambda: warmup.independent, lambda: independent)
+            num_independent = tf.cond(in_warmup, lambda: warmup.num_independent,
+                                      lambda: num_independent)
         summaries = {"hg_temperature": temperature,
                      "hg_sort_temperature": tf.convert_to_tensor(sort_temperature, gamma.dtype),
                      "hg_omega_independent": tf.reduce_mean(tf.nn.softmax(log_omega)[:, 0])}
-        return Aggregation(independent, sample.counts[:, 0], summaries)
+        loss = None
+        if self.prior_weight:
+            prior_kl = self.prior_kl(log_omega, num_latent)
+            summaries["hg_prior_kl"] = tf.reduce_mean(prior_kl)
+            loss = self.prior_weight * prior_kl
+        return Aggregation(independent, num_independent, summaries, loss)
 
 
 def pair_kl(kl_per_dim_1, kl_per_dim_2, independent, shared_kl):
@@ -291,7 +365,8 @@ class GroupVAE(vae.BaseVAE):
         kl_loss = tf.reduce_mean(pair_kl(*kl_per_dim, encoded["aggregation"].independent,
                                          self.shared_kl), name="kl_loss")
         regularizer = self.regularizer(kl_loss, None, None, None)
-        loss = tf.add(reconstruction_loss, regularizer, name="loss")
+        aggregation_loss = tf.reduce_mean(encoded["aggregation"].loss)
+        loss = tf.add_n([reconstruction_loss, regularizer, aggregation_loss], name="loss")
         elbo = tf.add(reconstruction_loss, kl_loss, name="elbo")
         # k_hat independent latent dimensions estimate the k = F - s factors that differ within a
         # pair (unused dimensions have gamma ~ 0 and count as shared), so s_hat = F - k_hat.

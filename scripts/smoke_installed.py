@@ -45,8 +45,8 @@ assert all(g is not None and np.all(np.isfinite(g)) for g in gradients)
 assert np.any(gradients[0].numpy() != 0)
 
 # The gin files ship with the package and are found by short name.
-assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin",
-                               "label_dlib.gin", "mpi3d_toy.gin", "paper.gin",
+assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_prior.gin",
+                               "label.gin", "label_dlib.gin", "mpi3d_toy.gin", "paper.gin",
                                "procedural.gin"], configs.available()
 assert configs.find_gin_file("hg").startswith(SITE)
 

@@ -240,7 +240,8 @@ def gin_file(name):
 @pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin"])
 def test_every_gin_file_parses(method, dataset):
     assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
-        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "label.gin", "label_dlib.gin",
+        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_prior.gin", "label.gin",
+        "label_dlib.gin",
         "mpi3d_toy.gin", "paper.gin", "procedural.gin"]
     gin.clear_config()
     try:
