@@ -15,19 +15,10 @@ import tensorflow.compat.v1 as tf
 from disentanglement_ext import group_vae
 from disentanglement_ext import sweep
 from disentanglement_ext import weak_training
+from tf1_graph import run_graph
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GIN_DIR = os.path.join(ROOT, "gin_configs")
-
-
-def run_graph(build):
-    """Builds `build()` in a fresh TF1 graph and returns its evaluated value."""
-    with tf.Graph().as_default():
-        tf.set_random_seed(0)
-        outputs = build()
-        with tf.Session() as session:
-            session.run(tf.global_variables_initializer())
-            return session.run(outputs)
 
 
 def gaussian_kl_numpy(mean_1, var_1, mean_2, var_2):

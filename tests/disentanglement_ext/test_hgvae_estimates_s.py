@@ -10,19 +10,11 @@ from scipy import special
 
 from disentanglement_ext import group_vae
 from disentanglement_ext import weak_training
+from tf1_graph import run_graph
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GAMMA = np.array([[0.1, 3.0, 0.2, 2.5, 0.0, 0.3, 8.0, 0.01, 0.02, 1.5],
                   [1.0, 1.1, 0.9, 5.0, 4.8, 0.1, 0.03, 0.2, 7.0, 0.5]])
-
-
-def run_graph(build):
-    with tf.Graph().as_default():
-        tf.set_random_seed(0)
-        outputs = build()
-        with tf.Session() as session:
-            session.run(tf.global_variables_initializer())
-            return session.run(outputs)
 
 
 def enumerated_kl(log_omega, prior_log_ratio, d):
