@@ -42,10 +42,12 @@ class ProgressHook(tf.train.SessionRunHook):
 
     def after_run(self, run_context, run_values):
         values = run_values.results
-        step = int(values["step"]) + 1  # the global step read before this run's update
+        # The global step is fetched beside the train op, so it is usually read before this run's
+        # update and occasionally after it: the same step can come twice, and is shown once.
+        step = int(values["step"]) + 1
         now = time.time()
-        if self._previous is not None and (step % self._every_n_steps
-                                           and step != self._last_step):
+        if self._previous is not None and (step <= self._previous[0] or (
+                step % self._every_n_steps and step != self._last_step)):
             return
         line = f"[train_weak] step {step}" + (f"/{self._last_step}" if self._last_step else "")
         line += "".join(f"  {LABELS[name]} {float(values[name]):.4g}" for name in self._tensors)

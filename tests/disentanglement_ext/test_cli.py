@@ -105,6 +105,20 @@ def test_progress_hook_prints_one_line_per_n_steps():
     assert progress.format_duration(95) == "1m35s" and progress.format_duration(4000) == "1h06m"
 
 
+def test_progress_hook_shows_a_step_read_twice_once():
+    """The step is fetched beside the train op and may be read after its update: two runs then
+    report the same step (this divided by a zero rate before)."""
+    lines = []
+    with tf.Graph().as_default():
+        hook = progress.ProgressHook({"loss": tf.constant(1.)}, every_n_steps=5, last_step=12,
+                                     write=lines.append)
+        for step in (0, 4, 4, 9):
+            hook.after_run(None, tf.train.SessionRunValues(
+                results={"loss": 1., "step": step}, options=None, run_metadata=None))
+    assert [line.split("  ")[0] for line in lines] == [
+        "[train_weak] step 1/12", "[train_weak] step 5/12", "[train_weak] step 10/12"]
+
+
 def test_disentanglement_lib_tools_run_on_our_run(tmp_path):
     run = str(tmp_path / "hg")
     weak_training.train_with_gin(run, False, ["base", "hg", "procedural", "cpu_small"],
