@@ -35,8 +35,8 @@ SETTINGS = ("per_view", "once")
 class TopKProbe(group_vae.LabelAggregation):
     """LabelVAE's top-k mask that keeps its gamma and mask tensors for `tf.gradients`."""
 
-    def __call__(self, gamma, global_step):
-        aggregation = super().__call__(gamma, global_step)
+    def __call__(self, gamma, global_step, labels=None):
+        aggregation = super().__call__(gamma, global_step, labels)
         self.gamma, self.independent = gamma, aggregation.independent
         return aggregation
 
