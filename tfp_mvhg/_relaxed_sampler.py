@@ -2,14 +2,14 @@
 
 Class `i` is a categorical over `x = 0..W-1` with logits
 
-    alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r_i - x] - Z_i[r_i],
+    alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r_i - x] - Z_i(r_i),
 
-where `r_i = n - sum_{j<i} x_j` is the remaining count and, per method,
+where `r_i = n - sum_{j<i} x_j` is the remaining count, Z_i(r_i) the logsumexp over x of the
+rest (computed per sample, O(W)), and, per method,
 
-    exact:  T_i = q_{i+1}, Z_i = q_i   (suffix tables: the true conditional),
+    exact:  T_i = q_{i+1}   (suffix tables: the true conditional; Z_i(r) = q_i[r]),
     merged: T_i[k] = log C(M_i, k) + k log w_i with M_i = sum_{j>i} m_j and
-            w_i = sum_{j>i} m_j omega_j / M_i (the paper's classes i+1..c merged into one),
-            Z_i its normaliser.
+            w_i = sum_{j>i} m_j omega_j / M_i (the paper's classes i+1..c merged into one).
 
 The forward pass draws `x_i = argmax(alpha_i + g_i)` (Gumbel-max: an exact draw of the
 conditional at any temperature) and relaxes it to `y_i = softmax((alpha_i + g_i) / tau)`.
@@ -19,7 +19,9 @@ piecewise-linear interpolation of `T_i` in `r`, `alpha_i += (r_i - stop_gradient
 The last class takes what remains, `x_c = n - sum_{j<c} x_j`, so soft counts also sum to `n`.
 
 Memory is O(S B W) per class (S samples, B parameter sets, W = min(max m, max n) + 1), plus the
-tables O(c K B) with K = max n + 1.
+tables O(c K B) with K = max n + 1. Work: the exact method's tables cost c - 2 class steps of
+O(K W B) (`_tables.suffix_log_tables`: q_{c-1} is direct, q_0 is not needed); the merged tables
+are direct, O(c K B).
 """
 
 import collections
@@ -81,22 +83,14 @@ def _merged_next_tables(num_per_class, logits, table_size):
 
 
 def conditional_tables(num_per_class, logits, table_size, window, method):
-    """Tables of the per-class conditionals: `(T, Z)`, each `[c, K, B]` float64.
+    """Tables T_i of the per-class conditionals: `[c, K, B]` float64.
 
-    `alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r - x] - Z_i[r]` is the normalised log
+    `alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r - x]`, normalised over x, is the log
     conditional of class i with r remaining (see the module docstring).
     """
     if method == "exact":
-        suffix = _tables.suffix_log_tables(num_per_class, logits, table_size, window)
-        return suffix[1:], suffix[:-1]
-    next_tables = _merged_next_tables(num_per_class, logits, table_size)
-    x = tf.cast(tf.range(window), logits.dtype)[:, None]
-    normalizers = tf.stack([
-        _tables.log_convolve(
-            _tables.log_class_term(num_per_class[None, :, i], x, logits[None, :, i]),
-            next_tables[i])
-        for i in range(int(logits.shape[1]))])
-    return next_tables, normalizers
+        return _tables.suffix_log_tables(num_per_class, logits, table_size, window, first=1)
+    return _merged_next_tables(num_per_class, logits, table_size)
 
 
 def _table_slopes(tables):
@@ -124,18 +118,19 @@ def _gather_rows(table, row, batch_index):
     return tf.gather(flat, row * tf.shape(table)[1] + batch_index)
 
 
-def class_conditional_logits(num_i, theta_i, next_table, normalizer, remaining, window):
+def class_conditional_logits(num_i, theta_i, next_table, remaining, window):
     """alpha_i[x] of class i given `remaining` r_i (module docstring), `[S, B, W]` float64.
 
     Args:
       num_i, theta_i: `[B]` float64 m_i and theta_i.
-      next_table, normalizer: `[K, B]` tables T_i and Z_i of `conditional_tables`.
+      next_table: `[K, B]` table T_i of `conditional_tables`.
       remaining: `[S, B]` int32 remaining counts, 0 <= r_i < K.
       window: W.
 
     Returns:
-      `(alpha, row)`: alpha `[S, B, W]`, -inf where class i cannot take x (x > m_i, x > r_i, or
-      r_i - x more than the later classes hold), and the table rows `max(r_i - x, 0)`.
+      `(alpha, row)`: alpha `[S, B, W]` normalised over x, -inf where class i cannot take x
+      (x > m_i, x > r_i, or r_i - x more than the later classes hold), and the table rows
+      `max(r_i - x, 0)`.
     """
     x = tf.range(window)
     x64 = tf.cast(x, tf.float64)
@@ -143,9 +138,11 @@ def class_conditional_logits(num_i, theta_i, next_table, normalizer, remaining, 
     coefficient = _tables.log_class_term(num_i[:, None], x64, theta_i[:, None])       # [B, W]
     rest = remaining[:, :, None] - x                                                # [S, B, W]
     row = tf.maximum(rest, 0)
-    alpha = (coefficient[None] + _gather_rows(next_table, row, batch_index)
-             - _gather_rows(normalizer, remaining, batch_index[..., 0])[..., None])
-    return tf.where(rest >= 0, alpha, tf.constant(-np.inf, tf.float64)), row
+    alpha = coefficient[None] + _gather_rows(next_table, row, batch_index)
+    alpha = tf.where(rest >= 0, alpha, tf.constant(-np.inf, tf.float64))
+    log_norm = _tables.safe_reduce_logsumexp(alpha, axis=-1, keepdims=True)
+    # an infeasible r (no x possible) keeps its row -inf
+    return alpha - tf.where(log_norm > -np.inf, log_norm, tf.zeros_like(log_norm)), row
 
 
 def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, window,
@@ -182,10 +179,8 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         num_per_class = tf.gather(num_per_class, order, axis=1)
         logits = tf.gather(logits, order, axis=1)
     logits64 = tf.cast(logits, tf.float64)
-    next_tables, normalizers = conditional_tables(
-        num_per_class, logits64, table_size, window, method)
+    next_tables = conditional_tables(num_per_class, logits64, table_size, window, method)
     slopes = tf.stop_gradient(_table_slopes(next_tables))
-    normalizers = tf.stop_gradient(normalizers)  # a shift per row: no effect on the softmax
 
     batch = tf.shape(logits)[0]
     x = tf.range(window)
@@ -202,7 +197,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
     counts, one_hots, class_logits, log_one_hots = [], [], [], []
     for i in range(num_classes):
         alpha, row = class_conditional_logits(num_per_class[:, i], logits64[:, i], next_tables[i],
-                                              normalizers[i], remaining, window)
+                                              remaining, window)
         alpha = (tf.cast(alpha, dtype) + remaining_delta[..., None]
                  * tf.cast(_gather_rows(slopes[i], row, batch_index), dtype))
         class_logits.append(alpha)
@@ -252,18 +247,16 @@ def chain_log_prob(num_per_class, logits, total_count, counts, table_size, windo
     For `method="exact"` this is the MVHG pmf; for "merged" it is the pmf of the paper's scheme in
     the given class order. `counts` is `[N, B, c]` integer-valued float64 summing to n.
     """
-    next_tables, normalizers = conditional_tables(
-        num_per_class, logits, table_size, window, method)
+    next_tables = conditional_tables(num_per_class, logits, table_size, window, method)
     counts_int = tf.cast(counts, tf.int32)
     remaining = tf.cast(total_count, tf.int32)[None, :, None] - tf.cumsum(
         counts_int, axis=-1, exclusive=True)                                           # [N, B, c]
-    batch_index = tf.broadcast_to(tf.range(tf.shape(logits)[0])[None, :], tf.shape(remaining)[:2])
     total = tf.zeros(tf.shape(remaining)[:2], tf.float64)
     for i in range(int(logits.shape[-1])):
         r_i, x_i = remaining[..., i], counts_int[..., i]
-        rest = _gather_rows(next_tables[i], tf.maximum(r_i - x_i, 0), batch_index)
-        total += (_tables.log_class_term(num_per_class[:, i][None], counts[..., i],
-                                         logits[:, i][None])
-                  + tf.where(r_i >= x_i, rest, tf.constant(-np.inf, tf.float64))
-                  - _gather_rows(normalizers[i], r_i, batch_index))
+        alpha, _ = class_conditional_logits(num_per_class[:, i], logits[:, i], next_tables[i],
+                                            tf.maximum(r_i, 0), window)
+        taken = tf.gather(alpha, tf.clip_by_value(x_i, 0, window - 1), batch_dims=2)
+        total += tf.where((r_i >= 0) & (x_i >= 0) & (x_i < window), taken,
+                          tf.constant(-np.inf, tf.float64))
     return total

@@ -22,8 +22,9 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "log_convolve",
-           "class_logits",
-           "suffix_log_tables", "marginal_log_probs", "sample_exact_counts",
+           "class_logits", "count_at_most",
+           "compiled_when_eager", "suffix_log_tables", "log_normalizer", "marginal_log_probs",
+           "sample_exact_counts",
            "stateless_open_uniform", "uniform_from_bits"]
 
 
@@ -232,7 +233,7 @@ def log_convolve(coefficient, table):
     return result, gradient
 
 
-def _compiled_when_eager(fn):
+def compiled_when_eager(fn):
     """Runs `fn` as a tf.function when called eagerly (no op-by-op loops over classes and
     samples; one trace per (K, W) and input signature), and as plain ops inside a caller's graph.
     Only the sampler uses it: for log_prob and moments, tracing once per new configuration costs
@@ -246,8 +247,11 @@ def _compiled_when_eager(fn):
     return wrapper
 
 
-def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=True):
-    """All suffix tables q_0..q_c, k-major: `[c + 1, K, B]` (K = `table_size`).
+def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=True, first=0):
+    """Suffix tables q_first..q_c, k-major: `[c + 1 - first, K, B]` (K = `table_size`).
+
+    q_c is the boundary and q_{c-1}[k] = log C(m_{c-1}, k) + k theta_{c-1} directly (its
+    convolution with the boundary is a copy), so only classes first..c-2 cost a class step.
 
     Args:
       num_per_class: `[B, c]` float, integer-valued m.
@@ -258,13 +262,15 @@ def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=T
         backward pass). False: plain ops on the `[K, W, B]` summands of `class_logits`, which
         autodiff keeps for the backward pass; used for second derivatives (the covariance),
         which XLA cannot compile through `log_convolve` inside the scan (TF 2.15-2.21).
+      first: the first table returned, 0 or 1 (the sampler needs q_1..q_c only).
     """
     batch = tf.shape(logits)[0]
-    first = tf.equal(tf.range(table_size), 0)  # `==` is identity, not elementwise, in TF1 graphs
-    boundary = tf.where(first, tf.zeros([table_size], logits.dtype),
+    first_count = tf.equal(tf.range(table_size), 0)  # `==` is identity, not elementwise, in TF1
+    boundary = tf.where(first_count, tf.zeros([table_size], logits.dtype),
                         tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
     boundary = tf.broadcast_to(boundary[:, None], [table_size, batch])
-
+    k = tf.cast(tf.range(table_size), logits.dtype)[:, None]
+    last = log_class_term(num_per_class[None, :, -1], k, logits[None, :, -1])       # q_{c-1}
     x = tf.cast(tf.range(window), logits.dtype)[:, None]
 
     def step(q_next, params):
@@ -275,9 +281,40 @@ def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=T
             q_i = safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
         return tf.ensure_shape(q_i, q_next.shape)  # a dynamic K must not loosen the loop shape
 
-    tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
-                     initializer=boundary, reverse=True)
-    return tf.concat([tables, boundary[None]], axis=0)
+    num_classes = tf.compat.dimension_value(logits.shape[-1])
+    if num_classes is None:  # the plain scan over every class from the boundary
+        tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
+                         initializer=boundary, reverse=True)
+        return tf.concat([tables, boundary[None]], axis=0)[first:]
+    last = tf.ensure_shape(last, boundary.shape)
+    tables = [last[None], boundary[None]]
+    if num_classes - 1 - first > 0:  # (an empty scan cannot stack a dynamic batch)
+        tables.insert(0, tf.scan(step, (tf.transpose(num_per_class)[first:-1],
+                                        tf.transpose(logits)[first:-1]),
+                                 initializer=last, reverse=True))
+    return tf.concat(tables, axis=0)[max(first + 1 - num_classes, 0):]  # c = first = 1: q_1
+
+
+def log_normalizer(num_per_class, logits, total_count, table_size, window, lean_gradient=True):
+    """log P0 = q_0[n] = logsumexp_x (log C(m_0, x) + x theta_0 + q_1[n - x]): `[B]`.
+
+    Only q_1..q_c are full tables; q_0 is needed at k = n alone (O(W B) instead of O(K W B)).
+
+    Args:
+      total_count: `[B]` float, integer-valued n, 0 <= n < K.
+      Others: as for `suffix_log_tables`.
+    """
+    x = tf.range(window)
+    rest = tf.cast(total_count, tf.int32)[None, :] - x[:, None]                     # [W, B]
+    coefficient = log_class_term(num_per_class[None, :, 0], tf.cast(x, logits.dtype)[:, None],
+                                 logits[None, :, 0])
+    q_1 = suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient,
+                            first=1)[0]                                              # [K, B]
+    batch_index = tf.broadcast_to(tf.range(tf.shape(rest)[1])[None, :], tf.shape(rest))
+    rest_table = tf.gather_nd(q_1, tf.stack([tf.clip_by_value(rest, 0, table_size - 1),
+                                             batch_index], axis=-1))
+    terms = tf.where(rest >= 0, coefficient + rest_table, _neg_inf_like(coefficient))
+    return safe_reduce_logsumexp(terms, axis=0)
 
 
 def marginal_log_probs(num_per_class, logits, total_count, table_size, window):
@@ -322,7 +359,7 @@ def marginal_log_probs(num_per_class, logits, total_count, table_size, window):
     return marginals, log_norm
 
 
-def _count_at_most(cdf_rows, row, values):
+def count_at_most(cdf_rows, row, values):
     """#{x : cdf_rows[row, x] <= value} for each (row, value) query: `[N]` int32.
 
     Args:
@@ -361,7 +398,7 @@ def _count_at_most(cdf_rows, row, values):
     return low
 
 
-@_compiled_when_eager
+@compiled_when_eager
 def sample_exact_counts(num_per_class, logits, total_count, table_size, window, num_samples, seed):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
 
@@ -376,7 +413,7 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
       num_samples: S.
       seed: stateless seed, `[2]` int32; one Philox uniform per (class, sample, batch member).
     """
-    tables = suffix_log_tables(num_per_class, logits, table_size, window)
+    next_tables = suffix_log_tables(num_per_class, logits, table_size, window, first=1)
     batch = tf.shape(logits)[0]
     uniforms = stateless_open_uniform([tf.shape(logits)[1], num_samples, batch], seed, tf.float64)
     row_offset = tf.range(batch) * table_size                                # [B]
@@ -394,12 +431,12 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
         cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
         cdf_rows = tf.reshape(tf.transpose(cdf, [2, 0, 1]), [-1, window])   # rows (b, r)
         row = row_offset[None, :] + remaining                                 # [S, B]
-        draw = _count_at_most(cdf_rows, tf.reshape(row, [-1]), tf.reshape(u, [-1]))
+        draw = count_at_most(cdf_rows, tf.reshape(row, [-1]), tf.reshape(u, [-1]))
         draw = tf.clip_by_value(tf.reshape(draw, tf.shape(remaining)), 0,
                                 tf.minimum(num_i_int[None, :], remaining))
         return remaining - draw, draw
 
-    elems = (tables[1:], tf.transpose(num_per_class), tf.transpose(num_int),
+    elems = (next_tables, tf.transpose(num_per_class), tf.transpose(num_int),
              tf.transpose(logits), uniforms)
     _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
     return tf.transpose(draws, [1, 2, 0])

@@ -11,6 +11,7 @@ from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_mvhg import _tables
+from tfp_mvhg import _windowed
 
 tfd = tfp.distributions
 
@@ -235,12 +236,19 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     def _flat_log_normalizer(self, num_per_class, logits, total_count, lean_gradient=True):
         """log P0 = q_0[n] for each flattened batch member: `[B]` float64.
 
-        `lean_gradient=False` for second derivatives (see `_tables.suffix_log_tables`)."""
+        Windowed tables (`_windowed`, neglected relative mass below 1e-30) where they are
+        cheaper than the full ones. `lean_gradient=False` (second derivatives): always the full
+        tables' plain recursion (see `_tables.suffix_log_tables`)."""
         table_size, window = self._table_sizes(num_per_class, total_count)
-        first_table = _tables.suffix_log_tables(num_per_class, logits, table_size, window,
-                                                lean_gradient)[0]
-        index = tf.clip_by_value(tf.cast(total_count, tf.int32), 0, table_size - 1)
-        return tf.gather(tf.transpose(first_table), index, batch_dims=1)
+
+        def full():
+            return _tables.log_normalizer(num_per_class, logits, total_count, table_size,
+                                          window, lean_gradient)
+
+        if not lean_gradient:
+            return full()
+        return _windowed.log_normalizer(num_per_class, logits, total_count, table_size, window,
+                                        full)
 
     @staticmethod
     def _flat_undefined(num_per_class, logits, total_count):
@@ -308,7 +316,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         seed = tfp.random.sanitize_seed(seed, salt="MultivariateHypergeometric")
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
-        draws = _tables.sample_exact_counts(
+        draws = _windowed.sample_counts(
             num_per_class, logits, total_count, table_size, window, n, seed)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
         draws = tf.where(undefined[None, :, None], tf.constant(np.nan, self.dtype),
@@ -325,16 +333,22 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         `[0, m]` against round-off.
         """
         num_per_class, logits, total_count, batch_shape = self._flat_params()
-        with tf.GradientTape(persistent=with_covariance) as outer_tape:
-            outer_tape.watch(logits)
-            with tf.GradientTape() as inner_tape:
-                inner_tape.watch(logits)
+
+        def gradient_of_log_normalizer():
+            with tf.GradientTape() as tape:
+                tape.watch(logits)
                 log_norm = self._flat_log_normalizer(num_per_class, logits, total_count,
                                                      lean_gradient=not with_covariance)
-            mean = inner_tape.gradient(log_norm, logits)
+            return tape.gradient(log_norm, logits)
+
         covariance = None
         if with_covariance:
+            with tf.GradientTape(persistent=True) as outer_tape:
+                outer_tape.watch(logits)
+                mean = gradient_of_log_normalizer()
             covariance = outer_tape.batch_jacobian(mean, logits, experimental_use_pfor=False)
+        else:  # no outer tape: it would make the first gradient record itself (slow, large)
+            mean = gradient_of_log_normalizer()
         undefined = self._flat_undefined(num_per_class, logits, total_count)
         mean = self._nan_where_undefined(
             tf.clip_by_value(mean, 0., num_per_class), undefined, "mean")

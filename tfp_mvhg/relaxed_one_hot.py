@@ -56,7 +56,7 @@ def _chain_log_prob(num_per_class, logits, total_count, temperature, log_one_hot
     Row i's count is `argmax y_i`; the remaining counts give the conditional logits alpha_i; the
     value is -inf unless every row is -inf exactly where alpha_i is (off the support).
     """
-    next_tables, normalizers = _relaxed_sampler.conditional_tables(
+    next_tables = _relaxed_sampler.conditional_tables(
         num_per_class, logits, table_size, window, method)
     present = log_one_hots > _NEG_INF
     draws = tf.argmax(log_one_hots, axis=-1, output_type=tf.int32)                  # [N, B, c]
@@ -67,8 +67,7 @@ def _chain_log_prob(num_per_class, logits, total_count, temperature, log_one_hot
     total = tf.zeros(tf.shape(in_support), tf.float64)
     for i in range(int(logits.shape[-1])):
         alpha, _ = _relaxed_sampler.class_conditional_logits(
-            num_per_class[:, i], logits[:, i], next_tables[i], normalizers[i], remaining[..., i],
-            window)
+            num_per_class[:, i], logits[:, i], next_tables[i], remaining[..., i], window)
         feasible = alpha > _NEG_INF
         in_support &= tf.reduce_all(tf.equal(feasible, present[..., i, :]), axis=-1)
         total += _masked_exp_concrete_log_prob(alpha, log_one_hots[..., i, :],
