@@ -154,19 +154,21 @@ def _chunk_loop(body, num_chunks, initial):
     return tuple(carry), tf.reshape(stacked, tf.concat([[-1], tf.shape(stacked)[2:]], 0))
 
 
-@tf.custom_gradient
-def log_convolve(coefficient, table):
-    """`y[k] = logsumexp_x (coefficient[x] + table[k - x])`, x = 0..min(W - 1, k): `[K, B]`.
+def log_convolve(coefficient, table, output_offset=0):
+    """`y[k] = logsumexp_x (coefficient[x] + table[d + k - x])`, x = 0..min(W - 1, d + k), for
+    k = 0..K - d - 1 (d = `output_offset`): `[K - d, B]`.
 
     The log-space convolution of one class step of the suffix tables (`coefficient[x] =
-    log C(m_i, x) + x theta_i`, `table = q_{i+1}`), computed C x-values at a time (a `[K, C, B]`
-    block with K C B <= 2^22, combined by a running log-sum-exp). The gradient recomputes the
-    conditionals `P[k, x] = exp(coefficient[x] + table[k - x] - y[k])` block by block instead of
-    storing them:
+    log C(m_i, x) + x theta_i`, `table = q_{i+1}`), computed C x-values at a time (a
+    `[K - d, C, B]` block with K C B <= 2^22, combined by a running log-sum-exp); the outputs
+    below d are not computed. The gradient recomputes the conditionals `P[k, x] =
+    exp(coefficient[x] + table[d + k - x] - y[k])` block by block instead of storing them:
 
-        dL/dtable[j] = sum_x g[j + x] P[j + x, x],    dL/dcoefficient[x] = sum_j g[j + x] P[j + x, x],
+        dL/dtable[j] = sum_x g[j + x - d] P[j + x - d, x],
+        dL/dcoefficient[x] = sum_j g[j + x - d] P[j + x - d, x],
 
-    so forward and backward keep O(K B + W B) memory besides one block. The gradient is built from
+    so forward and backward keep O(K B + W B) memory besides one block (the backward visits
+    only the K - d + C - 1 table entries a block of x reaches). The gradient is built from
     differentiable ops, so second derivatives work (but XLA does not compile them through the
     table scan: the covariance uses the plain recursion, see `suffix_log_tables`). -inf entries
     (impossible counts, weight 0) give zero, not NaN, gradients; a row of y that is -inf gets
@@ -175,12 +177,24 @@ def log_convolve(coefficient, table):
     Args:
       coefficient: `[W, B]` float64.
       table: `[K, B]` float64.
+      output_offset: d, 0 <= d < K, a Python int or an int32 scalar.
     """
+    @tf.custom_gradient
+    def convolve(coefficient, table):
+        return _log_convolve(coefficient, table, output_offset)
+
+    return convolve(coefficient, table)
+
+
+def _log_convolve(coefficient, table, offset):
+    """`log_convolve`'s forward pass and gradient function."""
     table_size, window, chunk, num_chunks = _chunking(coefficient, table)
     neg_inf = tf.constant(-np.inf, table.dtype)
     padded = tf.concat([coefficient, tf.fill([chunk * num_chunks - window, tf.shape(table)[1]],
                                              neg_inf)], axis=0)                   # [C n_c, B]
-    k = tf.range(table_size)[:, None]
+    no_offset = isinstance(offset, int) and offset == 0
+    output_size = table_size - offset
+    k = offset + tf.range(output_size)[:, None]                                   # table index
 
     def block(i):
         x = i * chunk + tf.range(chunk)[None, :]                                  # [1, C]
@@ -188,17 +202,17 @@ def log_convolve(coefficient, table):
 
     def forward(i, peak, total):
         coefficient_x, x = block(i)
-        shift = k - x                                                             # [K, C]
-        terms = coefficient_x[None] + tf.gather(table, tf.maximum(shift, 0))     # [K, C, B]
+        shift = k - x                                                             # [K - d, C]
+        terms = coefficient_x[None] + tf.gather(table, tf.maximum(shift, 0))     # [K - d, C, B]
         terms = tf.where(shift[:, :, None] >= 0, terms, neg_inf)
         new_peak = tf.maximum(peak, tf.reduce_max(terms, axis=1))
-        offset = tf.where(tf.math.is_finite(new_peak), new_peak, tf.zeros_like(new_peak))
-        total = (total * tf.exp(peak - offset)
-                 + tf.reduce_sum(tf.exp(terms - offset[:, None]), axis=1))
+        reference = tf.where(tf.math.is_finite(new_peak), new_peak, tf.zeros_like(new_peak))
+        total = (total * tf.exp(peak - reference)
+                 + tf.reduce_sum(tf.exp(terms - reference[:, None]), axis=1))
         return (new_peak, total), tf.zeros([0], table.dtype)  # no per-block output
 
-    (peak, total), _ = _chunk_loop(forward, num_chunks,
-                                   (tf.fill(tf.shape(table), neg_inf), tf.zeros_like(table)))
+    initial = tf.fill([output_size, tf.shape(table)[1]], neg_inf)
+    (peak, total), _ = _chunk_loop(forward, num_chunks, (initial, tf.zeros_like(initial)))
     positive = total > 0.
     peak = tf.where(positive, peak, tf.zeros_like(peak))
     log_total = tf.math.log(tf.where(positive, total, tf.ones_like(total)))
@@ -209,23 +223,32 @@ def log_convolve(coefficient, table):
         # cost a relative error of eps |y|; the zero `result - stop_gradient(result)` carries the
         # derivative in y for second derivatives.
         finite = tf.math.is_finite(result)
-        offset = tf.stop_gradient(peak) + (tf.where(finite, result, tf.zeros_like(result))
-                                           - tf.stop_gradient(tf.where(finite, result,
-                                                                       tf.zeros_like(result))))
+        shifted = (tf.stop_gradient(peak) + (tf.where(finite, result, tf.zeros_like(result))
+                                             - tf.stop_gradient(tf.where(finite, result,
+                                                                         tf.zeros_like(result)))))
         upstream = tf.where(finite, upstream, tf.zeros_like(upstream))
         scale = tf.stop_gradient(log_total)
+        # the table entries block i reaches: all (d = 0), else j0 + 0..K - d + C - 2
+        reach = table_size if no_offset else output_size + chunk - 1
 
         def backward(i, table_grad):
             coefficient_x, x = block(i)
-            target = k + x                                                        # [K, C]: j + x
-            inside = target < table_size
-            target = tf.minimum(target, table_size - 1)
-            exponent = (coefficient_x[None] + table[:, None] - tf.gather(offset, target)
-                        - tf.gather(scale, target))
+            start = 0 if no_offset else offset - i * chunk - (chunk - 1)
+            j = start + tf.range(reach)[:, None]                                  # [L, 1]
+            target = j + x - offset                                               # [L, C]: k
+            inside = (target >= 0) & (target < output_size) & (j >= 0) & (j < table_size)
+            target = tf.clip_by_value(target, 0, output_size - 1)
+            rows = tf.clip_by_value(j[:, 0], 0, table_size - 1)
+            exponent = (coefficient_x[None] + tf.gather(table, rows)[:, None]
+                        - tf.gather(shifted, target) - tf.gather(scale, target))
             exponent = tf.where(inside[:, :, None], exponent, neg_inf)
-            weighted = tf.gather(upstream, target) * tf.exp(exponent)            # [K, C, B]
-            return ((table_grad + tf.reduce_sum(weighted, axis=1),),
-                    tf.reduce_sum(weighted, axis=0))
+            weighted = tf.gather(upstream, target) * tf.exp(exponent)            # [L, C, B]
+            rows_grad = tf.reduce_sum(weighted, axis=1)
+            if no_offset:
+                table_grad += rows_grad
+            else:
+                table_grad = tf.tensor_scatter_nd_add(table_grad, rows[:, None], rows_grad)
+            return (table_grad,), tf.reduce_sum(weighted, axis=0)
 
         (table_grad,), coefficient_grad = _chunk_loop(backward, num_chunks, (tf.zeros_like(table),))
         return coefficient_grad[:window], table_grad

@@ -30,7 +30,7 @@ distribution in its own right (the MVHG given all S_i in their windows), at tota
 distance at most eps from the MVHG: log P0 is off by at most -log(1 - eps), the mean (grad log P~0)
 by at most 2 eps n, and exact draws by eps in total variation.
 
-Cost per class O(K_w^2 B) instead of O(K W B), K_w ~ 2 (sqrt(2 V ell) + 2 ell / 3), ell ~ 75: the
+Cost per class step O(K_w^2 B) instead of O(K W B), K_w ~ 2 (sqrt(2 V ell) + 2 ell / 3), ell ~ 75: the
 route to n ~ 10^5. Shapes are data-dependent, so this path is not used under XLA.
 """
 
@@ -77,25 +77,23 @@ def use_windows(table_size, window, num_classes, tolerance=TOLERANCE):
     width, `windows_are_cheaper`).
 
     Never under XLA (data-dependent shapes). With static K and W, True only when even the
-    largest possible width makes a windowed class step ((2 K_w - 1) K_w summands forward,
-    as many backward) cheaper than a full one (K W each way): then no full-table op is built at
-    all (a graph holding `[K, W, B]` ops with static shapes is constant-folded by Grappler even
-    in a branch that never runs)."""
+    largest possible width makes a windowed class step cheaper than a full one
+    (`windows_are_cheaper`): then no full-table op is built at all (a graph holding `[K, W, B]`
+    ops with static shapes is constant-folded by Grappler even in a branch that never runs)."""
     if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
         return False
     if not (isinstance(table_size, int) and isinstance(window, int)):
         return None
     classes = num_classes if num_classes is not None else table_size
     width = _static_width_bound(table_size, classes, tolerance)
-    return (2 * width - 1) * width < table_size * window
+    return 3 * width ** 2 < 2 * table_size * window
 
 
 def windows_are_cheaper(windows, table_size, window):
-    """Scalar bool: a windowed class step ((2 K_w - 1) K_w summands) costs less than a full one
-    (K W)."""
+    """Scalar bool: a windowed class step (K_w^2 summands forward, up to 2 K_w^2 backward) costs
+    less than a full one (K W each way)."""
     width = tf.cast(windows.width, tf.float64)
-    return (2. * width - 1.) * width < tf.cast(table_size, tf.float64) * tf.cast(window,
-                                                                                 tf.float64)
+    return 3. * width ** 2 < 2. * tf.cast(table_size, tf.float64) * tf.cast(window, tf.float64)
 
 
 def _sanitized(num_per_class, logits, total_count):
@@ -179,12 +177,14 @@ def _class_coefficients(num_i, theta_i, low_i, low_next, width):
 
 
 def windowed_suffix_tables(num_per_class, logits, windows):
-    """q~_0..q~_c on their windows: `[c + 1, K_w, B]`, entry j of table i at k = lows[:, i] + j.
+    """q~_1..q~_c on their windows: `[c, K_w, B]`, entry j of table i - 1 at k = lows[:, i] + j.
 
-    One class step is a log-space convolution of the window of q~_{i+1} (length K_w) with the
+    q~_c is the boundary and q~_{c-1}[k] = log C(m_{c-1}, k) + k theta_{c-1} (S_c = 0); each
+    other class step is a log-space convolution of the window of q~_{i+1} (length K_w) with the
     class coefficients on the x range the two windows imply (length 2 K_w - 1), of which the
-    outputs K_w - 1 .. 2 K_w - 2 are the new window: with `_tables.log_convolve`, the backward
-    pass recomputes instead of storing `[K_w, K_w, B]` summands.
+    outputs K_w - 1 .. 2 K_w - 2 are the new window (`_tables.log_convolve` with an output
+    offset: K_w^2 summands each way, recomputed in the backward pass instead of stored). (q~_0 is needed at n only:
+    `windowed_log_normalizer`.)
 
     Args:
       num_per_class, logits: `[B, c]` float64 (logits differentiable).
@@ -198,22 +198,37 @@ def windowed_suffix_tables(num_per_class, logits, windows):
     def step(q_next, params):
         num_i, theta_i, low_i, low_next = params
         coefficient, _ = _class_coefficients(num_i, theta_i, low_i, low_next, width)
-        return tf.ensure_shape(_tables.log_convolve(q_next, coefficient)[width - 1:],
+        return tf.ensure_shape(_tables.log_convolve(q_next, coefficient, width - 1),
                                q_next.shape)
 
-    tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits),
-                            tf.transpose(lows[:, :-1]), tf.transpose(lows[:, 1:])),
-                     initializer=boundary, reverse=True)
-    return tf.concat([tables, boundary[None]], axis=0)
+    elems = (tf.transpose(num_per_class), tf.transpose(logits), tf.transpose(lows[:, :-1]),
+             tf.transpose(lows[:, 1:]))
+    num_classes = tf.compat.dimension_value(logits.shape[-1])
+    if num_classes is None:  # the plain scan over every class from the boundary
+        tables = tf.scan(step, elems, initializer=boundary, reverse=True)
+        return tf.concat([tables, boundary[None]], axis=0)[1:]
+    k_before_last = tf.cast(lows[:, -2][None, :] + tf.range(width)[:, None], tf.float64)
+    last = tf.ensure_shape(_tables.log_class_term(num_per_class[None, :, -1], k_before_last,
+                                                  logits[None, :, -1]), boundary.shape)
+    if num_classes == 1:
+        return boundary[None]
+    tables = [last[None], boundary[None]]
+    if num_classes > 2:
+        tables.insert(0, tf.scan(step, tuple(e[1:-1] for e in elems), initializer=last,
+                                 reverse=True))
+    return tf.concat(tables, axis=0)
 
 
 @_tables.compiled_when_eager
 def windowed_log_normalizer(num_per_class, logits, total_count, windows):
-    """log P~0 = q~_0[n] (S_0's window starts at n): `[B]` float64, differentiable in logits."""
-    first = windowed_suffix_tables(num_per_class, logits, windows)[0]
-    offset = tf.clip_by_value(tf.cast(total_count, tf.int32) - windows.lows[:, 0], 0,
-                              windows.width - 1)
-    return tf.gather(tf.transpose(first), offset, batch_dims=1)
+    """log P~0 = q~_0[n] = logsumexp_u (log C(m_0, x) + x theta_0 + q~_1[lows_1 + u]),
+    x = n - lows_1 - u: `[B]` float64, differentiable in logits."""
+    q_1 = windowed_suffix_tables(num_per_class, logits, windows)[0]                 # [K_w, B]
+    x = (tf.cast(total_count, tf.int32) - windows.lows[:, 1])[None, :] - tf.range(
+        windows.width)[:, None]
+    coefficient = _tables.log_class_term(num_per_class[None, :, 0], tf.cast(x, tf.float64),
+                                         logits[None, :, 0])
+    return _tables.safe_reduce_logsumexp(coefficient + q_1, axis=0)
 
 
 def log_error_bound(num_per_class, logits, total_count, windows, log_normalizer):
@@ -299,7 +314,7 @@ def sample_windowed_counts(num_per_class, logits, total_count, windows, num_samp
         new_remaining = step(remaining, elems)
         return new_remaining, remaining - new_remaining
 
-    elems = (tables[1:], tf.transpose(num_per_class), tf.transpose(logits),
+    elems = (tables, tf.transpose(num_per_class), tf.transpose(logits),
              tf.transpose(lows[:, :-1]), tf.transpose(lows[:, 1:]), uniforms)
     _, draws = tf.scan(scan_step, elems, initializer=(remaining, tf.zeros_like(remaining)))
     return tf.transpose(draws, [1, 2, 0])

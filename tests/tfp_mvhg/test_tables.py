@@ -94,6 +94,33 @@ def test_chunked_loop_matches_direct_sums(monkeypatch):
                                        rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("chunk_elements", [1, 1 << 22])  # blocks of one x, and one block
+@pytest.mark.parametrize("offset", [1, 4, 8])
+def test_output_offset_gives_the_tail_of_the_outputs_and_their_gradients(offset, chunk_elements,
+                                                                         monkeypatch):
+    """`output_offset = d` returns outputs d..K-1 only, with the gradients of a loss on them
+    (the direct sums with the upstream of the first d outputs set to 0), also as a tensor d."""
+    monkeypatch.setattr(_tables, "_CHUNK_ELEMENTS", chunk_elements)
+    coefficient, table, upstream = random_case(9, 5, 2, seed=offset)
+    upstream[:offset] = 0.
+    expected = direct(coefficient, table)[0][offset:]
+    inputs = [tf.constant(coefficient), tf.constant(table)]
+    for d in (offset, tf.constant(offset)):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            y = _tables.log_convolve(*inputs, output_offset=d)
+            loss = tf.reduce_sum(tf.where(tf.math.is_finite(y), y, 0.) * upstream[offset:])
+        gradients = tape.gradient(loss, inputs)
+        assert y.shape[0] == 9 - offset
+        finite = np.isfinite(expected)
+        np.testing.assert_array_equal(np.isfinite(y.numpy()), finite)
+        np.testing.assert_allclose(y.numpy()[finite], expected[finite], rtol=1e-13)
+        for actual, reference in zip(gradients,
+                                     reference_gradients(coefficient, table, upstream)):
+            np.testing.assert_allclose(tf.convert_to_tensor(actual).numpy(), reference,
+                                       rtol=1e-12, atol=1e-14)
+
+
 def test_second_derivatives_match_finite_differences():
     """The gradient is differentiable: d/dcoefficient of (reference gradient . v), by central
     differences of the numpy reference, equals the nested-tape value."""
