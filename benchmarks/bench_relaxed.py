@@ -8,7 +8,8 @@ gradient of sum(counts * w) (w random and fixed) with respect to a logits tf.Var
 
 In the same run, beside them:
   - "per row": logits of shape [rows, c] (a different parameter set per row, the Keras layer's
-    case) and `sample(1)`, exact and merged, in a tf.function, forward and fwd+bwd, at the four
+    case) and `sample(1)`, exact and merged, in a tf.function and under XLA, forward and
+    fwd+bwd, beside the paper code's rates (PAPER_PER_ROW, measured on this machine), at the four
     sizes of PER_ROW_CONFIGS (issue 13; `--per-row-only` runs just these);
   - numpy's central `Generator.multivariate_hypergeometric` on the same sizes (forward only;
     numpy has no noncentral sampler, so this is a speed reference, not the same distribution);
@@ -56,6 +57,9 @@ QUICK_PER_ROW_CONFIGS = [(3, 20, 18, 300), (2, 10, 10, 1000)]
 PAPER_PER_ROW = {(3, 200, 180, 10000): "~1.2k rows/s, ~6.7 GB",
                  (10, 256, 256, 256): "~200 rows/s, ~0.8 GB",
                  (10, 10, 10, 4096): "~26.9k rows/s", (2, 10, 10, 10000): "~180k rows/s"}
+PAPER_PER_ROW_RATE = {(3, 200, 180, 10000): 1200., (10, 256, 256, 256): 200.,
+                      (10, 10, 10, 4096): 26900., (2, 10, 10, 10000): 180000.}
+PER_ROW_MODES = ["function", "xla"]
 SCALING_BATCHES = [2500, 5000, 10000, 20000]
 QUICK_SCALING_BATCHES = [100, 400]
 METHODS = ["exact", "merged"]
@@ -66,11 +70,11 @@ TARGET_PER_SECOND = 50000           # exact, compiled, fwd+bwd, first config
 
 
 def _per_row_jobs(quick):
-    """The per-row (distinct logits) measurements: exact and merged, tf.function."""
-    return [dict(kind="per_row", config=list(config), method=method, mode="function",
+    """The per-row (distinct logits) measurements: exact and merged, tf.function and XLA."""
+    return [dict(kind="per_row", config=list(config), method=method, mode=mode,
                  passes=["fwd", "fwd_bwd"], min_repeats=1)
             for config in (QUICK_PER_ROW_CONFIGS if quick else PER_ROW_CONFIGS)
-            for method in METHODS]
+            for mode in PER_ROW_MODES for method in METHODS]
 
 
 def _jobs(quick, per_row_only):
@@ -198,14 +202,15 @@ def _peak(row):
 
 
 def per_row_markdown(rows, cap_gib):
-    """Exact and merged side by side for each per-row size, with the paper's code."""
-    by_config = {}
+    """Exact and merged side by side for each per-row size and mode, with the paper's code."""
+    by_size = {}
     for row in rows:
-        by_config.setdefault(tuple(row["config"]), {})[row["method"]] = row
-    lines = ["| (c, m_i, n, rows), logits per row | exact fwd / fwd+bwd rows/s | exact peak MiB | "
-             "merged fwd / fwd+bwd rows/s | merged peak MiB | paper code fwd+bwd |",
-             "|---|---:|---:|---:|---:|---|"]
-    for config, methods in by_config.items():
+        by_size.setdefault((tuple(row["config"]), row["mode"]), {})[row["method"]] = row
+    lines = ["| (c, m_i, n, rows), logits per row | mode | exact fwd / fwd+bwd rows/s | "
+             "exact peak MiB | merged fwd / fwd+bwd rows/s | merged peak MiB | "
+             "exact fwd+bwd / paper | exact / merged fwd+bwd | paper code fwd+bwd |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for (config, mode), methods in by_size.items():
         cells = []
         for method in METHODS:
             row = methods.get(method)
@@ -216,7 +221,12 @@ def per_row_markdown(rows, cap_gib):
                           else "failed"]
             else:
                 cells += [f"{_rate(row, 'fwd')} / {_rate(row, 'fwd_bwd')}", _peak(row)]
-        lines.append(f"| {config} | " + " | ".join(cells)
+        rates = {method: methods[method]["fwd_bwd"]["per_second"] for method in METHODS
+                 if method in methods and "fwd_bwd" in methods[method]}
+        paper = PAPER_PER_ROW_RATE.get(config)
+        cells.append(f"{rates['exact'] / paper:.2f}x" if "exact" in rates and paper else "n/a")
+        cells.append(f"{rates['exact'] / rates['merged']:.2f}" if len(rates) == 2 else "n/a")
+        lines.append(f"| {config} | {mode} | " + " | ".join(cells)
                      + f" | {PAPER_PER_ROW.get(config, 'n/a')} |")
     return "\n".join(lines)
 
@@ -326,7 +336,7 @@ def _write_per_row(rows, args, start, load_start):
     header = (f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, "
               f"{load_end[0]:.1f} at end; run took {seconds:.0f} s. Command: "
               f"`.venv/bin/python benchmarks/bench_relaxed.py --per-row-only"
-              f"{' --quick' if args.quick else ''}`. tf.function, temperature {TEMPERATURE}, "
+              f"{' --quick' if args.quick else ''}`. tf.function and XLA, temperature {TEMPERATURE}, "
               f"hard=True, sample(1) of logits [rows, c] = log linspace(0.5, 3, c) + N(0, 0.1). "
               f"Peak MiB: VmHWM above the resident memory before the first call.")
     with open(os.path.join(RESULTS, "bench_relaxed_per_row.md"), "w", encoding="utf-8") as out:

@@ -93,29 +93,30 @@ def conditional_tables(num_per_class, logits, table_size, window, method):
     return _merged_next_tables(num_per_class, logits, table_size)
 
 
-def _table_slopes(tables):
-    """Derivative of the piecewise-linear interpolation of each table in k: `[c, K, B]`.
-
-    Mean of the forward and backward differences where both neighbours are finite, the one-sided
-    difference at the edges of the support, 0 where the table is -inf.
-    """
-    finite = tf.math.is_finite(tables)
-    safe = tf.where(finite, tables, tf.zeros_like(tables))
-    step = safe[:, 1:] - safe[:, :-1]
-    step_ok = finite[:, 1:] & finite[:, :-1]
-    step = tf.where(step_ok, step, tf.zeros_like(step))
-    pad = [[0, 0], [1, 0], [0, 0]]
-    backward, backward_ok = tf.pad(step, pad), tf.pad(step_ok, pad)
-    pad = [[0, 0], [0, 1], [0, 0]]
-    forward, forward_ok = tf.pad(step, pad), tf.pad(step_ok, pad)
-    count = tf.cast(backward_ok, tables.dtype) + tf.cast(forward_ok, tables.dtype)
-    return tf.where(finite, (backward + forward) / tf.maximum(count, 1.), tf.zeros_like(tables))
-
-
 def _gather_rows(table, row, batch_index):
     """`table[row, batch_index]` for `table [K, B]` and integer indices of any common shape."""
     flat = tf.reshape(table, [-1])
     return tf.gather(flat, row * tf.shape(table)[1] + batch_index)
+
+
+def _slope_at(table, row, batch_index):
+    """Derivative in k of the piecewise-linear interpolation of `table` (`[K, B]`) at `row`
+    (`[S, B, W]`): the mean of the forward and backward differences where both neighbours are
+    finite, the one-sided difference at the edges of the support, 0 where the table is -inf.
+    Read at the rows only (O(S B W) memory, not O(K B))."""
+    size = tf.shape(table)[0]
+    here = _gather_rows(table, row, batch_index)
+    below = _gather_rows(table, tf.maximum(row - 1, 0), batch_index)
+    above = _gather_rows(table, tf.minimum(row + 1, size - 1), batch_index)
+    finite = tf.math.is_finite(here)
+    backward_ok = (row > 0) & finite & tf.math.is_finite(below)
+    forward_ok = (row < size - 1) & finite & tf.math.is_finite(above)
+    zero = tf.zeros_like(here)
+    safe_here = tf.where(finite, here, zero)
+    backward = tf.where(backward_ok, safe_here - tf.where(backward_ok, below, zero), zero)
+    forward = tf.where(forward_ok, tf.where(forward_ok, above, zero) - safe_here, zero)
+    count = tf.cast(backward_ok, here.dtype) + tf.cast(forward_ok, here.dtype)
+    return tf.where(finite, (backward + forward) / tf.maximum(count, 1.), zero)
 
 
 def class_conditional_logits(num_i, theta_i, next_table, remaining, window):
@@ -180,13 +181,13 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         logits = tf.gather(logits, order, axis=1)
     logits64 = tf.cast(logits, tf.float64)
     next_tables = conditional_tables(num_per_class, logits64, table_size, window, method)
-    slopes = tf.stop_gradient(_table_slopes(next_tables))
 
     batch = tf.shape(logits)[0]
     x = tf.range(window)
     batch_index = tf.range(batch)[None, :, None]                                    # [1, B, 1]
-    mask = _tables.log_binomial(num_per_class[:, :, None], tf.cast(x, tf.float64)) > -np.inf
-    mask &= x[None, None, :] <= tf.cast(total_count, tf.int32)[:, None, None]       # [B, c, W]
+    x64 = tf.cast(x, tf.float64)
+    mask = ((x64[None, None, :] <= num_per_class[:, :, None])
+            & (x64[None, None, :] <= total_count[:, None, None]))                   # [B, c, W]
     uniforms = _tables.stateless_open_uniform(
         [num_classes - 1, num_samples, batch, window], noise_seed, dtype)
     gumbels = -tf.math.log(-tf.math.log(uniforms))
@@ -199,7 +200,8 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         alpha, row = class_conditional_logits(num_per_class[:, i], logits64[:, i], next_tables[i],
                                               remaining, window)
         alpha = (tf.cast(alpha, dtype) + remaining_delta[..., None]
-                 * tf.cast(_gather_rows(slopes[i], row, batch_index), dtype))
+                 * tf.cast(tf.stop_gradient(_slope_at(next_tables[i], row, batch_index)),
+                           dtype))
         class_logits.append(alpha)
         if i == num_classes - 1:  # the last class takes what remains: counts sum to n
             one_hots.append(tf.one_hot(remaining, window, dtype=dtype))

@@ -40,7 +40,7 @@ def uniform_from_bits(words, dtype):
     """
     bits = 52 if dtype == tf.float64 else 23
     k = tf.bitwise.right_shift(words, 64 - bits) & ((1 << bits) - 1)
-    return tf.cast((2. * tf.cast(k, tf.float64) + 1.) * 2. ** -(bits + 1), dtype)
+    return (2. * tf.cast(k, dtype) + 1.) * 2. ** -(bits + 1)  # exact: 2 k + 1 < 2^(bits + 1)
 
 
 def stateless_open_uniform(shape, seed, dtype):

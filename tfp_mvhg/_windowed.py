@@ -16,12 +16,14 @@ around E A_i, instead of the O(n) range of the full tables.
 Tables on windows: q~_i[lo_i + j], j = 0..K_w-1, sums only the configurations whose S_i' stay in
 their windows for i' >= i,
 
-    q~_i[k] = logsumexp_u ( log C(m_i, x) + x theta_i + q~_{i+1}[lo_{i+1} + u] ),  x = k - lo_{i+1} - u,
+    q~_i[k] = logsumexp_u (log C(m_i, x) + x theta_i + q~_{i+1}[lo_{i+1} + u]),
+    x = k - lo_{i+1} - u,
 
 so P~0 = exp q~_0[n] <= P0, and the neglected relative mass is
 
     1 - P~0 / P0 = P(some S_i outside its window) <= eps = sum_i (tail bounds) / P(A + B = n),
-    P(A + B = n) = exp(sum_j m_j log(1 - p_j) + n lam) P0 >= exp(sum_j m_j log(1 - p_j) + n lam) P~0:
+    P(A + B = n) = exp(sum_j m_j log(1 - p_j) + n lam) P0
+                >= exp(sum_j m_j log(1 - p_j) + n lam) P~0:
 
 `log_error_bound` computes eps after the fact, from the windowed tables alone. The windows are
 chosen for eps < `TOLERANCE` = 1e-30 (the denominator estimated as 1 / sqrt(2 pi e^4 (Var + 1)));
@@ -30,8 +32,8 @@ distribution in its own right (the MVHG given all S_i in their windows), at tota
 distance at most eps from the MVHG: log P0 is off by at most -log(1 - eps), the mean (grad log P~0)
 by at most 2 eps n, and exact draws by eps in total variation.
 
-Cost per class step O(K_w^2 B) instead of O(K W B), K_w ~ 2 (sqrt(2 V ell) + 2 ell / 3), ell ~ 75: the
-route to n ~ 10^5. Shapes are data-dependent, so this path is not used under XLA.
+Cost per class step O(K_w^2 B) instead of O(K W B), K_w ~ 2 (sqrt(2 V ell) + 2 ell / 3),
+ell ~ 80: the route to n ~ 10^5. Shapes are data-dependent, so this path is not used under XLA.
 """
 
 import collections
@@ -183,8 +185,8 @@ def windowed_suffix_tables(num_per_class, logits, windows):
     other class step is a log-space convolution of the window of q~_{i+1} (length K_w) with the
     class coefficients on the x range the two windows imply (length 2 K_w - 1), of which the
     outputs K_w - 1 .. 2 K_w - 2 are the new window (`_tables.log_convolve` with an output
-    offset: K_w^2 summands each way, recomputed in the backward pass instead of stored). (q~_0 is needed at n only:
-    `windowed_log_normalizer`.)
+    offset: K_w^2 summands each way, recomputed in the backward pass instead of stored).
+    (q~_0 is needed at n only: `windowed_log_normalizer`.)
 
     Args:
       num_per_class, logits: `[B, c]` float64 (logits differentiable).
