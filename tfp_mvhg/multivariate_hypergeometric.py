@@ -322,7 +322,8 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
         draws = _windowed.sample_counts(
-            num_per_class, logits, total_count, table_size, window, n, seed)
+            num_per_class, logits, total_count, table_size, window,
+            tf.compat.dimension_value(logits.shape[-1]), n, seed)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
         draws = tf.where(undefined[None, :, None], tf.constant(np.nan, self.dtype),
                          tf.cast(draws, self.dtype))

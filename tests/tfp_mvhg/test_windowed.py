@@ -35,7 +35,7 @@ def full_log_normalizer(m, n, theta):
 def windowed(m, n, theta, tolerance=_windowed.TOLERANCE):
     num, logits, total = flat(m, n, theta)
     windows = _windowed.choose_windows(num, logits, total, tolerance)
-    log_norm = _windowed.windowed_log_normalizer(num, logits, total, windows)
+    log_norm = _windowed.windowed_log_normalizer(num, logits, total, windows, len(m))
     bound = _windowed.log_error_bound(num, logits, total, windows, log_norm)
     return windows, float(log_norm[0]), float(bound[0])
 
@@ -43,17 +43,18 @@ def windowed(m, n, theta, tolerance=_windowed.TOLERANCE):
 @pytest.mark.parametrize("m, n, theta", CASES)
 def test_windowed_normalizer_matches_full_tables_and_certifies_1e_30(m, n, theta):
     windows, log_norm, log_bound = windowed(m, n, theta)
-    assert int(windows.width) < (n + 1 if n > 100 else n + 2)  # smaller than the full range
+    assert np.max(windows.widths) < (n + 1 if n > 100 else n + 2)  # below the full range
     np.testing.assert_allclose(log_norm, full_log_normalizer(m, n, theta), rtol=1e-13)
     assert log_bound < np.log(1e-30)
 
 
 def narrowed(windows, factor):
     """The same windows, `factor` times narrower around their centres (within the hard range)."""
-    width = int(windows.width) // factor
-    lows = windows.lows + (int(windows.width) - width) // 2
-    lows = tf.maximum(windows.hard_low, tf.minimum(lows, windows.hard_high - width + 1))
-    return windows._replace(lows=lows, width=tf.constant(width))
+    widths = np.maximum(windows.widths.numpy() // factor, 1)
+    lows = windows.lows.numpy() + (windows.widths.numpy() - widths) // 2
+    lows = np.maximum(windows.hard_low.numpy(),
+                      np.minimum(lows, windows.hard_high.numpy() - widths + 1)).astype(np.int32)
+    return windows._replace(lows=tf.constant(lows), widths=tf.constant(widths, tf.int32))
 
 
 @pytest.mark.parametrize("m, n, theta", CASES[:3] + CASES[4:])
@@ -65,7 +66,7 @@ def test_bound_holds_where_the_neglected_mass_is_measurable(m, n, theta):
     exact = full_log_normalizer(m, n, theta)
     for factor in range(2, 40):
         narrow = narrowed(windows, factor)
-        log_norm = _windowed.windowed_log_normalizer(num, logits, total, narrow)
+        log_norm = _windowed.windowed_log_normalizer(num, logits, total, narrow, len(m))
         log_bound = float(_windowed.log_error_bound(num, logits, total, narrow, log_norm)[0])
         neglected = -np.expm1(float(log_norm[0]) - exact)
         assert neglected <= np.exp(log_bound) * (1. + 1e-9) + 1e-15, (factor, neglected)
@@ -139,6 +140,7 @@ def test_the_distribution_takes_the_windowed_path_only_where_it_pays():
     assert not _windowed.use_windows(5001, 11, 1000)      # small m: full tables are cheap
     assert _windowed.use_windows(10001, 10001, 3)
     assert _windowed.use_windows(tf.constant(10001), 10001, 3) is None  # decided at run time
+    assert not _windowed.use_windows(10001, 10001, None)  # classes unknown when tracing
 
     @tf.function(jit_compile=True)
     def under_xla():
@@ -148,14 +150,14 @@ def test_the_distribution_takes_the_windowed_path_only_where_it_pays():
 
 
 def test_dynamic_counts_choose_at_run_time():
-    """Counts unknown when tracing: `tf.cond` on the actual width; both branches agree."""
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float64),
+    """Counts unknown when tracing: `tf.cond` on the actual widths; both branches agree."""
+    @tf.function(input_signature=[tf.TensorSpec([3], tf.float64),
                                   tf.TensorSpec([], tf.float64)])
     def log_normalizer(m, n):
         dist = tfp_mvhg.MultivariateHypergeometric(m, n, logits=tf.zeros_like(m))
         return dist.log_normalizer()
 
-    for m, n in (([3000., 3000., 3000.], 3000.), ([20., 20.], 20.)):
+    for m, n in (([3000., 3000., 3000.], 3000.), ([20., 20., 20.], 20.)):
         total = sum(m)  # all weights 1: P0 = C(sum m, n) (Vandermonde)
         reference = (special.gammaln(total + 1) - special.gammaln(n + 1)
                      - special.gammaln(total - n + 1))
