@@ -8,7 +8,8 @@ Run: `make bench` (or `.venv/bin/python benchmarks/bench_exact.py [--quick]`).
 Writes `benchmarks/results/bench_exact.json` and `.md`.
 
 `--large-n` instead times log_prob (100 points), mean and sample(100) once each (after nothing:
-the first call, tracing included) at the LARGE_N sizes, one child per (task, size), killed above
+the first call, tracing included) at the LARGE_N sizes, and the covariance at the
+COVARIANCE_SIZES (c = 50), one child per (task, size), killed above
 `--memory-cap-gib` resident memory or after `--time-limit` seconds ("exceeded" / "timed out");
 writes `bench_exact_large_n.json` and `.md`.
 """
@@ -28,6 +29,8 @@ LOG_PROB_POINTS = 100000
 # (c, m per class, n): issue 13's large-n cases, and n = 10^4 for scale.
 LARGE_N = [(3, 10000, 10000), (3, 100000, 100000), (10, 100000, 100000)]
 LARGE_N_TASKS = ["log_prob", "mean", "sample"]
+# (c, m per class, n): the covariance with many classes (issue 13: c = 50).
+COVARIANCE_SIZES = [(50, 20, 200), (50, 100, 1000)]
 MODES = ["eager", "function", "xla"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -99,13 +102,13 @@ def run_large_n_child(task, config_index):
     import numpy as np
     import tensorflow as tf
     import tfp_mvhg
-    c, m, n = LARGE_N[config_index]
+    c, m, n = (COVARIANCE_SIZES if task == "covariance" else LARGE_N)[config_index]
     dist = tfp_mvhg.MultivariateHypergeometric(
         [float(m)] * c, float(n), logits=tf.constant(np.log(np.linspace(0.5, 3.0, c))))
     points = np.full([100, c], n // c, np.float64)
     points[:, 0] += n - points[0].sum()
     work = dict(log_prob=lambda: dist.log_prob(points), mean=dist.mean,
-                sample=lambda: dist.sample(100, seed=(1, 2)))[task]
+                sample=lambda: dist.sample(100, seed=(1, 2)), covariance=dist.covariance)[task]
     baseline = _memory_kib("VmRSS")
     begin = time.perf_counter()
     value = work().numpy()
@@ -146,19 +149,20 @@ def _run_capped(command, cap_gib, time_limit):
 def large_n(args):
     """The `--large-n` table."""
     load_start, rows = os.getloadavg(), []
-    for task in LARGE_N_TASKS:
-        for index, (c, m, n) in enumerate(LARGE_N):
-            command = [sys.executable, os.path.abspath(__file__), "--large-n-child", task,
-                       str(index)]
-            stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
-            lines = [line for line in stdout.splitlines() if line.startswith("{")]
-            row = (json.loads(lines[-1]) if status == "ok" and lines
-                   else dict(task=task, c=c, m=m, n=n))
-            row["status"] = status
-            rows.append(row)
-            print(f"{task} (c, m, n) = {(c, m, n)}: {status}"
-                  + (f", {row['seconds']:.1f} s, peak +{row['peak_above_start_mib']:.0f} MiB"
-                     if status == "ok" else ""), flush=True)
+    jobs = [(task, index, size) for task in LARGE_N_TASKS for index, size in enumerate(LARGE_N)]
+    jobs += [("covariance", index, size) for index, size in enumerate(COVARIANCE_SIZES)]
+    for task, index, (c, m, n) in jobs:
+        command = [sys.executable, os.path.abspath(__file__), "--large-n-child", task,
+                   str(index)]
+        stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        row = (json.loads(lines[-1]) if status == "ok" and lines
+               else dict(task=task, c=c, m=m, n=n))
+        row["status"] = status
+        rows.append(row)
+        print(f"{task} (c, m, n) = {(c, m, n)}: {status}"
+              + (f", {row['seconds']:.1f} s, peak +{row['peak_above_start_mib']:.0f} MiB"
+                 if status == "ok" else ""), flush=True)
     load_end = os.getloadavg()
     lines = [f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
              f"at end. Command: `.venv/bin/python benchmarks/bench_exact.py --large-n "

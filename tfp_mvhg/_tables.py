@@ -23,7 +23,8 @@ from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15
 
 __all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "log_convolve",
            "class_logits", "count_at_most",
-           "compiled_when_eager", "suffix_log_tables", "log_normalizer", "marginal_log_probs",
+           "compiled_when_eager", "suffix_log_tables", "log_normalizer", "moments_by_sweeps",
+           "marginal_log_probs",
            "sample_exact_counts",
            "stateless_open_uniform", "uniform_from_bits"]
 
@@ -92,7 +93,7 @@ def class_logits(q_next, num_i, theta_i, window):
     """Unnormalized log P(X_i = x | k remaining) for every k: `[K, W, B]`.
 
     Tables are k-major (`[K, B]`) so that the Toeplitz gather is on axis 0 and no transposes
-    appear inside the scan: second derivatives (the covariance) then also compile under XLA.
+    appear inside the scans (the sampler's and the moment sweeps').
 
     Args:
       q_next: `[K, B]` suffix table q_{i+1}.
@@ -169,8 +170,8 @@ def log_convolve(coefficient, table, output_offset=0):
 
     so forward and backward keep O(K B + W B) memory besides one block (the backward visits
     only the K - d + C - 1 table entries a block of x reaches). The gradient is built from
-    differentiable ops, so second derivatives work (but XLA does not compile them through the
-    table scan: the covariance uses the plain recursion, see `suffix_log_tables`). -inf entries
+    differentiable ops, so second derivatives work (outside XLA, which does not compile them
+    through the table scan; the covariance needs none, see `moments_by_sweeps`). -inf entries
     (impossible counts, weight 0) give zero, not NaN, gradients; a row of y that is -inf gets
     none.
 
@@ -259,8 +260,8 @@ def _log_convolve(coefficient, table, offset):
 def compiled_when_eager(fn):
     """Runs `fn` as a tf.function when called eagerly (no op-by-op loops over classes and
     samples; one trace per (K, W) and input signature), and as plain ops inside a caller's graph.
-    Only the sampler uses it: for log_prob and moments, tracing once per new configuration costs
-    more than it saves, and plain ops keep second derivatives compilable under XLA."""
+    The samplers, the windowed normalizer and the covariance sweeps use it; for log_prob and the
+    mean, tracing once per new configuration costs more than it saves."""
     compiled = tf.function(fn, autograph=False, reduce_retracing=True)
 
     @functools.wraps(fn)
@@ -270,21 +271,18 @@ def compiled_when_eager(fn):
     return wrapper
 
 
-def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=True, first=0):
+def suffix_log_tables(num_per_class, logits, table_size, window, first=0):
     """Suffix tables q_first..q_c, k-major: `[c + 1 - first, K, B]` (K = `table_size`).
 
     q_c is the boundary and q_{c-1}[k] = log C(m_{c-1}, k) + k theta_{c-1} directly (its
-    convolution with the boundary is a copy), so only classes first..c-2 cost a class step.
+    convolution with the boundary is a copy), so only classes first..c-2 cost a class step, a
+    `log_convolve` (memory O(K B + W B) per class for the backward pass).
 
     Args:
       num_per_class: `[B, c]` float, integer-valued m.
       logits: `[B, c]` float, theta = log omega.
       table_size: K = max n + 1 (a Python int keeps shapes static for XLA).
       window: W = min(max m, max n) + 1.
-      lean_gradient: each class step is `log_convolve` (memory O(K B + W B) per class for the
-        backward pass). False: plain ops on the `[K, W, B]` summands of `class_logits`, which
-        autodiff keeps for the backward pass; used for second derivatives (the covariance),
-        which XLA cannot compile through `log_convolve` inside the scan (TF 2.15-2.21).
       first: the first table returned, 0 or 1 (the sampler needs q_1..q_c only).
     """
     batch = tf.shape(logits)[0]
@@ -298,10 +296,7 @@ def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=T
 
     def step(q_next, params):
         num_i, theta_i = params
-        if lean_gradient:
-            q_i = log_convolve(log_class_term(num_i[None, :], x, theta_i[None, :]), q_next)
-        else:
-            q_i = safe_reduce_logsumexp(class_logits(q_next, num_i, theta_i, window), axis=1)
+        q_i = log_convolve(log_class_term(num_i[None, :], x, theta_i[None, :]), q_next)
         return tf.ensure_shape(q_i, q_next.shape)  # a dynamic K must not loosen the loop shape
 
     num_classes = tf.compat.dimension_value(logits.shape[-1])
@@ -318,7 +313,7 @@ def suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient=T
     return tf.concat(tables, axis=0)[max(first + 1 - num_classes, 0):]  # c = first = 1: q_1
 
 
-def log_normalizer(num_per_class, logits, total_count, table_size, window, lean_gradient=True):
+def log_normalizer(num_per_class, logits, total_count, table_size, window):
     """log P0 = q_0[n] = logsumexp_x (log C(m_0, x) + x theta_0 + q_1[n - x]): `[B]`.
 
     Only q_1..q_c are full tables; q_0 is needed at k = n alone (O(W B) instead of O(K W B)).
@@ -331,13 +326,123 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window, lean_
     rest = tf.cast(total_count, tf.int32)[None, :] - x[:, None]                     # [W, B]
     coefficient = log_class_term(num_per_class[None, :, 0], tf.cast(x, logits.dtype)[:, None],
                                  logits[None, :, 0])
-    q_1 = suffix_log_tables(num_per_class, logits, table_size, window, lean_gradient,
-                            first=1)[0]                                              # [K, B]
+    q_1 = suffix_log_tables(num_per_class, logits, table_size, window, first=1)[0]                                              # [K, B]
     batch_index = tf.broadcast_to(tf.range(tf.shape(rest)[1])[None, :], tf.shape(rest))
     rest_table = tf.gather_nd(q_1, tf.stack([tf.clip_by_value(rest, 0, table_size - 1),
                                              batch_index], axis=-1))
     terms = tf.where(rest >= 0, coefficient + rest_table, _neg_inf_like(coefficient))
     return safe_reduce_logsumexp(terms, axis=0)
+
+
+def _transitions(q_i, q_next, num_i, theta_i, window):
+    """P(X_i = x | S_i = s) for every s and x: `[K, W, B]`, 0 where impossible (s - x < 0, x >
+    m_i, or a remaining count s that cannot occur)."""
+    logits = class_logits(q_next, num_i, theta_i, window)
+    possible = tf.math.is_finite(q_i)[:, None, :] & tf.math.is_finite(logits)
+    shift = tf.where(tf.math.is_finite(q_i), q_i, tf.zeros_like(q_i))[:, None, :]
+    return tf.where(possible, tf.exp(tf.where(possible, logits, tf.zeros_like(logits)) - shift),
+                    tf.zeros_like(logits))
+
+
+def moments_by_sweeps(num_per_class, logits, total_count, table_size, window):
+    """E[X] `[B, c]` and Cov[X] `[B, c, c]` from the chain of exact conditionals, without
+    derivatives: one forward and one backward sweep over the classes.
+
+    With S_i = sum_{j >= i} X_j the remaining count (a Markov chain, S_0 = n) and the transitions
+    P_i[s, x] = P(X_i = x | S_i = s) = C(m_i, x) omega_i^x exp(q_{i+1}[s - x] - q_i[s]):
+
+        forward:  pi_{i+1}[s'] = sum_x pi_i[s' + x] P_i[s' + x, x],
+                  mu_i = sum_s pi_i[s] sum_x P_i[s, x] x;
+        backward: H_i[s, j] = E[X_j | S_i = s] - mu_j (0 for j < i),
+                  H_i[s, j] = sum_x P_i[s, x] H_{i+1}[s - x, j] + [j = i] (sum_x P_i[s, x] x - mu_i),
+                  Cov[X_i, X_j] = sum_s pi_i[s] sum_x P_i[s, x] (x - mu_i) H_{i+1}[s - x, j] (j > i),
+                  Var[X_i] = sum_s pi_i[s] sum_x P_i[s, x] (x - mu_i)^2,
+
+    since given S_{i+1} the later counts do not depend on X_i. All c columns are carried at once:
+    O(c^2 K W) work in one pass and O(c K B + K W B) memory (the x sums go C values at a time,
+    K C c B <= 2^22), instead of the c backward passes of a Hessian.
+
+    Args:
+      num_per_class, logits: `[B, c]` float64.
+      total_count: `[B]` float64.
+      table_size, window: K and W as in `suffix_log_tables`.
+    """
+    num_classes = tf.compat.dimension_value(logits.shape[-1])
+    if num_classes is None:
+        num_classes = tf.shape(logits)[-1]
+    suffix = suffix_log_tables(num_per_class, logits, table_size, window)       # [c+1, K, B]
+    batch = tf.shape(logits)[0]
+    x_int = tf.range(window)
+    x = tf.cast(x_int, tf.float64)
+    s = tf.range(table_size)[:, None]                                             # [K, 1]
+    params = (suffix[:-1], suffix[1:], tf.transpose(num_per_class), tf.transpose(logits))
+
+    def forward(carry, elems):
+        occupancy, _ = carry                                                      # pi_i [K, B]
+        transition = _transitions(*elems, window)                                 # [K, W, B]
+        mean = tf.einsum("sb,sxb,x->b", occupancy, transition, x)
+        weighted = occupancy[:, None, :] * transition
+        source = s + x_int[None, :]                                               # s' + x: [K, W]
+        index = tf.stack([tf.minimum(source, table_size - 1),
+                          tf.broadcast_to(x_int[None, :], tf.shape(source))], axis=-1)
+        moved = tf.gather_nd(weighted, index)                                     # [K, W, B]
+        moved = tf.where((source < table_size)[:, :, None], moved, tf.zeros_like(moved))
+        return tf.ensure_shape(tf.reduce_sum(moved, axis=1), occupancy.shape), mean
+
+    first = tf.one_hot(tf.clip_by_value(tf.cast(total_count, tf.int32), 0, table_size - 1),
+                       table_size, axis=0, dtype=tf.float64)                      # pi_0 [K, B]
+    occupancies, means = tf.scan(forward, params,
+                                 initializer=(first, tf.zeros([batch], tf.float64)))
+    occupancies = tf.concat([first[None], occupancies[:-1]], axis=0)             # pi_0..pi_{c-1}
+
+    static_batch = tf.compat.dimension_value(logits.shape[0])
+    if all(isinstance(v, int) for v in (table_size, window, static_batch, num_classes)):
+        chunk = max(1, min(window, _CHUNK_ELEMENTS // max(table_size * num_classes
+                                                          * static_batch, 1)))
+        num_chunks = -(-window // chunk)
+    else:
+        chunk = tf.clip_by_value(_CHUNK_ELEMENTS // tf.maximum(table_size * num_classes * batch,
+                                                               1), 1, tf.maximum(window, 1))
+        num_chunks = (window + chunk - 1) // chunk
+
+    def backward(carry, elems):
+        later, _ = carry                                                          # H_{i+1}
+        q_i, q_next, num_i, theta_i, occupancy, mean_i, column = elems
+        transition = _transitions(q_i, q_next, num_i, theta_i, window)            # [K, W, B]
+        centred = x[:, None] - mean_i[None, :]                                    # [W, B]
+
+        def block(k, conditional, covariance):
+            x_block = k * chunk + tf.range(chunk)
+            valid = x_block < window
+            x_block = tf.minimum(x_block, window - 1)
+            rest = s - x_block[None, :]                                           # [K, C]
+            gathered = tf.gather(later, tf.maximum(rest, 0))                      # [K, C, c, B]
+            weight = tf.gather(transition, x_block, axis=1)                       # [K, C, B]
+            weight = tf.where((rest >= 0)[:, :, None] & valid[None, :, None], weight,
+                              tf.zeros_like(weight))
+            conditional += tf.einsum("skb,skjb->sjb", weight, gathered)
+            coupling = occupancy[:, None, :] * weight * tf.gather(centred, x_block)[None]
+            covariance += tf.einsum("skb,skjb->jb", coupling, gathered)
+            return (conditional, covariance), tf.zeros([0], tf.float64)
+
+        (conditional, covariance), _ = _chunk_loop(
+            block, num_chunks, (tf.zeros_like(later), tf.zeros([num_classes, batch], tf.float64)))
+        own = tf.einsum("sxb,xb->sb", transition, centred)                        # E[X_i|s] - mu_i
+        variance = tf.einsum("sb,sxb,xb->b", occupancy, transition, centred ** 2)
+        conditional += own[:, None, :] * column[None, :, None]
+        row = covariance + variance[None, :] * column[:, None]
+        return tf.ensure_shape(conditional, later.shape), tf.ensure_shape(row, row_shape)
+
+    later = tf.zeros([table_size, num_classes, batch], tf.float64)
+    row_shape = [num_classes if isinstance(num_classes, int) else None, static_batch]
+    _, rows = tf.scan(backward, params + (occupancies, means, tf.eye(num_classes,
+                                                                     dtype=tf.float64)),
+                      initializer=(later, tf.zeros([num_classes, batch], tf.float64)),
+                      reverse=True)                                               # [c, c, B]
+    upper = tf.transpose(rows, [2, 0, 1])                                         # [B, c, c]
+    covariance = upper + tf.linalg.matrix_transpose(upper) - tf.linalg.diag(
+        tf.linalg.diag_part(upper))
+    return tf.transpose(means), covariance
 
 
 def marginal_log_probs(num_per_class, logits, total_count, table_size, window):

@@ -14,6 +14,7 @@ from tfp_mvhg import _tables
 from tfp_mvhg import _windowed
 
 tfd = tfp.distributions
+_moments_by_sweeps = _tables.compiled_when_eager(_tables.moments_by_sweeps)
 
 __all__ = ["MultivariateHypergeometric"]
 
@@ -80,7 +81,8 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     under 0.5 GB at m_i = n = 10^5, c = 10), with a certified neglected mass below 1e-30 of P0
     (Bernstein tails of the binomial representation; `_windowed` has the bound). The
     distribution is an exponential family in `theta` with
-    log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact;
+    log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact
+    (the covariance by sweeps over the exact conditionals, `_tables.moments_by_sweeps`);
     `entropy` uses the exact marginals `P(X_i = x)` (prefix and suffix tables) and `mode` the
     greedy solution of the separable concave log-pmf (see `_mode`).
     `sample` draws exactly from the sequential conditionals
@@ -238,22 +240,16 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         max_class = tf.maximum(tf.cast(tf.reduce_max(num_per_class), tf.int32), 0)
         return max_count + 1, tf.minimum(max_class, max_count) + 1
 
-    def _flat_log_normalizer(self, num_per_class, logits, total_count, lean_gradient=True):
+    def _flat_log_normalizer(self, num_per_class, logits, total_count):
         """log P0 = q_0[n] for each flattened batch member: `[B]` float64.
 
         Windowed tables (`_windowed`, neglected relative mass below 1e-30) where they are
-        cheaper than the full ones. `lean_gradient=False` (second derivatives): always the full
-        tables' plain recursion (see `_tables.suffix_log_tables`)."""
+        cheaper than the full ones."""
         table_size, window = self._table_sizes(num_per_class, total_count)
-
-        def full():
-            return _tables.log_normalizer(num_per_class, logits, total_count, table_size,
-                                          window, lean_gradient)
-
-        if not lean_gradient:
-            return full()
-        return _windowed.log_normalizer(num_per_class, logits, total_count, table_size, window,
-                                        full)
+        return _windowed.log_normalizer(
+            num_per_class, logits, total_count, table_size, window,
+            lambda: _tables.log_normalizer(num_per_class, logits, total_count, table_size,
+                                           window))
 
     @staticmethod
     def _flat_undefined(num_per_class, logits, total_count):
@@ -332,45 +328,36 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
 
     # Moments -------------------------------------------------------------------------------
 
-    def _flat_moments(self, with_covariance):
-        """E[X] = grad A and (optionally) Cov[X] = hessian A, flattened: `[B, c]`, `[B, c, c]`.
-
-        NaN where the parameters are undefined (`_flat_undefined`); the mean is clipped to
-        `[0, m]` against round-off.
-        """
+    def _flat_mean(self):
+        """E[X] = grad A, flattened `[B, c]`, clipped to `[0, m]` against round-off; NaN where the
+        parameters are undefined (`_flat_undefined`)."""
         num_per_class, logits, total_count, batch_shape = self._flat_params()
-
-        def gradient_of_log_normalizer():
-            with tf.GradientTape() as tape:
-                tape.watch(logits)
-                log_norm = self._flat_log_normalizer(num_per_class, logits, total_count,
-                                                     lean_gradient=not with_covariance)
-            return tape.gradient(log_norm, logits)
-
-        covariance = None
-        if with_covariance:
-            with tf.GradientTape(persistent=True) as outer_tape:
-                outer_tape.watch(logits)
-                mean = gradient_of_log_normalizer()
-            covariance = outer_tape.batch_jacobian(mean, logits, experimental_use_pfor=False)
-        else:  # no outer tape: it would make the first gradient record itself (slow, large)
-            mean = gradient_of_log_normalizer()
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            log_norm = self._flat_log_normalizer(num_per_class, logits, total_count)
+        mean = tape.gradient(log_norm, logits)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
         mean = self._nan_where_undefined(
             tf.clip_by_value(mean, 0., num_per_class), undefined, "mean")
-        if with_covariance:
-            covariance = self._nan_where_undefined(covariance, undefined, "covariance")
-        return mean, covariance, batch_shape
+        return mean, batch_shape
 
     def _mean64(self):
-        mean, _, batch_shape = self._flat_moments(with_covariance=False)
+        mean, batch_shape = self._flat_mean()
         return tf.reshape(mean, ps.concat([batch_shape, self.event_shape_tensor()], axis=0))
 
     def _mean(self):
         return tf.cast(self._mean64(), self.dtype)
 
     def _covariance(self):
-        _, covariance, batch_shape = self._flat_moments(with_covariance=True)
+        """Cov[X] (= hessian A) by one forward and one backward sweep over the classes' exact
+        conditionals, all c columns at once (`_tables.moments_by_sweeps`): O(c^2 n min(m, n))
+        work, no derivatives."""
+        num_per_class, logits, total_count, batch_shape = self._flat_params()
+        table_size, window = self._table_sizes(num_per_class, total_count)
+        _, covariance = _moments_by_sweeps(num_per_class, logits, total_count, table_size,
+                                           window)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        covariance = self._nan_where_undefined(covariance, undefined, "covariance")
         event = self.event_shape_tensor()
         shape = ps.concat([batch_shape, event, event], axis=0)
         return tf.cast(tf.reshape(covariance, shape), self.dtype)
