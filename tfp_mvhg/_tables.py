@@ -22,7 +22,7 @@ import tensorflow as tf
 from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
 __all__ = ["log_binomial", "log_class_term", "safe_reduce_logsumexp", "log_convolve",
-           "class_logits", "count_at_most",
+           "class_logits", "count_at_most", "draw_by_inverse_cdf",
            "compiled_when_eager", "suffix_log_tables", "log_normalizer", "moments_by_sweeps",
            "marginal_log_probs",
            "sample_exact_counts",
@@ -526,6 +526,24 @@ def count_at_most(cdf_rows, row, values):
     return low
 
 
+def draw_by_inverse_cdf(row_logits, row, values):
+    """Inverse-CDF draws: for each query, the column of row `row` where the CDF of the
+    normalized `exp(row_logits[row])` first exceeds the uniform: `[N]` int32 (W for a row of
+    all -inf, which no drawn state reaches).
+
+    Args:
+      row_logits: `[R, W]` float64 unnormalized log-probabilities (-inf: impossible).
+      row: `[N]` int32 row of each query.
+      values: `[N]` float64 uniforms in [0, 1).
+    """
+    log_norm = safe_reduce_logsumexp(row_logits, axis=1, keepdims=True)
+    probs = tf.exp(row_logits - log_norm)
+    probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
+    cdf = tf.cumsum(probs, axis=1)
+    cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
+    return count_at_most(cdf, row, values)
+
+
 @compiled_when_eager
 def sample_exact_counts(num_per_class, logits, total_count, table_size, window, num_samples, seed):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
@@ -552,14 +570,9 @@ def sample_exact_counts(num_per_class, logits, total_count, table_size, window, 
         remaining, _ = carry
         q_next, num_i, num_i_int, theta_i, u = elems
         logits_i = class_logits(q_next, num_i, theta_i, window)              # [K, W, B]
-        log_norm = safe_reduce_logsumexp(logits_i, axis=1, keepdims=True)
-        probs = tf.exp(logits_i - log_norm)
-        probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
-        cdf = tf.cumsum(probs, axis=1)
-        cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
-        cdf_rows = tf.reshape(tf.transpose(cdf, [2, 0, 1]), [-1, window])   # rows (b, r)
+        row_logits = tf.reshape(tf.transpose(logits_i, [2, 0, 1]), [-1, window])  # rows (b, r)
         row = row_offset[None, :] + remaining                                 # [S, B]
-        draw = count_at_most(cdf_rows, tf.reshape(row, [-1]), tf.reshape(u, [-1]))
+        draw = draw_by_inverse_cdf(row_logits, tf.reshape(row, [-1]), tf.reshape(u, [-1]))
         draw = tf.clip_by_value(tf.reshape(draw, tf.shape(remaining)), 0,
                                 tf.minimum(num_i_int[None, :], remaining))
         return remaining - draw, draw

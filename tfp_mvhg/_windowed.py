@@ -69,9 +69,11 @@ tilt:      `[B]` float64 lam.
 
 
 def _static_width_bound(table_size, num_classes, tolerance):
-    """An upper bound on every K_i from n = K - 1 alone: Bernstein's bound on one side, which the
-    two-sided Chernoff bound of `_tail_bounds` never exceeds, with min(Var A_i, Var B_i) <= n / 2
-    and Var(sum_j X_j) <= n under the tilt (a variance is at most its mean)."""
+    """A width no window is expected to exceed, from n = K - 1 alone (for the static choice of
+    path only; correctness never depends on it): Bernstein's bound on one tail, which the
+    two-tail Chernoff bound of `_tail_bounds` (at near-optimal tilts) does not exceed, with
+    min(Var A_i, Var B_i) <= n / 2 and Var(sum_j X_j) <= n under the tilt (a variance is at
+    most its mean)."""
     n = table_size - 1
     ell = (np.log(1. / tolerance) + np.log(2. * (num_classes + 1))
            + 0.5 * np.log(2. * np.pi * np.e ** 4 * (n + 1.)) + np.log(n + 1.))
@@ -392,12 +394,8 @@ def sample_windowed_counts(num_per_class, logits, total_count, windows, num_samp
         coefficient_index = (row_j[:, None] + u[None, :]) * batch + row_b[:, None]
         rest = tf.gather(tf.transpose(q_next), row_b)[:, ::-1]                     # [R, K_i+1]
         row_logits = tf.gather(tf.reshape(coefficient, [-1]), coefficient_index) + rest
-        log_norm = _tables.safe_reduce_logsumexp(row_logits, axis=1, keepdims=True)
-        probs = tf.exp(row_logits - log_norm)
-        probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))
-        cdf = tf.cumsum(probs, axis=1)
-        cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
-        column = _tables.count_at_most(cdf, query_row, tf.reshape(uniforms[i], [-1]))
+        column = _tables.draw_by_inverse_cdf(row_logits, query_row,
+                                             tf.reshape(uniforms[i], [-1]))
         draw = tf.gather(offset, batch_index) + j + tf.reshape(column, tf.shape(remaining))
         draw = tf.clip_by_value(draw, 0, tf.minimum(
             tf.cast(num_per_class[:, i], tf.int32)[None, :], remaining))
