@@ -118,17 +118,23 @@ def _static_or_dynamic(dim, tensor, axis):
     return dim if dim is not None else tf.shape(tensor)[axis]
 
 
+def _chunks(window, elements_per_x):
+    """(chunk C, number of chunks): C of the W x-values per block, so that a block holds
+    C * `elements_per_x` <= 2^22 elements (C >= 1); Python ints when both sizes are."""
+    if isinstance(window, int) and isinstance(elements_per_x, int):
+        chunk = max(1, min(window, _CHUNK_ELEMENTS // max(elements_per_x, 1)))
+        return chunk, -(-window // chunk)
+    chunk = tf.clip_by_value(_CHUNK_ELEMENTS // tf.maximum(elements_per_x, 1), 1,
+                             tf.maximum(window, 1))
+    return chunk, (window + chunk - 1) // chunk
+
+
 def _chunking(coefficient, table):
     """(K, W, chunk C, number of chunks): C x-values per block so that K C B <= 2^22 (C >= 1)."""
     table_size = _static_or_dynamic(tf.compat.dimension_value(table.shape[0]), table, 0)
     window = _static_or_dynamic(tf.compat.dimension_value(coefficient.shape[0]), coefficient, 0)
     batch = _static_or_dynamic(tf.compat.dimension_value(table.shape[1]), table, 1)
-    if all(isinstance(v, int) for v in (table_size, window, batch)):
-        chunk = max(1, min(window, _CHUNK_ELEMENTS // max(table_size * batch, 1)))
-        return table_size, window, chunk, -(-window // chunk)
-    chunk = tf.clip_by_value(_CHUNK_ELEMENTS // tf.maximum(table_size * batch, 1), 1,
-                             tf.maximum(window, 1))
-    return table_size, window, chunk, (window + chunk - 1) // chunk
+    return (table_size, window) + _chunks(window, table_size * batch)
 
 
 def _chunk_loop(body, num_chunks, initial):
@@ -396,14 +402,8 @@ def moments_by_sweeps(num_per_class, logits, total_count, table_size, window):
     occupancies = tf.concat([first[None], occupancies[:-1]], axis=0)             # pi_0..pi_{c-1}
 
     static_batch = tf.compat.dimension_value(logits.shape[0])
-    if all(isinstance(v, int) for v in (table_size, window, static_batch, num_classes)):
-        chunk = max(1, min(window, _CHUNK_ELEMENTS // max(table_size * num_classes
-                                                          * static_batch, 1)))
-        num_chunks = -(-window // chunk)
-    else:
-        chunk = tf.clip_by_value(_CHUNK_ELEMENTS // tf.maximum(table_size * num_classes * batch,
-                                                               1), 1, tf.maximum(window, 1))
-        num_chunks = (window + chunk - 1) // chunk
+    chunk, num_chunks = _chunks(window, table_size * num_classes
+                                * (static_batch if static_batch is not None else batch))
 
     def backward(carry, elems):
         later, _ = carry                                                          # H_{i+1}
