@@ -50,7 +50,7 @@ class Aggregation(collections.namedtuple(
         return super().__new__(cls, independent, num_independent, summaries, loss)
 
 
-LABEL_SOURCES = ("top_gamma", "changed_factor")
+LABEL_SOURCES = ("top_gamma", "changed_factor", "changed_factors")
 
 
 def symmetric_gaussian_kl(mean_1, logvar_1, mean_2, logvar_2):
@@ -97,6 +97,8 @@ class LabelAggregation:
         dimension j is independent iff j is the pair's `changed_index` (the last factor its
         dynamics changed; -1: none, every dimension shared), so dimension j is made to carry
         factor j; needs as many latent dimensions as factors. `num_independent` is then unused.
+        Or "changed_factors": LabelVAE given the true independent set, dimension j < F is
+        independent iff factor j differs within the pair (`shared_mask`), dimensions >= F shared.
     """
 
     def __init__(self, num_independent=1, source="top_gamma"):
@@ -113,12 +115,27 @@ class LabelAggregation:
         num_latent = gamma.shape[-1]
         if self.source == "changed_factor":
             return self._changed_factor(gamma, labels)
+        if self.source == "changed_factors":
+            return self._changed_factors(gamma, labels)
         if self.num_independent > num_latent:
             raise ValueError(f"`num_independent` = {self.num_independent} exceeds the "
                              f"{num_latent} latent dimensions.")
         independent = top_k_mask(tf.stop_gradient(gamma), self.num_independent)
         count = tf.fill(tf.shape(gamma)[:1], float(self.num_independent))
         return Aggregation(independent, count, {})
+
+    @staticmethod
+    def _changed_factors(gamma, labels):
+        if labels is None or "shared_mask" not in labels:
+            raise ValueError('label_aggregation.source = "changed_factors" needs the pairs\' '
+                             '`shared_mask` labels (disentanglement_ext.pairs).')
+        num_latent, num_factors = int(gamma.shape[-1]), int(labels["shared_mask"].shape[-1])
+        if num_factors > num_latent:
+            raise ValueError(f'label_aggregation.source = "changed_factors" needs at least as '
+                             f'many latent dimensions as factors: {num_latent} < {num_factors}.')
+        changed = 1. - tf.cast(labels["shared_mask"], gamma.dtype)
+        independent = tf.pad(changed, [[0, 0], [0, num_latent - num_factors]])
+        return Aggregation(independent, tf.reduce_sum(independent, axis=1), {})
 
     @staticmethod
     def _changed_factor(gamma, labels):
@@ -335,13 +352,14 @@ class GroupVAE(vae.BaseVAE):
         shared-factor mask) feed the metrics: s_hat = F - k_hat for F ground-truth factors.
 
         PREDICT returns per pair the encoder means of both views and the independent mask; its
-        features may be a dict {"observations": [batch, 2, H, W, C], "changed_index": [batch]}
-        (the label `label_aggregation(source="changed_factor")` needs).
+        features may be a dict {"observations": [batch, 2, H, W, C], "changed_index": [batch],
+        "shared_mask": [batch, F]} (the labels `label_aggregation`'s "changed_factor(s)" need).
         `params["training_steps"]` (optional) gives the training progress line its ETA.
         """
         is_training = mode == tf.estimator.ModeKeys.TRAIN
         if isinstance(features, dict):
-            labels = dict(labels or {}, changed_index=features["changed_index"])
+            labels = dict(labels or {}, **{key: value for key, value in features.items()
+                                           if key != "observations"})
             features = features["observations"]
         image_shape = features.get_shape().as_list()[2:]
         encoded = self.encode_pair(features, is_training, labels)

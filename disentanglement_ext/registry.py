@@ -13,7 +13,9 @@ imported it), `gin.get_configurable("dataset")` and `@dataset` references in gin
 injecting `dataset.name`, honouring scopes, and recording it in the operative config (which
 `postprocess` and `evaluate` read back for `dataset.name = "auto"`).
 
-Registered here: `procedural_mpi3d_toy` -> `disentanglement_ext.data.procedural.ProceduralMPI3DToy`.
+Registered here: `procedural_mpi3d_toy` -> `disentanglement_ext.data.procedural.ProceduralMPI3DToy`
+(64x64 images) and `vector_mpi3d_toy` -> `disentanglement_ext.data.vector.VectorMPI3DToy` (the same
+factors as vectors, for runs that converge in minutes on a CPU).
 """
 
 _FACTORIES = {}
@@ -107,3 +109,14 @@ def _procedural_mpi3d_toy():
 
 
 register_dataset(PROCEDURAL_MPI3D_TOY, _procedural_mpi3d_toy)
+
+
+VECTOR_MPI3D_TOY = "vector_mpi3d_toy"
+
+
+def _vector_mpi3d_toy():
+    from disentanglement_ext.data import vector  # pylint: disable=import-outside-toplevel
+    return vector.VectorMPI3DToy()
+
+
+register_dataset(VECTOR_MPI3D_TOY, _vector_mpi3d_toy)

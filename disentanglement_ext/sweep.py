@@ -2,13 +2,14 @@
 
     mvhg_sweep --out_dir runs/cpu_small [--methods label label_dlib ada hg] \
         [--num_shared 0 1 3 5] [--seeds 0 1] [--gin_config procedural --gin_config cpu_small] \
-        [--gin_bindings "model.training_steps = 1500"] [--report_only]
+        [--gin_bindings "model.training_steps = 1500"] [--jobs 2] [--report_only]
 
 (or `python -m disentanglement_ext.sweep ...`). Each run is `mvhg_train_weak` in its own process,
 writing to `OUT/{method}_s{s}_seed{seed}` and its progress to `OUT/{method}_s{s}_seed{seed}.log`;
 runs whose `evaluation.json` exists and whose gin config is unchanged are skipped, so an
 interrupted sweep continues where it stopped (a changed config is refused by the run, see
-`weak_training`). A finished run's `evaluation.json` is also kept as `OUT/runs/{run}.json`, from
+`weak_training`). `--jobs N` trains N runs at a time (small models on the vector data set leave a
+core idle per run). A finished run's `evaluation.json` is also kept as `OUT/runs/{run}.json`, from
 which `--report_only` rebuilds the outputs without training (e.g. in a results folder without the
 run folders). Outputs:
 
@@ -25,6 +26,7 @@ run folders). Outputs:
 """
 
 import argparse
+import concurrent.futures
 import csv
 import glob
 import json
@@ -38,11 +40,11 @@ import time
 
 from disentanglement_ext.configs import GIN_DIR
 
-METHOD_NAMES = {"label": "LabelVAE", "label_dlib": "LabelVAE (changed factor)", "ada": "AdaVAE",
-                "hg": "HGVAE"}
+METHOD_NAMES = {"label": "LabelVAE", "label_dlib": "LabelVAE (changed factor)",
+                "label_true": "LabelVAE (true set)", "ada": "AdaVAE", "hg": "HGVAE"}
 # One colour per method in every plot of the sweep.
-METHOD_COLOURS = {"label": "tab:blue", "label_dlib": "tab:purple", "ada": "tab:orange",
-                  "hg": "tab:green"}
+METHOD_COLOURS = {"label": "tab:blue", "label_dlib": "tab:purple", "label_true": "tab:brown",
+                  "ada": "tab:orange", "hg": "tab:green"}
 DEFAULT_CONFIGS = [os.path.join(GIN_DIR, name) for name in ("procedural.gin", "cpu_small.gin")]
 # disentanglement_lib scores shown in the table: column -> (metric, score name) in evaluation.json.
 DLIB_COLUMNS = {"mig": ("mig", "discrete_mig"), "dci": ("dci", "disentanglement"),
@@ -386,6 +388,7 @@ def main(argv=None):
                         help="extra gin files (paths or short names) after base.gin and the method "
                              "file (default: procedural.gin and cpu_small.gin)")
     parser.add_argument("--gin_bindings", action="append", default=[])
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at a time")
     parser.add_argument("--report_only", action="store_true",
                         help="no training: rebuild the outputs from the finished runs' "
                              "evaluation.json (run folders or OUT/runs/*.json)")
@@ -398,27 +401,36 @@ def main(argv=None):
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     runs = [(method, num_shared, seed) for num_shared in args.num_shared
             for seed in args.seeds for method in args.methods]
-    rows, failed, start = [], [], time.time()
-    for index, (method, num_shared, seed) in enumerate(runs, 1):
+    start = time.time()
+
+    def collect(index, run):
+        method, num_shared, seed = run
         print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
               f"seed={seed}", flush=True)
         if args.report_only:
-            report = read_report(args.out_dir, method, num_shared, seed)
-            if report is None:
-                print("    no evaluation.json: left out", flush=True)
-                continue
-        else:
-            try:
-                report = run_one(args.out_dir, method, num_shared, seed, gin_configs,
-                                 args.gin_bindings)
-            except subprocess.CalledProcessError:
-                failed.append(run_dir(args.out_dir, method, num_shared, seed))
-                print(f"    FAILED: {_last_line(failed[-1] + '.log')} (see {failed[-1]}.log); "
-                      "continuing", flush=True)
-                continue
+            return read_report(args.out_dir, method, num_shared, seed)
+        try:
+            return run_one(args.out_dir, method, num_shared, seed, gin_configs, args.gin_bindings)
+        except subprocess.CalledProcessError:
+            return None
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        reports = list(pool.map(collect, range(1, len(runs) + 1), runs))
+    rows, failed = [], []
+    for (method, num_shared, seed), report in zip(runs, reports):
+        name = f"{method} s={num_shared} seed={seed}"
+        if report is None and args.report_only:
+            print(f"    {name}: no evaluation.json: left out", flush=True)
+            continue
+        if report is None:
+            failed.append(run_dir(args.out_dir, method, num_shared, seed))
+            print(f"    {name} FAILED: {_last_line(failed[-1] + '.log')} (see {failed[-1]}.log)",
+                  flush=True)
+            continue
         rows.append(dict(with_both_definitions(report), method=method, seed=seed,
                          s_true=num_shared, **flatten_dlib_scores(report)))
-        print(f"    s_hat = {format_value(report['s_hat_mean'], 2)}, "
+        print(f"    {name}: k_hat = {format_value(report.get('k_hat_mean'), 2)}, "
+              f"s_hat = {format_value(report['s_hat_mean'], 2)}, "
               f"mse_s = {format_value(report['mse_s'], 2)}, "
               f"shared score = {format_value(report['shared_score'])}, "
               f"independent score = {format_value(report['independent_score'])}", flush=True)

@@ -136,7 +136,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
                   disentanglement_lib=dlib_scores)
     with open(os.path.join(model_dir, EVALUATION_FILE), "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2)
-    write_visualizations(model_dir)  # last: disentanglement_lib's visualize clears the gin config
+    # Last: disentanglement_lib's visualize clears the gin config.
+    write_visualizations(model_dir, observation_shape=dataset.observation_shape)
     print(f"[train_weak] done in {time.time() - start:.0f} s: {describe_s_hat(report)}",
           flush=True)
     return report
@@ -156,11 +157,16 @@ def describe_s_hat(report):
 
 
 @gin.configurable("visualizations", allowlist=["num_animations", "num_frames", "num_points_irs"])
-def write_visualizations(model_dir, num_animations=5, num_frames=20, num_points_irs=10000):
+def write_visualizations(model_dir, num_animations=5, num_frames=20, num_points_irs=10000,
+                         observation_shape=None):
     """disentanglement_lib's `visualize_model` of the run (its defaults): `MODEL_DIR/visualizations/`
     with reconstructions, latent traversals, their animations and interventional effects; nothing
-    if `num_animations` is 0. Clears the gin config."""
-    if num_animations:
+    if `num_animations` is 0 or the observations (`observation_shape`) are not images
+    `[H, W, C]`. Clears the gin config."""
+    if num_animations and observation_shape is not None and len(observation_shape) != 3:
+        print(f"[train_weak] no visualizations: the observations are not images (shape "
+              f"{list(observation_shape)})", flush=True)
+    elif num_animations:
         print(f"[train_weak] visualizations -> {os.path.join(model_dir, 'visualizations')}",
               flush=True)
         with gin.unlock_config():  # visualize binds `dataset.name` from the run's train.gin

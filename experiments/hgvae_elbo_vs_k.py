@@ -7,11 +7,12 @@ recorded (per seed, and mean and standard deviation over seeds). If the loss kee
 k_hat towards d and HGVAE cannot be expected to find s from it.
 
     .venv/bin/python experiments/hgvae_elbo_vs_k.py --out experiments/results/hgvae_elbo_vs_k \
-        [--num_shared 3] [--seeds 0 1] [--steps 1000] [--quick] \
-        [--gin_bindings 'group_vae.shared_kl = "once"']
+        [--num_shared 3] [--seeds 0 1] [--steps 1000] [--num_latent 10] [--quick] \
+        [--gin_config vector] [--gin_bindings 'group_vae.shared_kl = "once"']
 
-Each (k, seed) is one `disentanglement_ext.train_weak` run (offline dataset, cpu_small.gin) in
-OUT/k{k}_seed{seed}; finished runs are skipped. Writes OUT/results.md and OUT/elbo_vs_k.png.
+Each (k, seed) is one `disentanglement_ext.train_weak` run in OUT/k{k}_seed{seed} (default data:
+the offline images with cpu_small.gin; `--gin_config vector` for the fast vector data set);
+finished runs are skipped. Writes OUT/results.md and OUT/elbo_vs_k.png.
 """
 
 import argparse
@@ -22,33 +23,39 @@ import numpy as np
 
 from disentanglement_ext import sweep
 
-NUM_LATENT = 10
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--num_shared", type=int, default=3)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--num_latent", type=int, default=10, help="d, latent dimensions")
+    parser.add_argument("--gin_config", action="append", default=None,
+                        help="gin files after base.gin and label.gin (default: procedural.gin "
+                             "and cpu_small.gin)")
     parser.add_argument("--gin_bindings", action="append", default=[],
                         help="extra gin bindings for every run (e.g. the GroupVAE objective)")
     parser.add_argument("--quick", action="store_true",
-                        help="k in {0, 10}, one seed, 20 steps (a smoke test)")
+                        help="k in {0, d}, one seed, 20 steps (a smoke test)")
     args = parser.parse_args(argv)
-    values_of_k = [0, NUM_LATENT] if args.quick else list(range(NUM_LATENT + 1))
+    if args.num_latent < 1:
+        parser.error(f"--num_latent must be >= 1, got {args.num_latent}")
+    from disentanglement_ext import configs  # pylint: disable=import-outside-toplevel
+    gin_configs = ([configs.find_gin_file(name) for name in args.gin_config]
+                   if args.gin_config is not None else sweep.DEFAULT_CONFIGS)
+    values_of_k = [0, args.num_latent] if args.quick else list(range(args.num_latent + 1))
     seeds = args.seeds[:1] if args.quick else args.seeds
     steps = 20 if args.quick else args.steps
     bindings = [f"model.training_steps = {steps}", "dlib_metrics.metrics = []",
                 "visualizations.num_animations = 0",
                 "evaluate_weak.num_train = 500", "evaluate_weak.num_test = 500",
-                *args.gin_bindings]
+                f"encoder.num_latent = {args.num_latent}", *args.gin_bindings]
     runs = [(k, seed) for seed in seeds for k in values_of_k]
     losses, start = {}, time.time()
     for index, (k, seed) in enumerate(runs, 1):
         print(f"[elbo_vs_k {index}/{len(runs)}, {time.time() - start:.0f} s] k = {k}, "
               f"seed = {seed}", flush=True)
-        report = sweep.run_one(args.out, "label", args.num_shared, seed, sweep.DEFAULT_CONFIGS,
+        report = sweep.run_one(args.out, "label", args.num_shared, seed, gin_configs,
                                bindings + [f"label_aggregation.num_independent = {k}"],
                                model_dir=os.path.join(args.out, f"k{k}_seed{seed}"))
         losses[k, seed] = (-report["elbo"], report["reconstruction_loss"])
@@ -62,7 +69,9 @@ def main(argv=None):
         rows.append(dict(k=k, loss=float(loss.mean()), loss_std=float(loss.std()),
                          reconstruction=float(reconstruction.mean()),
                          per_seed=[float(value) for value in loss]))
-    lines = [f"s = {args.num_shared} shared factors (true k = F - s = {true_k}), {steps} steps, "
+    lines = [f"s = {args.num_shared} shared factors (true k = F - s = {true_k}), "
+             f"d = {args.num_latent} latent dimensions, {steps} steps, "
+             f"gin files {[os.path.basename(path) for path in gin_configs]}, "
              f"seeds {seeds}; loss = negative ELBO per pair on fresh evaluation pairs "
              "(mean ± std over seeds). Extra gin bindings: "
              + (", ".join(f"`{binding}`" for binding in args.gin_bindings) or "none") + ".", "",

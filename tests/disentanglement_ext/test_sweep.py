@@ -95,7 +95,8 @@ def test_a_finished_run_with_a_changed_config_is_not_reported_as_new(tmp_path, c
     assert "| LabelVAE | 3 | 1 | 1.00 |" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="1 run"):
         sweep.main(arguments + ["--gin_bindings", "model.batch_size = 16"])
-    assert "FAILED: Use --overwrite to retrain it from scratch" in capsys.readouterr().out
+    assert ("label s=3 seed=0 FAILED: Use --overwrite to retrain it from scratch"
+            in capsys.readouterr().out)
     with open(run + ".log", encoding="utf-8") as handle:
         assert "-model.batch_size = 32\n+model.batch_size = 16\n" in handle.read()
 
@@ -157,7 +158,7 @@ def test_report_only_rebuilds_tables_from_archived_runs(tmp_path, capsys):
     sweep.main(["--out_dir", str(tmp_path), "--methods", "label_dlib", "hg", "ada",
                 "--num_shared", "0", "3", "--seeds", "0", "--report_only"])
     output = capsys.readouterr().out
-    assert "ada s=0 seed=0\n    no evaluation.json: left out" in output
+    assert "    ada s=0 seed=0: no evaluation.json: left out" in output
     with open(tmp_path / "results.md", encoding="utf-8") as handle:
         table = handle.read()
     # s_hat = F - k_hat = -2, MSE (-2 - 3)^2 = 25; d - k_hat = 1, MSE (1 - 3)^2 = 4.
@@ -190,3 +191,16 @@ def test_finished_runs_are_archived(tmp_path):
                 "--seeds", "0"])
     with open(sweep.archived_report(str(tmp_path), "hg_s3_seed0"), encoding="utf-8") as handle:
         assert json.load(handle)["s_hat_mean"] == 2.5
+
+
+def test_parallel_jobs_report_every_run_in_sweep_order(tmp_path, capsys):
+    for seed in (0, 1, 2):
+        fake_run(str(tmp_path), "label", 1, seed, s_hat_mean=1. + seed, k_hat_mean=6. - seed)
+    sweep.main(["--out_dir", str(tmp_path), "--methods", "label", "--num_shared", "1",
+                "--seeds", "0", "1", "2", "--jobs", "3", "--report_only"])
+    output = capsys.readouterr().out
+    lines = [line for line in output.splitlines() if line.startswith("    label")]
+    assert [line.split(":")[0] for line in lines] == [
+        f"    label s=1 seed={seed}" for seed in (0, 1, 2)]
+    assert "k_hat = 4.00, s_hat = 3.00" in lines[2]
+    assert "| LabelVAE | 1 | 3 | 2.00 ± 0.82 |" in output
