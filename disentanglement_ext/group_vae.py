@@ -50,6 +50,7 @@ class Aggregation(collections.namedtuple(
         return super().__new__(cls, independent, num_independent, summaries, loss)
 
 
+PRIORS = ("mvhg", "per_dimension")
 LABEL_SOURCES = ("top_gamma", "changed_factor", "changed_factors")
 
 
@@ -167,8 +168,8 @@ class AdaAggregation:
 @gin.configurable("hypergeometric_aggregation",
                   allowlist=["tau_init", "tau_final", "n_steps", "sort_temperature", "method",
                              "hard_sort", "anneal_sort_temperature", "stochastic_sort",
-                             "prior_weight", "prior_log_ratio", "omega_inputs",
-                             "stop_gamma_gradient", "warmup_steps"])
+                             "prior", "prior_weight", "prior_log_ratio", "prior_ramp_steps",
+                             "omega_inputs", "stop_gamma_gradient", "warmup_steps"])
 class HypergeometricAggregation:
     """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)), top-k_hat of NeuralSort.
 
@@ -183,6 +184,18 @@ class HypergeometricAggregation:
     `prior_weight * KL(q || p)` per pair (exact, `tfp_mvhg.kl_divergence`). -log p(k) grows in k by
     -prior_log_ratio - 2 log((d - k) / (k + 1)) nats per dimension, so a negative ratio favours
     sharing: it charges a few nats for every independent dimension where the GroupVAE loss is flat.
+    That charge depends on k through C(d, k)^2: it is lowest near k = d / 2, so this prior pulls
+    k_hat towards d / 2 as well as down.
+
+    `prior = "per_dimension"` charges the same `prior_weight` = lambda nats for every independent
+    dimension instead: the loss gains lambda E_q[k], with E_q[k] the MVHG's exact mean
+    (`tfp_mvhg.MultivariateHypergeometric.mean`, a differentiable function of log omega). It is
+    the cross-entropy term of a KL to the prior p(k) ~ exp(-lambda k) without q's entropy. The
+    GroupVAE loss rises when a dimension that differs between the views is shared (by what
+    forgetting that factor costs) and is flat when one that agrees is, so a charge lambda below
+    the cheapest differing factor's cost stops k_hat where the views stop differing, at F - s
+    when each factor has its own dimension, whatever k is. Its gradient in the natural parameter
+    a = a_0 - a_1 is lambda Var_q(k) > 0: down, never towards the middle.
 
     Args:
       tau_init, tau_final, n_steps: temperature schedule of the MVHG (paper: 10, 0.01, 50000).
@@ -192,8 +205,12 @@ class HypergeometricAggregation:
       anneal_sort_temperature: NeuralSort follows the MVHG's temperature schedule (the paper).
       stochastic_sort: Gumbel-perturbed NeuralSort (a relaxed Plackett-Luce sample with log-scores
         gamma, new noise every step), as the paper states; else the deterministic sort.
-      prior_weight: weight (>= 0) of KL(q(k) || p(k)); 0 (default) adds nothing.
-      prior_log_ratio: log(omega_independent / omega_shared) of the prior; finite.
+      prior: "mvhg" (KL(q || MVHG prior)) or "per_dimension" (lambda E_q[k]), see above.
+      prior_weight: weight (>= 0) of the prior term (lambda for "per_dimension"); 0 (default)
+        adds nothing.
+      prior_log_ratio: log(omega_independent / omega_shared) of the "mvhg" prior; finite.
+      prior_ramp_steps: the prior term's weight rises linearly from 0 to `prior_weight` over
+        this many global steps (0: constant), so the representation forms before k is charged.
       omega_inputs: what the Dense layer sees: "gamma" (the paper) or "sorted_log_gamma",
         sort(log(gamma + 1e-6), descending), so its weights act on ranks and can count how many
         dimensions differ whichever dimensions they are.
@@ -206,13 +223,19 @@ class HypergeometricAggregation:
 
     def __init__(self, tau_init=10., tau_final=0.01, n_steps=50000, sort_temperature=1.0,
                  method="exact", hard_sort=True, anneal_sort_temperature=False,
-                 stochastic_sort=False, prior_weight=0., prior_log_ratio=0.,
-                 omega_inputs="gamma", stop_gamma_gradient=False, warmup_steps=0):
+                 stochastic_sort=False, prior="mvhg", prior_weight=0., prior_log_ratio=0.,
+                 prior_ramp_steps=0, omega_inputs="gamma", stop_gamma_gradient=False,
+                 warmup_steps=0):
         tfp_mvhg.temperature_schedule(0, tau_init, tau_final, n_steps)  # validates the settings
         if not sort_temperature > 0:
             raise ValueError(f"`sort_temperature` must be positive, got {sort_temperature}.")
         if not (np.isfinite(prior_weight) and prior_weight >= 0):
             raise ValueError(f"`prior_weight` must be finite and >= 0, got {prior_weight}.")
+        if prior not in PRIORS:
+            raise ValueError(f"`prior` must be one of {PRIORS}, got {prior!r}.")
+        if int(prior_ramp_steps) != prior_ramp_steps or prior_ramp_steps < 0:
+            raise ValueError(f"`prior_ramp_steps` must be an integer >= 0, got "
+                             f"{prior_ramp_steps!r}.")
         if not np.isfinite(prior_log_ratio):
             raise ValueError(f"`prior_log_ratio` must be finite, got {prior_log_ratio}.")
         if omega_inputs not in ("gamma", "sorted_log_gamma"):
@@ -224,7 +247,8 @@ class HypergeometricAggregation:
         self.sort_temperature, self.method, self.hard_sort = sort_temperature, method, hard_sort
         self.anneal_sort_temperature = bool(anneal_sort_temperature)
         self.stochastic_sort = bool(stochastic_sort)
-        self.prior_weight, self.prior_log_ratio = float(prior_weight), float(prior_log_ratio)
+        self.prior, self.prior_weight = prior, float(prior_weight)
+        self.prior_log_ratio, self.prior_ramp_steps = float(prior_log_ratio), int(prior_ramp_steps)
         self.omega_inputs, self.stop_gamma_gradient = omega_inputs, bool(stop_gamma_gradient)
         self.warmup_steps = int(warmup_steps)
 
@@ -245,6 +269,28 @@ class HypergeometricAggregation:
             counts, float(num_latent), logits=tf.constant([self.prior_log_ratio, 0.],
                                                           log_omega.dtype))
         return tfp_mvhg.kl_divergence(posterior, prior)
+
+    def expected_independent(self, log_omega, num_latent):
+        """E_q[k] under MVHG(m = [d, d], n = d, log_omega): `[batch]`, exact and differentiable."""
+        counts = [float(num_latent)] * 2
+        return tfp_mvhg.MultivariateHypergeometric(counts, float(num_latent),
+                                                   logits=log_omega).mean()[..., 0]
+
+    def prior_loss(self, log_omega, num_latent, global_step):
+        """The prior term per pair `[batch]` and its summaries: the ramped weight times
+        KL(q || MVHG prior) ("mvhg") or E_q[k] ("per_dimension")."""
+        weight = tf.constant(self.prior_weight, log_omega.dtype)
+        if self.prior_ramp_steps:
+            progress = tf.cast(global_step, log_omega.dtype) / float(self.prior_ramp_steps)
+            weight *= tf.minimum(progress, 1.)
+        summaries = {"hg_prior_weight": weight}
+        if self.prior == "per_dimension":
+            term = self.expected_independent(log_omega, num_latent)
+            summaries["hg_expected_k"] = tf.reduce_mean(term)
+        else:
+            term = self.prior_kl(log_omega, num_latent)
+            summaries["hg_prior_kl"] = tf.reduce_mean(term)
+        return weight * term, summaries
 
     def __call__(self, gamma, global_step, labels=None):
         del labels
@@ -280,9 +326,8 @@ class HypergeometricAggregation:
                      "hg_omega_independent": tf.reduce_mean(tf.nn.softmax(log_omega)[:, 0])}
         loss = None
         if self.prior_weight:
-            prior_kl = self.prior_kl(log_omega, num_latent)
-            summaries["hg_prior_kl"] = tf.reduce_mean(prior_kl)
-            loss = self.prior_weight * prior_kl
+            loss, prior_summaries = self.prior_loss(log_omega, num_latent, global_step)
+            summaries.update(prior_summaries)
         return Aggregation(independent, num_independent, summaries, loss)
 
 

@@ -193,6 +193,28 @@ def reference_rows(rows):
     return references
 
 
+def k_hat_lines(rows):
+    """One line per (method, dynamics, s): k_hat per seed and its mean against the true
+    k = F - s, e.g. "HGVAE, s = 1: k_hat = 5.98 (seeds: 5.98), true k = F - s = 7 - 1 = 6"."""
+    groups = {}
+    for row in rows:
+        if _is_number(row.get("k_hat_mean")):
+            groups.setdefault((row["method"], row.get("dynamics", "exact"), row["s_true"]),
+                              []).append(row)
+    lines = []
+    for (method, dynamics, num_shared), group in groups.items():
+        values = [row["k_hat_mean"] for row in group]
+        line = (f"{method_label(dict(method=method, dynamics=dynamics))}, s = {num_shared}: "
+                f"k_hat = {statistics.fmean(values):.2f} (seeds: "
+                + ", ".join(f"{value:.2f}" for value in values) + ")")
+        num_factors = group[0].get("num_factors")
+        if num_shared >= 0 and _is_number(num_factors):
+            line += (f", true k = F - s = {num_factors} - {num_shared} = "
+                     f"{num_factors - num_shared}")
+        lines.append(line)
+    return lines
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not math.isnan(value)
 
@@ -437,6 +459,7 @@ def main(argv=None):
     if rows:
         print(write_outputs(args.out_dir, rows, summarize(rows), reference_rows(rows)))
         plot_k_hat_training(args.out_dir, runs, rows[0].get("num_factors"))
+        print("\n".join(k_hat_lines(rows)))
     if failed:
         raise SystemExit(f"{len(failed)} run(s) failed: {', '.join(failed)}")
 

@@ -153,6 +153,21 @@ def test_label_aggregation_from_the_changed_factor_is_disentanglement_libs_label
         group_vae.LabelAggregation(source="argmax")
 
 
+def test_label_aggregation_given_the_true_independent_set():
+    shared = np.array([[True, False, True, True, False], [True] * 5])
+    result = run_graph(lambda: group_vae.LabelAggregation(source="changed_factors")(
+        tf.constant(GAMMA), 0, dict(shared_mask=tf.constant(shared))))
+    # factor j differs -> dimension j independent; the dimension beyond F = 5 is shared
+    np.testing.assert_array_equal(result.independent, [[0, 1, 0, 0, 1, 0], [0] * 6])
+    np.testing.assert_array_equal(result.num_independent, [2, 0])
+    aggregation = group_vae.LabelAggregation(source="changed_factors")
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="needs the pairs' `shared_mask` labels"):
+            aggregation(tf.constant(GAMMA), 0, dict(changed_index=tf.constant([0, 1])))
+        with pytest.raises(ValueError, match="as many latent dimensions as factors: 6 < 7"):
+            aggregation(tf.constant(GAMMA), 0, dict(shared_mask=tf.zeros([2, 7], tf.bool)))
+
+
 def test_hypergeometric_aggregation_masks_the_top_k_hat_and_trains_its_dense_layer():
     def build():
         gamma = tf.constant(GAMMA)
@@ -227,13 +242,13 @@ def gin_file(name):
     return os.path.join(GIN_DIR, name)
 
 
-@pytest.mark.parametrize("method", ["label", "label_dlib", "ada", "hg"])
-@pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin"])
+@pytest.mark.parametrize("method", ["label", "label_dlib", "label_true", "ada", "hg"])
+@pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin", "vector.gin"])
 def test_every_gin_file_parses(method, dataset):
     assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
-        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_prior.gin", "label.gin",
-        "label_dlib.gin",
-        "mpi3d_toy.gin", "paper.gin", "procedural.gin"]
+        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_per_dimension.gin",
+        "hg_prior.gin", "label.gin", "label_dlib.gin", "label_true.gin", "mpi3d_toy.gin",
+        "paper.gin", "procedural.gin", "vector.gin"]
     gin.clear_config()
     try:
         gin.parse_config_files_and_bindings(
@@ -243,10 +258,12 @@ def test_every_gin_file_parses(method, dataset):
         assert isinstance(model, group_vae.GroupVAE)
         expected = {"label": group_vae.LabelAggregation, "ada": group_vae.AdaAggregation,
                     "hg": group_vae.HypergeometricAggregation,
-                    "label_dlib": group_vae.LabelAggregation}[method]
+                    "label_dlib": group_vae.LabelAggregation,
+                    "label_true": group_vae.LabelAggregation}[method]
         assert isinstance(model.aggregation, expected)
-        if method == "label_dlib":
-            assert model.aggregation.source == "changed_factor"
+        if method.startswith("label_"):
+            assert model.aggregation.source == {"label_dlib": "changed_factor",
+                                                "label_true": "changed_factors"}[method]
     finally:
         gin.clear_config()
 

@@ -117,7 +117,59 @@ def test_warmup_uses_adavae_s_mask_then_the_hypergeometric_one():
     assert results[0].loss.shape == (2,) and np.all(results[0].loss > 0)
 
 
+def enumerated_mean(log_omega, d):
+    """E[k] over k = 0..d under MVHG(m = [d, d], n = d) with log-weights `log_omega` [2]."""
+    k = np.arange(d + 1)
+    log_q = 2 * np.log(special.comb(d, k)) + k * log_omega[0] + (d - k) * log_omega[1]
+    return np.sum(k * np.exp(log_q - special.logsumexp(log_q)))
+
+
+def test_per_dimension_prior_is_lambda_times_the_enumerated_mean_and_its_gradient():
+    log_omega = np.array([[0.3, -0.4], [2.0, 0.5], [-1.0, 1.5], [-6., 0.]])
+    aggregation = group_vae.HypergeometricAggregation(prior="per_dimension", prior_weight=2.5)
+
+    def build():
+        logits = tf.constant(log_omega)
+        term, summaries = aggregation.prior_loss(logits, 10, tf.constant(0))
+        return term, summaries, tf.gradients(tf.reduce_sum(term), logits)[0]
+
+    term, summaries, gradient = run_graph(build)
+    means = np.array([enumerated_mean(row, 10) for row in log_omega])
+    np.testing.assert_allclose(term, 2.5 * means, rtol=1e-9)
+    assert summaries["hg_expected_k"] == pytest.approx(means.mean(), rel=1e-9)
+    step = 1e-6
+    for row in range(len(log_omega)):
+        for j in range(2):
+            shift = np.eye(2)[j] * step
+            numeric = 2.5 * (enumerated_mean(log_omega[row] + shift, 10)
+                             - enumerated_mean(log_omega[row] - shift, 10)) / (2 * step)
+            np.testing.assert_allclose(gradient[row, j], numeric, rtol=1e-5, atol=1e-8)
+    # the charge per dimension is flat: it always lowers the independent log-weight
+    assert np.all(gradient[:, 0] > 0) and np.all(gradient[:, 1] < 0)
+
+
+@pytest.mark.parametrize("prior", ["mvhg", "per_dimension"])
+def test_the_prior_weight_ramps_up_linearly(prior):
+    aggregation = group_vae.HypergeometricAggregation(prior=prior, prior_weight=4.,
+                                                      prior_log_ratio=-2., prior_ramp_steps=100)
+    log_omega = np.array([[0.5, -0.2]])
+
+    def build():
+        return [aggregation.prior_loss(tf.constant(log_omega), 10, tf.constant(step))
+                for step in (0, 25, 100, 1000)]
+
+    (zero, _), (quarter, summaries), (full, _), (late, _) = run_graph(build)
+    assert zero[0] == 0. and summaries["hg_prior_weight"] == pytest.approx(1.)
+    np.testing.assert_allclose([quarter[0] * 4, late[0]], [full[0], full[0]], rtol=1e-12)
+    unramped = group_vae.HypergeometricAggregation(prior=prior, prior_weight=4.,
+                                                   prior_log_ratio=-2.)
+    constant, _ = run_graph(lambda: unramped.prior_loss(tf.constant(log_omega), 10,
+                                                         tf.constant(0)))
+    np.testing.assert_allclose(constant, full, rtol=1e-12)
+
+
 @pytest.mark.parametrize("option, value", [
+    ("prior", "geometric"), ("prior_ramp_steps", -5), ("prior_ramp_steps", 0.5),
     ("prior_weight", -1.), ("prior_weight", float("nan")), ("prior_log_ratio", float("inf")),
     ("omega_inputs", "log_gamma"), ("warmup_steps", -1), ("warmup_steps", 2.5)])
 def test_bad_values_raise_naming_the_option(option, value):

@@ -204,3 +204,15 @@ def test_parallel_jobs_report_every_run_in_sweep_order(tmp_path, capsys):
         f"    label s=1 seed={seed}" for seed in (0, 1, 2)]
     assert "k_hat = 4.00, s_hat = 3.00" in lines[2]
     assert "| LabelVAE | 1 | 3 | 2.00 ± 0.82 |" in output
+
+
+def test_the_last_lines_give_k_hat_against_the_true_k(tmp_path, capsys):
+    for num_shared, values in ((1, (5.5, 6.5)), (5, (2.25, 1.75))):
+        for seed, k_hat in enumerate(values):
+            fake_run(str(tmp_path), "hg", num_shared, seed, k_hat_mean=k_hat, num_factors=7,
+                     s_true=num_shared)
+    sweep.main(["--out_dir", str(tmp_path), "--methods", "hg", "--num_shared", "1", "5",
+                "--seeds", "0", "1", "--report_only"])
+    assert capsys.readouterr().out.rstrip().splitlines()[-2:] == [
+        "HGVAE, s = 1: k_hat = 6.00 (seeds: 5.50, 6.50), true k = F - s = 7 - 1 = 6",
+        "HGVAE, s = 5: k_hat = 2.00 (seeds: 2.25, 1.75), true k = F - s = 7 - 5 = 2"]
