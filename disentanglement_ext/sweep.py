@@ -427,10 +427,12 @@ def main(argv=None):
 
     def collect(index, run):
         method, num_shared, seed = run
-        print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
-              f"seed={seed}", flush=True)
         if args.report_only:
+            print(f"[sweep {index}/{len(runs)}] {method} s={num_shared} seed={seed}", flush=True)
             return read_report(args.out_dir, method, num_shared, seed)
+        print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
+              f"seed={seed} (progress: {run_dir(args.out_dir, method, num_shared, seed)}.log)",
+              flush=True)
         try:
             return run_one(args.out_dir, method, num_shared, seed, gin_configs, args.gin_bindings)
         except subprocess.CalledProcessError:

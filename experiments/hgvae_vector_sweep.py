@@ -2,7 +2,8 @@
 
 Each (variant, d) is one `mvhg_sweep` (s x seeds) on `vector_mpi3d_toy` (`gin_configs/vector.gin`)
 in OUT/{variant}_d{d}, with its own `results.md`, `s_hat.png` and `k_hat_training.png`; the HGVAE
-variants use the paper's stochastic NeuralSort on the MVHG's annealed temperature. Variants:
+variants use the paper's stochastic NeuralSort on the MVHG's annealed temperature (10 -> 1, see
+`STOCHASTIC_SORT`). Variants:
 
   hg                 hg.gin
   hg_prior           hg.gin + hg_prior.gin (KL to an MVHG prior over k, m = [d, d])
@@ -12,7 +13,7 @@ variants use the paper's stochastic NeuralSort on the MVHG's annealed temperatur
 
     .venv/bin/python experiments/hgvae_vector_sweep.py --out experiments/results/hgvae_vector \
         [--variants hg hg_per_dimension ada] [--num_latent 7 10] [--num_shared 0 1 3 5] \
-        [--seeds 0 1 2] [--steps 20000] [--jobs 2] [--report_only]
+        [--seeds 0 1 2] [--steps 10000] [--jobs 2] [--report_only]
 
 Finished runs are skipped (the sweep's rules), so an interrupted call continues. Writes
 OUT/summary.md (k_hat against the true k = F - s per variant and d, per seed, with the issue's
@@ -26,8 +27,13 @@ import statistics
 from disentanglement_ext import sweep
 
 NUM_FACTORS = 7
+# The paper's stochastic NeuralSort on the MVHG's annealed temperature, annealed from 10 to 1 (not
+# the paper's 0.01) over the first 3/4 of training: in pilots (seed 100, not in the sweep) k_hat
+# climbed by 1-2 dimensions once the temperature fell below about 0.3, and the hard forward
+# sample follows the exact MVHG at any temperature (it shapes only the gradients).
 STOCHASTIC_SORT = ["hypergeometric_aggregation.anneal_sort_temperature = True",
-                   "hypergeometric_aggregation.stochastic_sort = True"]
+                   "hypergeometric_aggregation.stochastic_sort = True",
+                   "hypergeometric_aggregation.tau_final = 1."]
 # variant -> (sweep method, extra gin files after vector.gin, extra bindings)
 VARIANTS = {
     "hg": ("hg", [], STOCHASTIC_SORT),
@@ -212,7 +218,7 @@ def main(argv=None):
     parser.add_argument("--num_latent", nargs="+", type=int, default=[7, 10])
     parser.add_argument("--num_shared", nargs="+", type=int, default=[0, 1, 3, 5])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--gin_bindings", action="append", default=[],
                         help="extra gin bindings for every run")

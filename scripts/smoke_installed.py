@@ -45,9 +45,10 @@ assert all(g is not None and np.all(np.isfinite(g)) for g in gradients)
 assert np.any(gradients[0].numpy() != 0)
 
 # The gin files ship with the package and are found by short name.
-assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_prior.gin",
-                               "label.gin", "label_dlib.gin", "mpi3d_toy.gin", "paper.gin",
-                               "procedural.gin"], configs.available()
+assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin",
+                               "hg_per_dimension.gin", "hg_prior.gin", "label.gin",
+                               "label_dlib.gin", "label_true.gin", "mpi3d_toy.gin", "paper.gin",
+                               "procedural.gin", "vector.gin"], configs.available()
 assert configs.find_gin_file("hg").startswith(SITE)
 
 # Console commands: --help works; without disentanglement_lib a run says how to install it.

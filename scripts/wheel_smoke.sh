@@ -21,7 +21,7 @@ cp scripts/smoke_installed.py "$out/"
   disentanglement-lib==1.5 "$out"/dist/*.whl
 cd "$out"
 log=$(weak/bin/mvhg_train_weak --model_dir weak_run --gin_config base --gin_config hg \
-  --gin_config procedural --gin_config cpu_small --gin_bindings "model.training_steps = 2" \
+  --gin_config hg_per_dimension --gin_config vector --gin_bindings "model.training_steps = 2" \
   --gin_bindings "model.batch_size = 8" --gin_bindings "model.eval_steps = 1" \
   --gin_bindings "evaluate_weak.num_train = 100" --gin_bindings "evaluate_weak.num_test = 50" \
   --gin_bindings "dlib_metrics.metrics = []" --gin_bindings "visualizations.num_animations = 0" 2>&1)

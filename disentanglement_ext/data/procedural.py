@@ -149,13 +149,10 @@ def _render_chunk(f):
     return np.clip(image, 0., 1.)
 
 
-class ProceduralMPI3DToy(ground_truth_data.GroundTruthData):
-    """mpi3d_toy-like ground-truth data (7 factors, 64x64x3), rendered with numpy on the fly.
-
-    See the module docstring for the factors. Factor values are integers; observations are float32
-    in [0, 1]; the same factors always render the same image (no noise, `random_state` unused in
-    `sample_observations_from_factors`).
-    """
+class MPI3DToyFactors(ground_truth_data.GroundTruthData):
+    """The factor side of mpi3d_toy (names, cardinalities `FACTOR_SIZES`, uniform sampling),
+    shared by its offline stand-ins; subclasses give `observation_shape` and
+    `sample_observations_from_factors`."""
 
     factor_names = FACTOR_NAMES
 
@@ -167,10 +164,6 @@ class ProceduralMPI3DToy(ground_truth_data.GroundTruthData):
     def factors_num_values(self):
         return list(FACTOR_SIZES)
 
-    @property
-    def observation_shape(self):
-        return [_SIZE, _SIZE, 3]
-
     def sample_factors(self, num, random_state):
         """Independent uniform factors: int64 [num, 7].
 
@@ -181,6 +174,19 @@ class ProceduralMPI3DToy(ground_truth_data.GroundTruthData):
             raise ValueError(f"num must be a non-negative integer, got {num!r}.")
         return np.stack([random_state.randint(size, size=num) for size in FACTOR_SIZES],
                         axis=1).astype(np.int64)
+
+
+class ProceduralMPI3DToy(MPI3DToyFactors):
+    """mpi3d_toy-like ground-truth data (7 factors, 64x64x3), rendered with numpy on the fly.
+
+    See the module docstring for the factors. Factor values are integers; observations are float32
+    in [0, 1]; the same factors always render the same image (no noise, `random_state` unused in
+    `sample_observations_from_factors`).
+    """
+
+    @property
+    def observation_shape(self):
+        return [_SIZE, _SIZE, 3]
 
     def sample_observations_from_factors(self, factors, random_state=None):
         """Renders `factors` (int [num, 7]) to float32 images [num, 64, 64, 3] in [0, 1].

@@ -26,9 +26,8 @@ decoder), `vector_mpi3d_toy.dimension` and `vector_mpi3d_toy.seed`.
 """
 import gin
 import numpy as np
-from disentanglement_lib.data.ground_truth import ground_truth_data
 
-from disentanglement_ext.data.procedural import FACTOR_NAMES, FACTOR_SIZES, validate_factors
+from disentanglement_ext.data.procedural import FACTOR_SIZES, MPI3DToyFactors, validate_factors
 from disentanglement_ext.registry import VECTOR_MPI3D_TOY as DATASET_NAME  # noqa: F401
 
 NUM_HARMONICS = 3
@@ -51,7 +50,7 @@ def factor_curves(dimension, seed, factor_sizes=FACTOR_SIZES, num_harmonics=NUM_
 
 
 @gin.configurable("vector_mpi3d_toy", allowlist=["dimension", "seed"])
-class VectorMPI3DToy(ground_truth_data.GroundTruthData):
+class VectorMPI3DToy(MPI3DToyFactors):
     """mpi3d_toy's factor structure as float32 vectors `[dimension]` (module docstring).
 
     Args:
@@ -61,8 +60,6 @@ class VectorMPI3DToy(ground_truth_data.GroundTruthData):
     Raises:
       ValueError: if `dimension` < 2 or `seed` is not a non-negative integer.
     """
-
-    factor_names = FACTOR_NAMES
 
     def __init__(self, dimension=40, seed=0):
         if isinstance(dimension, bool) or int(dimension) != dimension or dimension < 2:
@@ -75,27 +72,8 @@ class VectorMPI3DToy(ground_truth_data.GroundTruthData):
                         for curve in factor_curves(self.dimension, self.seed)]
 
     @property
-    def num_factors(self):
-        return len(FACTOR_SIZES)
-
-    @property
-    def factors_num_values(self):
-        return list(FACTOR_SIZES)
-
-    @property
     def observation_shape(self):
         return [self.dimension]
-
-    def sample_factors(self, num, random_state):
-        """Independent uniform factors: int64 `[num, 7]`.
-
-        Raises:
-          ValueError: if `num` is not a non-negative integer.
-        """
-        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 0:
-            raise ValueError(f"num must be a non-negative integer, got {num!r}.")
-        return np.stack([random_state.randint(size, size=num) for size in FACTOR_SIZES],
-                        axis=1).astype(np.int64)
 
     def sample_observations_from_factors(self, factors, random_state=None):
         """`sum_f g_f(t_f)` for `factors` (int `[num, 7]`): float32 `[num, dimension]`.

@@ -93,7 +93,8 @@ def test_bad_factors_raise(data, factors, match):
 def test_selected_by_gin_dataset_name():
     gin.clear_config()
     try:
-        gin.parse_config_files_and_bindings([os.path.join(GIN_DIR, "vector.gin")],
+        gin.parse_config_files_and_bindings([os.path.join(GIN_DIR, name)
+                                             for name in ("base.gin", "vector.gin")],
                                             ["vector_mpi3d_toy.dimension = 12"])
         dataset = named_data.get_named_ground_truth_data()
         assert isinstance(dataset, vector.VectorMPI3DToy) and dataset.observation_shape == [12]
