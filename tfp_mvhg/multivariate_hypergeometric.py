@@ -60,6 +60,45 @@ def _assert_log_weights(x, message):
         tf.reduce_all(~tf.math.is_nan(x) & (x < np.inf)), True, message=message)
 
 
+def _event_shape_assertions(value, event_shape, event_shape_tensor, meaning, validate_args):
+    """Checks that `value`'s last dimensions are `event_shape` (of known rank).
+
+    Raises a `ValueError` naming the expected sizes where the shapes are known statically;
+    otherwise returns assertions (`InvalidArgumentError` at run time) if `validate_args`.
+
+    Args:
+      value: `Tensor`, the argument of `log_prob`.
+      event_shape: `TensorShape` of known rank, the event shape (dimensions may be unknown).
+      event_shape_tensor: callable returning the event shape as a `Tensor`.
+      meaning: what the event dimensions are, e.g. "the number of classes".
+      validate_args: whether to return run-time assertions for what is not known statically.
+    """
+    event_ndims = len(event_shape)
+    expected = [tf.compat.dimension_value(d) for d in event_shape]
+
+    def sizes(dims):  # "3" for one dimension, "[3, ?]" for two, one of them unknown
+        text = ", ".join("?" if d is None else str(d) for d in dims)
+        return text if event_ndims == 1 else f"[{text}]"
+
+    what = (f"`value`'s last {'dimension' if event_ndims == 1 else f'{event_ndims} dimensions'} "
+            f"must be {meaning}, {sizes(expected)}")
+    rank = value.shape.rank
+    if rank is not None:
+        if rank < event_ndims:
+            raise ValueError(f"{what}, got a value of shape {value.shape.as_list()}.")
+        got = value.shape[rank - event_ndims:].as_list()
+        if any(None not in (e, g) and e != g for e, g in zip(expected, got)):
+            raise ValueError(f"{what}, got {sizes(got)}.")
+        if None not in expected + got:
+            return []
+    if not validate_args:
+        return []
+    with tf.control_dependencies([assert_util.assert_rank_at_least(
+            value, event_ndims, message=f"{what}, got a value of lower rank")]):
+        return [assert_util.assert_equal(tf.shape(value)[-event_ndims:], event_shape_tensor(),
+                                         message=f"{what}.")]
+
+
 class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     """Multivariate Fisher noncentral hypergeometric distribution.
 
@@ -459,19 +498,24 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return assertions
 
     def _sample_control_dependencies(self, x):
+        shape_assertions = _event_shape_assertions(
+            x, self.event_shape, self.event_shape_tensor, "the number of classes",
+            self.validate_args)
         if not self.validate_args:
             return []
         num_per_class = tf.convert_to_tensor(self._num_per_class)
-        return [
-            assert_util.assert_non_negative(
-                x, message="`value` (counts) must be non-negative."),
-            _assert_integer_form(x, message="`value` (counts) must be integer-valued."),
-            assert_util.assert_less_equal(
-                x, num_per_class, message="`value` (counts) must be at most `num_per_class`."),
-            assert_util.assert_equal(
-                tf.reduce_sum(x, axis=-1), tf.convert_to_tensor(self._total_count),
-                message="`value` (counts) must sum to `total_count`."),
-        ]
+        with tf.control_dependencies(shape_assertions):  # a wrong shape fails on its own message
+            return shape_assertions + [
+                assert_util.assert_non_negative(
+                    x, message="`value` (counts) must be non-negative."),
+                _assert_integer_form(x, message="`value` (counts) must be integer-valued."),
+                assert_util.assert_less_equal(
+                    x, num_per_class,
+                    message="`value` (counts) must be at most `num_per_class`."),
+                assert_util.assert_equal(
+                    tf.reduce_sum(x, axis=-1), tf.convert_to_tensor(self._total_count),
+                    message="`value` (counts) must sum to `total_count`."),
+            ]
 
     def _default_event_space_bijector(self):
         return None

@@ -171,6 +171,40 @@ def test_log_prob_argument_off_support_raises_with_validation(value, message):
         dist.log_prob(value)
 
 
+WRONG_EVENT_SHAPES = [([[1.]], "got 1"), ([1., 2.], "got 2"), ([[1., 2., 1., 1.]], "got 4"),
+                      (5., "got a value of shape")]
+COUNT_DISTRIBUTIONS = {
+    "exact": lambda **kwargs: tfp_mvhg.MultivariateHypergeometric(
+        [3., 4., 2.], 5., logits=[0.1, 0.2, 0.3], **kwargs),
+    "relaxed": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], **kwargs),
+    "merged": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], method="merged", **kwargs),
+}
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+@pytest.mark.parametrize("value,got", WRONG_EVENT_SHAPES)
+def test_log_prob_of_counts_with_the_wrong_number_of_classes_raises_a_value_error(make, value, got):
+    """Not a broadcasting error from deep inside, nor -inf for a last dimension of 1."""
+    for validate_args in (False, True):
+        with pytest.raises(ValueError, match=(
+                r"`value`'s last dimension must be the number of classes, 3, " + got)):
+            make(validate_args=validate_args).log_prob(value)
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+def test_log_prob_of_counts_of_unknown_shape_is_checked_at_run_time_with_validation(make):
+    dist = make(validate_args=True)
+    log_prob = tf.function(dist.log_prob, input_signature=[tf.TensorSpec(None, tf.float32)])
+    np.testing.assert_allclose(log_prob(tf.constant([[1., 2., 2.]])),
+                               dist.log_prob([[1., 2., 2.]]), rtol=1e-6)
+    for value, _ in WRONG_EVENT_SHAPES:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="last dimension must be the number of classes"):
+            log_prob(tf.constant(value))
+
+
 def test_construction_errors():
     with pytest.raises(ValueError, match="exactly one of `logits` or `weights`"):
         tfp_mvhg.MultivariateHypergeometric([3., 4.], 2.)
