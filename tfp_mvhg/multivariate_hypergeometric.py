@@ -129,11 +129,13 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
     changes nothing; equal logits give the central multivariate hypergeometric distribution.
 
-    A weight of 0 (logit -inf) is exact: that class is never drawn. Without `validate_args`,
-    parameters that define no distribution (negative or non-integer counts, a NaN or +inf logit,
-    `n` above the number of items of positive weight, e.g. `n > sum(m)`) give NaN from `log_prob`,
-    `sample` and the statistics (or an error from the statistics with `allow_nan_stats=False`);
-    with `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
+    A weight of 0 (logit -inf) is exact: that class is never drawn. The gradients of `log_prob`
+    and `log_normalizer` w.r.t. such a weight are exact too (the other methods' are NaN there:
+    they go through `log(weights)`). Without `validate_args`, parameters that define no
+    distribution (negative or non-integer counts, a NaN or +inf logit, `n` above the number of
+    items of positive weight, e.g. `n > sum(m)`) give NaN from `log_prob`, `sample` and the
+    statistics (or an error from the statistics with `allow_nan_stats=False`); with
+    `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
 
     Counts are floats of the distribution's `dtype`, like `tfd.Multinomial`; internally all tables
     are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For
@@ -240,6 +242,16 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
             return tf.math.log(tf.convert_to_tensor(self._weights))
         return tf.identity(self._logits)
 
+    def _pmf_logits(self):
+        """The logits for `log_prob` and `log_normalizer`: a weight of 0 gets the gradient 0 from
+        its logit -inf (`log`'s is 0 * inf = NaN); `_zero_weights_term` adds the true one."""
+        if self._logits is None:
+            weights = tf.convert_to_tensor(self._weights)
+            zero = tf.equal(weights, 0.)
+            return tf.where(zero, tf.constant(-np.inf, weights.dtype),
+                            tf.math.log(tf.where(zero, tf.ones_like(weights), weights)))
+        return tf.identity(self._logits)
+
     # Shapes ------------------------------------------------------------------------------------
 
     def _class_param(self):
@@ -253,22 +265,25 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return ps.broadcast_shape(ps.shape(self._num_per_class)[-1:],
                                   ps.shape(self._class_param())[-1:])
 
-    def _flat_params(self):
+    def _flat_params(self, logits=None):
         """Parameters broadcast to the batch shape and flattened, in float64.
 
-        Returns `(num_per_class [B, c], logits [B, c], total_count [B], batch_shape)`.
+        Returns `(num_per_class [B, c], logits [B, c], total_count [B], batch_shape)`; `logits`
+        (`[..., c]`), if given, replaces `self._logits_parameter_no_checks()`.
         """
         batch_shape = self.batch_shape_tensor()
-        full_shape = ps.concat([batch_shape, self.event_shape_tensor()], axis=0)
-        num_classes = full_shape[-1]
-
-        def flat(x, shape, tail):
-            return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), shape), tail)
-
-        num_per_class = flat(self._num_per_class, full_shape, [-1, num_classes])
-        logits = flat(self._logits_parameter_no_checks(), full_shape, [-1, num_classes])
-        total_count = flat(self._total_count, batch_shape, [-1])
+        num_per_class = self._flat_classes(self._num_per_class)
+        logits = self._flat_classes(
+            self._logits_parameter_no_checks() if logits is None else logits)
+        total_count = tf.reshape(tf.broadcast_to(tf.cast(self._total_count, tf.float64),
+                                                 batch_shape), [-1])
         return num_per_class, logits, total_count, batch_shape
+
+    def _flat_classes(self, x):
+        """A per-class parameter (`[..., c]`) broadcast to the batch shape, `[B, c]` float64."""
+        full_shape = ps.concat([self.batch_shape_tensor(), self.event_shape_tensor()], axis=0)
+        return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), full_shape),
+                          [-1, full_shape[-1]])
 
     def _table_sizes(self, num_per_class, total_count):
         """K = max n + 1 and W = min(max m, max n) + 1: Python ints when the counts are static."""
@@ -320,32 +335,53 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                 [ps.shape(undefined), ps.ones([ps.rank(value) - 1], tf.int32)], 0))
             return tf.where(undefined, tf.constant(np.nan, value.dtype), value)
 
+    def _zero_weights_term(self, num_per_class, logits, total_count, log_norm):
+        """0 (`[B]`) with the gradient of log P0 w.r.t. the weights that are 0.
+
+        A class of weight 0 contributes the factor 1 to `prod_j (1 + omega_j t)^{m_j}`, so there
+        `d log P0(n) / d omega_i = m_i P0(n - 1) / P0(n)` (0 for n = 0). Arguments flat, as from
+        `_flat_params(self._pmf_logits())`; `log_norm` is log P0 `[B]`.
+        """
+        weights = self._flat_classes(self._weights)
+        zero = tf.equal(weights, 0.)
+
+        def slopes():  # only computed when some weight is 0: a second normalizer, at n - 1
+            previous = self._flat_log_normalizer(num_per_class, logits,
+                                                 tf.maximum(total_count - 1., 0.))
+            ratio = tf.where((total_count > 0.) & tf.math.is_finite(log_norm),
+                             tf.exp(previous - log_norm), tf.zeros_like(log_norm))
+            return tf.stop_gradient(num_per_class * ratio[:, None])
+
+        slopes = tf.cond(tf.reduce_any(zero), slopes, lambda: tf.zeros_like(weights))
+        return tf.reduce_sum(tf.where(zero, weights * slopes, tf.zeros_like(slopes)), axis=-1)
+
     def _log_normalizer64(self):
-        num_per_class, logits, total_count, batch_shape = self._flat_params()
-        return tf.reshape(self._flat_log_normalizer(num_per_class, logits, total_count),
-                          batch_shape)
+        """log P0 (`[...]`, float64), differentiable w.r.t. weights of 0 (`_pmf_logits`), and
+        where the parameters define no distribution (`[...]` bool, `_flat_undefined`)."""
+        num_per_class, logits, total_count, batch_shape = self._flat_params(self._pmf_logits())
+        log_norm = self._flat_log_normalizer(num_per_class, logits, total_count)
+        if self._weights is not None:
+            log_norm += self._zero_weights_term(num_per_class, logits, total_count, log_norm)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        return tf.reshape(log_norm, batch_shape), tf.reshape(undefined, batch_shape)
 
     def log_normalizer(self, name="log_normalizer"):
         """`A(theta) = log P0 = log [t^n] prod_i (1 + omega_i t)^{m_i}`, shape `[...]`."""
         with self._name_and_control_scope(name):
-            return tf.cast(self._log_normalizer64(), self.dtype)
+            return tf.cast(self._log_normalizer64()[0], self.dtype)
 
     # Probabilities and samples -----------------------------------------------------------------
 
     def _log_prob(self, x):
         num_per_class = tf.cast(tf.convert_to_tensor(self._num_per_class), tf.float64)
-        logits = tf.cast(self._logits_parameter_no_checks(), tf.float64)
+        logits = tf.cast(self._pmf_logits(), tf.float64)
         total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
         x = tf.cast(x, tf.float64)
         unnormalized = tf.reduce_sum(_tables.log_class_term(num_per_class, x, logits), axis=-1)
         on_support = (tf.equal(tf.reduce_sum(x, axis=-1), total_count)
                       & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
                       & tf.math.is_finite(unnormalized))
-        flat_num, flat_logits, flat_total, batch_shape = self._flat_params()
-        log_norm = tf.reshape(self._flat_log_normalizer(flat_num, flat_logits, flat_total),
-                              batch_shape)
-        undefined = tf.reshape(self._flat_undefined(flat_num, flat_logits, flat_total),
-                               batch_shape)
+        log_norm, undefined = self._log_normalizer64()
         safe_unnormalized = tf.where(on_support, unnormalized, tf.zeros_like(unnormalized))
         result = tf.where(on_support, safe_unnormalized - log_norm,
                           tf.constant(-np.inf, tf.float64))
@@ -537,6 +573,6 @@ def _kl_multivariate_hypergeometric(p, q, name=None):
         with tf.control_dependencies(assertions):
             logits_difference = (tf.cast(q.logits_parameter(), tf.float64)
                                  - tf.cast(p.logits_parameter(), tf.float64))
-            kl = (q._log_normalizer64() - p._log_normalizer64()  # pylint: disable=protected-access
+            kl = (q._log_normalizer64()[0] - p._log_normalizer64()[0]  # pylint: disable=protected-access
                   - tf.reduce_sum(logits_difference * p._mean64(), axis=-1))  # pylint: disable=protected-access
             return tf.cast(kl, p.dtype)
