@@ -557,20 +557,37 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return None
 
 
+def _same_urn_assertions(p, q):
+    """The KL formula needs equal `num_per_class` and `total_count`.
+
+    Raises a `ValueError` where both are known statically and differ; otherwise returns
+    assertions (`InvalidArgumentError` at run time) if either distribution validates its args.
+    """
+    assertions = []
+    for name in ("num_per_class", "total_count"):
+        p_value, q_value = getattr(p, name), getattr(q, name)
+        p_static, q_static = (None if tensor_util.is_ref(v) else tf.get_static_value(v)
+                              for v in (p_value, q_value))
+        if p_static is not None and q_static is not None:
+            try:
+                equal = np.all(p_static == q_static)
+            except ValueError:  # shapes that do not broadcast, e.g. numbers of classes
+                equal = False
+            if not equal:
+                raise ValueError(f"KL needs equal `{name}`, got {p_static.tolist()} and "
+                                 f"{q_static.tolist()}.")
+        elif p.validate_args or q.validate_args:
+            assertions.append(assert_util.assert_equal(
+                tf.convert_to_tensor(p_value), tf.convert_to_tensor(q_value),
+                message=f"KL needs equal `{name}`."))
+    return assertions
+
+
 @tfd.RegisterKL(MultivariateHypergeometric, MultivariateHypergeometric)
 def _kl_multivariate_hypergeometric(p, q, name=None):
     """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n)."""
     with tf.name_scope(name or "kl_multivariate_hypergeometric"):
-        assertions = []
-        if p.validate_args or q.validate_args:
-            assertions = [
-                assert_util.assert_equal(
-                    tf.convert_to_tensor(p.num_per_class), tf.convert_to_tensor(q.num_per_class),
-                    message="KL needs equal `num_per_class`."),
-                assert_util.assert_equal(
-                    tf.convert_to_tensor(p.total_count), tf.convert_to_tensor(q.total_count),
-                    message="KL needs equal `total_count`.")]
-        with tf.control_dependencies(assertions):
+        with tf.control_dependencies(_same_urn_assertions(p, q)):
             logits_difference = (tf.cast(q.logits_parameter(), tf.float64)
                                  - tf.cast(p.logits_parameter(), tf.float64))
             kl = (q._log_normalizer64()[0] - p._log_normalizer64()[0]  # pylint: disable=protected-access

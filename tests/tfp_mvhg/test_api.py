@@ -1,5 +1,7 @@
 """MultivariateHypergeometric as a TFP distribution: shapes, seeds, compilation, gradients, errors."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -215,10 +217,53 @@ def test_construction_errors():
 def test_kl_registered_and_validated():
     p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.], validate_args=True)
     q = tfp_mvhg.MultivariateHypergeometric([3., 5.], 2., logits=[0., 0.], validate_args=True)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+    with pytest.raises(ValueError, match="equal `num_per_class`"):  # known statically
         tfd.kl_divergence(p, q)
     same = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[5., 6.])
     np.testing.assert_allclose(tfd.kl_divergence(p, same).numpy(), 0., atol=1e-6)
+
+
+@pytest.mark.parametrize("counts,name", [(([3., 5.], 2.), "num_per_class"),
+                                         (([3., 4., 1.], 2.), "num_per_class"),
+                                         (([3., 4.], 3.), "total_count")])
+def test_kl_of_different_urns_raises_a_value_error_without_validation(counts, name):
+    """It returned a number: the KL formula needs the same m and n."""
+    p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.])
+    q = tfp_mvhg.MultivariateHypergeometric(*counts, logits=tf.zeros([len(counts[0])]))
+    for first, second in ((p, q), (q, p)):
+        message = (f"KL needs equal `{name}`, got {getattr(first, name).numpy().tolist()} and "
+                   f"{getattr(second, name).numpy().tolist()}.")
+        with pytest.raises(ValueError, match=re.escape(message)):
+            tfd.kl_divergence(first, second)
+
+
+@pytest.mark.parametrize("validating", ["p", "q"])
+def test_kl_of_different_urns_raises_at_run_time_with_validation(validating):
+    @tf.function(input_signature=[tf.TensorSpec([2]), tf.TensorSpec([])])
+    def kl(num_per_class, total_count):
+        p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.],
+                                                validate_args=validating == "p")
+        q = tfp_mvhg.MultivariateHypergeometric(num_per_class, total_count, logits=[0., 0.],
+                                                validate_args=validating == "q")
+        return tfd.kl_divergence(p, q)
+
+    expected = tfd.kl_divergence(
+        tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.]),
+        tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 0.]))
+    np.testing.assert_allclose(kl(tf.constant([3., 4.]), tf.constant(2.)), expected, rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+        kl(tf.constant([3., 5.]), tf.constant(2.))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `total_count`"):
+        kl(tf.constant([3., 4.]), tf.constant(1.))
+    variable = tf.Variable([3., 4.])  # eagerly, a variable is not known statically
+    p = tfp_mvhg.MultivariateHypergeometric(variable, 2., logits=[0., 1.],
+                                            validate_args=validating == "p")
+    q = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 0.],
+                                            validate_args=validating == "q")
+    np.testing.assert_allclose(tfd.kl_divergence(p, q), expected, rtol=1e-6)
+    variable.assign([4., 3.])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+        tfd.kl_divergence(p, q)
 
 
 def test_weights_and_shifted_logits_give_the_same_law():
