@@ -585,11 +585,16 @@ def _same_urn_assertions(p, q):
 
 @tfd.RegisterKL(MultivariateHypergeometric, MultivariateHypergeometric)
 def _kl_multivariate_hypergeometric(p, q, name=None):
-    """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n)."""
+    """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n).
+
+    A class with E_p[X_i] = 0 (weight 0 or m_i = 0 under p) adds 0, even with an infinite logit.
+    """
     with tf.name_scope(name or "kl_multivariate_hypergeometric"):
         with tf.control_dependencies(_same_urn_assertions(p, q)):
             logits_difference = (tf.cast(q.logits_parameter(), tf.float64)
                                  - tf.cast(p.logits_parameter(), tf.float64))
+            mean = p._mean64()  # pylint: disable=protected-access
+            drawn = tf.not_equal(mean, 0.)
             kl = (q._log_normalizer64()[0] - p._log_normalizer64()[0]  # pylint: disable=protected-access
-                  - tf.reduce_sum(logits_difference * p._mean64(), axis=-1))  # pylint: disable=protected-access
+                  - tf.reduce_sum(tf.where(drawn, logits_difference, 0.) * mean, axis=-1))
             return tf.cast(kl, p.dtype)

@@ -223,6 +223,29 @@ def test_kl_registered_and_validated():
     np.testing.assert_allclose(tfd.kl_divergence(p, same).numpy(), 0., atol=1e-6)
 
 
+@pytest.mark.parametrize("m,p_params,q_params", [
+    ([3., 4., 2.], dict(weights=[0., 1., 2.]), dict(weights=[1., 1., 1.])),
+    ([3., 4., 2.], dict(logits=[-np.inf, 0., 0.5]), dict(logits=[-np.inf, 1., 0.])),
+    ([0., 4., 2.], dict(logits=[0., 0., 0.5]), dict(logits=[-np.inf, 1., 0.])),  # m_0 = 0
+])
+def test_kl_with_a_class_that_p_never_draws_is_finite(m, p_params, q_params):
+    """It was NaN: (theta_q - theta_p) E_p[X] with an infinite logit and a zero mean."""
+    def logits(params):
+        return np.log(params["weights"]) if "weights" in params else params["logits"]
+
+    with np.errstate(divide="ignore"):
+        _, log_p = ref.enumerate_pmf(m, 4, logits(p_params))
+        _, log_q = ref.enumerate_pmf(m, 4, logits(q_params))
+    p = tfp_mvhg.MultivariateHypergeometric(m, 4., **{k: tf.constant(v, tf.float64)
+                                                      for k, v in p_params.items()})
+    q = tfp_mvhg.MultivariateHypergeometric(m, 4., **{k: tf.constant(v, tf.float64)
+                                                      for k, v in q_params.items()})
+    drawn = np.isfinite(log_p)  # the support under p
+    expected = np.sum(np.exp(log_p[drawn]) * (log_p[drawn] - log_q[drawn]))
+    assert np.isfinite(expected)
+    np.testing.assert_allclose(tfd.kl_divergence(p, q), expected, rtol=1e-9)
+
+
 @pytest.mark.parametrize("counts,name", [(([3., 5.], 2.), "num_per_class"),
                                          (([3., 4., 1.], 2.), "num_per_class"),
                                          (([3., 4.], 3.), "total_count")])
