@@ -159,7 +159,7 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
         Args:
           num_per_class: `[..., c]` non-negative integer-valued counts `m` (c known statically).
           total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
-          temperature: `[...]` positive Concrete temperature `tau`.
+          temperature: `[...]` positive, finite Concrete temperature `tau`.
           logits: `[..., c]` log class weights (exactly one of `logits`/`weights`).
           weights: `[..., c]` positive class weights.
           method: "exact" (true conditionals) or "merged" (the paper's approximation).
