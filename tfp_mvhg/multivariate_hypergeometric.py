@@ -60,6 +60,45 @@ def _assert_log_weights(x, message):
         tf.reduce_all(~tf.math.is_nan(x) & (x < np.inf)), True, message=message)
 
 
+def _event_shape_assertions(value, event_shape, event_shape_tensor, meaning, validate_args):
+    """Checks that `value`'s last dimensions are `event_shape` (of known rank).
+
+    Raises a `ValueError` naming the expected sizes where the shapes are known statically;
+    otherwise returns assertions (`InvalidArgumentError` at run time) if `validate_args`.
+
+    Args:
+      value: `Tensor`, the argument of `log_prob`.
+      event_shape: `TensorShape` of known rank, the event shape (dimensions may be unknown).
+      event_shape_tensor: callable returning the event shape as a `Tensor`.
+      meaning: what the event dimensions are, e.g. "the number of classes".
+      validate_args: whether to return run-time assertions for what is not known statically.
+    """
+    event_ndims = len(event_shape)
+    expected = [tf.compat.dimension_value(d) for d in event_shape]
+
+    def sizes(dims):  # "3" for one dimension, "[3, ?]" for two, one of them unknown
+        text = ", ".join("?" if d is None else str(d) for d in dims)
+        return text if event_ndims == 1 else f"[{text}]"
+
+    what = (f"`value`'s last {'dimension' if event_ndims == 1 else f'{event_ndims} dimensions'} "
+            f"must be {meaning}, {sizes(expected)}")
+    rank = value.shape.rank
+    if rank is not None:
+        if rank < event_ndims:
+            raise ValueError(f"{what}, got a value of shape {value.shape.as_list()}.")
+        got = value.shape[rank - event_ndims:].as_list()
+        if any(None not in (e, g) and e != g for e, g in zip(expected, got)):
+            raise ValueError(f"{what}, got {sizes(got)}.")
+        if None not in expected + got:
+            return []
+    if not validate_args:
+        return []
+    with tf.control_dependencies([assert_util.assert_rank_at_least(
+            value, event_ndims, message=f"{what}, got a value of lower rank")]):
+        return [assert_util.assert_equal(tf.shape(value)[-event_ndims:], event_shape_tensor(),
+                                         message=f"{what}.")]
+
+
 class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     """Multivariate Fisher noncentral hypergeometric distribution.
 
@@ -90,11 +129,13 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
     changes nothing; equal logits give the central multivariate hypergeometric distribution.
 
-    A weight of 0 (logit -inf) is exact: that class is never drawn. Without `validate_args`,
-    parameters that define no distribution (negative or non-integer counts, a NaN or +inf logit,
-    `n` above the number of items of positive weight, e.g. `n > sum(m)`) give NaN from `log_prob`,
-    `sample` and the statistics (or an error from the statistics with `allow_nan_stats=False`);
-    with `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
+    A weight of 0 (logit -inf) is exact: that class is never drawn. The gradients of `log_prob`
+    and `log_normalizer` w.r.t. such a weight are exact too (the other methods' are NaN there:
+    they go through `log(weights)`). Without `validate_args`, parameters that define no
+    distribution (negative or non-integer counts, a NaN or +inf logit, `n` above the number of
+    items of positive weight, e.g. `n > sum(m)`) give NaN from `log_prob`, `sample` and the
+    statistics (or an error from the statistics with `allow_nan_stats=False`); with
+    `validate_args=True` they raise `InvalidArgumentError` naming the parameter.
 
     Counts are floats of the distribution's `dtype`, like `tfd.Multinomial`; internally all tables
     are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For
@@ -201,6 +242,16 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
             return tf.math.log(tf.convert_to_tensor(self._weights))
         return tf.identity(self._logits)
 
+    def _pmf_logits(self):
+        """The logits for `log_prob` and `log_normalizer`: a weight of 0 gets the gradient 0 from
+        its logit -inf (`log`'s is 0 * inf = NaN); `_zero_weights_term` adds the true one."""
+        if self._logits is None:
+            weights = tf.convert_to_tensor(self._weights)
+            zero = tf.equal(weights, 0.)
+            return tf.where(zero, tf.constant(-np.inf, weights.dtype),
+                            tf.math.log(tf.where(zero, tf.ones_like(weights), weights)))
+        return tf.identity(self._logits)
+
     # Shapes ------------------------------------------------------------------------------------
 
     def _class_param(self):
@@ -214,22 +265,25 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return ps.broadcast_shape(ps.shape(self._num_per_class)[-1:],
                                   ps.shape(self._class_param())[-1:])
 
-    def _flat_params(self):
+    def _flat_params(self, logits=None):
         """Parameters broadcast to the batch shape and flattened, in float64.
 
-        Returns `(num_per_class [B, c], logits [B, c], total_count [B], batch_shape)`.
+        Returns `(num_per_class [B, c], logits [B, c], total_count [B], batch_shape)`; `logits`
+        (`[..., c]`), if given, replaces `self._logits_parameter_no_checks()`.
         """
         batch_shape = self.batch_shape_tensor()
-        full_shape = ps.concat([batch_shape, self.event_shape_tensor()], axis=0)
-        num_classes = full_shape[-1]
-
-        def flat(x, shape, tail):
-            return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), shape), tail)
-
-        num_per_class = flat(self._num_per_class, full_shape, [-1, num_classes])
-        logits = flat(self._logits_parameter_no_checks(), full_shape, [-1, num_classes])
-        total_count = flat(self._total_count, batch_shape, [-1])
+        num_per_class = self._flat_classes(self._num_per_class)
+        logits = self._flat_classes(
+            self._logits_parameter_no_checks() if logits is None else logits)
+        total_count = tf.reshape(tf.broadcast_to(tf.cast(self._total_count, tf.float64),
+                                                 batch_shape), [-1])
         return num_per_class, logits, total_count, batch_shape
+
+    def _flat_classes(self, x):
+        """A per-class parameter (`[..., c]`) broadcast to the batch shape, `[B, c]` float64."""
+        full_shape = ps.concat([self.batch_shape_tensor(), self.event_shape_tensor()], axis=0)
+        return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), full_shape),
+                          [-1, full_shape[-1]])
 
     def _table_sizes(self, num_per_class, total_count):
         """K = max n + 1 and W = min(max m, max n) + 1: Python ints when the counts are static."""
@@ -281,32 +335,53 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
                 [ps.shape(undefined), ps.ones([ps.rank(value) - 1], tf.int32)], 0))
             return tf.where(undefined, tf.constant(np.nan, value.dtype), value)
 
+    def _zero_weights_term(self, num_per_class, logits, total_count, log_norm):
+        """0 (`[B]`) with the gradient of log P0 w.r.t. the weights that are 0.
+
+        A class of weight 0 contributes the factor 1 to `prod_j (1 + omega_j t)^{m_j}`, so there
+        `d log P0(n) / d omega_i = m_i P0(n - 1) / P0(n)` (0 for n = 0). Arguments flat, as from
+        `_flat_params(self._pmf_logits())`; `log_norm` is log P0 `[B]`.
+        """
+        weights = self._flat_classes(self._weights)
+        zero = tf.equal(weights, 0.)
+
+        def slopes():  # only computed when some weight is 0: a second normalizer, at n - 1
+            previous = self._flat_log_normalizer(num_per_class, logits,
+                                                 tf.maximum(total_count - 1., 0.))
+            ratio = tf.where((total_count > 0.) & tf.math.is_finite(log_norm),
+                             tf.exp(previous - log_norm), tf.zeros_like(log_norm))
+            return tf.stop_gradient(num_per_class * ratio[:, None])
+
+        slopes = tf.cond(tf.reduce_any(zero), slopes, lambda: tf.zeros_like(weights))
+        return tf.reduce_sum(tf.where(zero, weights * slopes, tf.zeros_like(slopes)), axis=-1)
+
     def _log_normalizer64(self):
-        num_per_class, logits, total_count, batch_shape = self._flat_params()
-        return tf.reshape(self._flat_log_normalizer(num_per_class, logits, total_count),
-                          batch_shape)
+        """log P0 (`[...]`, float64), differentiable w.r.t. weights of 0 (`_pmf_logits`), and
+        where the parameters define no distribution (`[...]` bool, `_flat_undefined`)."""
+        num_per_class, logits, total_count, batch_shape = self._flat_params(self._pmf_logits())
+        log_norm = self._flat_log_normalizer(num_per_class, logits, total_count)
+        if self._weights is not None:
+            log_norm += self._zero_weights_term(num_per_class, logits, total_count, log_norm)
+        undefined = self._flat_undefined(num_per_class, logits, total_count)
+        return tf.reshape(log_norm, batch_shape), tf.reshape(undefined, batch_shape)
 
     def log_normalizer(self, name="log_normalizer"):
         """`A(theta) = log P0 = log [t^n] prod_i (1 + omega_i t)^{m_i}`, shape `[...]`."""
         with self._name_and_control_scope(name):
-            return tf.cast(self._log_normalizer64(), self.dtype)
+            return tf.cast(self._log_normalizer64()[0], self.dtype)
 
     # Probabilities and samples -----------------------------------------------------------------
 
     def _log_prob(self, x):
         num_per_class = tf.cast(tf.convert_to_tensor(self._num_per_class), tf.float64)
-        logits = tf.cast(self._logits_parameter_no_checks(), tf.float64)
+        logits = tf.cast(self._pmf_logits(), tf.float64)
         total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
         x = tf.cast(x, tf.float64)
         unnormalized = tf.reduce_sum(_tables.log_class_term(num_per_class, x, logits), axis=-1)
         on_support = (tf.equal(tf.reduce_sum(x, axis=-1), total_count)
                       & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
                       & tf.math.is_finite(unnormalized))
-        flat_num, flat_logits, flat_total, batch_shape = self._flat_params()
-        log_norm = tf.reshape(self._flat_log_normalizer(flat_num, flat_logits, flat_total),
-                              batch_shape)
-        undefined = tf.reshape(self._flat_undefined(flat_num, flat_logits, flat_total),
-                               batch_shape)
+        log_norm, undefined = self._log_normalizer64()
         safe_unnormalized = tf.where(on_support, unnormalized, tf.zeros_like(unnormalized))
         result = tf.where(on_support, safe_unnormalized - log_norm,
                           tf.constant(-np.inf, tf.float64))
@@ -459,40 +534,67 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         return assertions
 
     def _sample_control_dependencies(self, x):
+        shape_assertions = _event_shape_assertions(
+            x, self.event_shape, self.event_shape_tensor, "the number of classes",
+            self.validate_args)
         if not self.validate_args:
             return []
         num_per_class = tf.convert_to_tensor(self._num_per_class)
-        return [
-            assert_util.assert_non_negative(
-                x, message="`value` (counts) must be non-negative."),
-            _assert_integer_form(x, message="`value` (counts) must be integer-valued."),
-            assert_util.assert_less_equal(
-                x, num_per_class, message="`value` (counts) must be at most `num_per_class`."),
-            assert_util.assert_equal(
-                tf.reduce_sum(x, axis=-1), tf.convert_to_tensor(self._total_count),
-                message="`value` (counts) must sum to `total_count`."),
-        ]
+        with tf.control_dependencies(shape_assertions):  # a wrong shape fails on its own message
+            return shape_assertions + [
+                assert_util.assert_non_negative(
+                    x, message="`value` (counts) must be non-negative."),
+                _assert_integer_form(x, message="`value` (counts) must be integer-valued."),
+                assert_util.assert_less_equal(
+                    x, num_per_class,
+                    message="`value` (counts) must be at most `num_per_class`."),
+                assert_util.assert_equal(
+                    tf.reduce_sum(x, axis=-1), tf.convert_to_tensor(self._total_count),
+                    message="`value` (counts) must sum to `total_count`."),
+            ]
 
     def _default_event_space_bijector(self):
         return None
 
 
+def _same_urn_assertions(p, q):
+    """The KL formula needs equal `num_per_class` and `total_count`.
+
+    Raises a `ValueError` where both are known statically and differ; otherwise returns
+    assertions (`InvalidArgumentError` at run time) if either distribution validates its args.
+    """
+    assertions = []
+    for name in ("num_per_class", "total_count"):
+        p_value, q_value = getattr(p, name), getattr(q, name)
+        p_static, q_static = (None if tensor_util.is_ref(v) else tf.get_static_value(v)
+                              for v in (p_value, q_value))
+        if p_static is not None and q_static is not None:
+            try:
+                equal = np.all(p_static == q_static)
+            except ValueError:  # shapes that do not broadcast, e.g. numbers of classes
+                equal = False
+            if not equal:
+                raise ValueError(f"KL needs equal `{name}`, got {p_static.tolist()} and "
+                                 f"{q_static.tolist()}.")
+        elif p.validate_args or q.validate_args:
+            assertions.append(assert_util.assert_equal(
+                tf.convert_to_tensor(p_value), tf.convert_to_tensor(q_value),
+                message=f"KL needs equal `{name}`."))
+    return assertions
+
+
 @tfd.RegisterKL(MultivariateHypergeometric, MultivariateHypergeometric)
 def _kl_multivariate_hypergeometric(p, q, name=None):
-    """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n)."""
+    """KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . E_p[X] (same m and n).
+
+    A class with E_p[X_i] = 0 (weight 0 or m_i = 0 under p) adds 0, even with an infinite logit.
+    """
     with tf.name_scope(name or "kl_multivariate_hypergeometric"):
-        assertions = []
-        if p.validate_args or q.validate_args:
-            assertions = [
-                assert_util.assert_equal(
-                    tf.convert_to_tensor(p.num_per_class), tf.convert_to_tensor(q.num_per_class),
-                    message="KL needs equal `num_per_class`."),
-                assert_util.assert_equal(
-                    tf.convert_to_tensor(p.total_count), tf.convert_to_tensor(q.total_count),
-                    message="KL needs equal `total_count`.")]
-        with tf.control_dependencies(assertions):
+        with tf.control_dependencies(_same_urn_assertions(p, q)):
             logits_difference = (tf.cast(q.logits_parameter(), tf.float64)
                                  - tf.cast(p.logits_parameter(), tf.float64))
-            kl = (q._log_normalizer64() - p._log_normalizer64()  # pylint: disable=protected-access
-                  - tf.reduce_sum(logits_difference * p._mean64(), axis=-1))  # pylint: disable=protected-access
+            mean = p._mean64()  # pylint: disable=protected-access
+            drawn = tf.not_equal(mean, 0.)
+            kl = (q._log_normalizer64()[0] - p._log_normalizer64()[0]  # pylint: disable=protected-access
+                  - tf.reduce_sum(tf.where(drawn, logits_difference, 0.) * mean, axis=-1))
             return tf.cast(kl, p.dtype)

@@ -57,7 +57,8 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         Args:
           num_per_class: `[..., c]` non-negative integer-valued counts `m` (c known statically).
           total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
-          temperature: `[...]` positive Gumbel-softmax temperature `tau`.
+          temperature: `[...]` positive, finite Gumbel-softmax temperature `tau` (a
+            `ValueError` if a constant is not; an `InvalidArgumentError` with `validate_args`).
           logits: `[..., c]` log class weights (exactly one of `logits`/`weights`).
           weights: `[..., c]` positive class weights.
           hard: straight-through integer counts (True) or soft counts (False).
@@ -78,6 +79,11 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
                 [logits, weights], "logits" if logits is not None else "weights")
             self._temperature = tensor_util.convert_nonref_to_tensor(
                 temperature, dtype=dtype, name="temperature")
+            static = (None if tensor_util.is_ref(self._temperature)
+                      else tf.get_static_value(self._temperature))
+            if static is not None and not np.all((static > 0.) & np.isfinite(static)):
+                raise ValueError(
+                    f"`temperature` must be positive and finite, got {static.tolist()}.")
             super().__init__(num_per_class, total_count, logits=logits, weights=weights,
                              validate_args=validate_args, allow_nan_stats=allow_nan_stats,
                              name=name)
@@ -217,8 +223,12 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         if not self.validate_args:
             return assertions
         if is_init != tensor_util.is_ref(self._temperature):
-            assertions.append(assert_util.assert_positive(
-                self._temperature, message="`temperature` must be positive."))
+            temperature = tf.convert_to_tensor(self._temperature)
+            assertions += [
+                assert_util.assert_positive(
+                    temperature, message="`temperature` must be positive."),
+                assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(temperature)), True,
+                                         message="`temperature` must be finite.")]
         return assertions
 
 

@@ -17,6 +17,7 @@ from tensorflow_probability.python.internal import reparameterization
 
 from tfp_mvhg import _relaxed_sampler
 from tfp_mvhg import _tables
+from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 
 tfb = tfp.bijectors
@@ -26,6 +27,7 @@ __all__ = ["ExpRelaxedMultivariateHypergeometric", "PaddedExp",
            "RelaxedOneHotMultivariateHypergeometric"]
 
 _NEG_INF = -np.inf
+_EVENT = "[the number of classes, W = min(max m, max n) + 1]"  # the one-hots' event dimensions
 
 
 def _masked_exp_concrete_log_prob(alpha, log_one_hot, temperature, feasible):
@@ -157,7 +159,7 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
         Args:
           num_per_class: `[..., c]` non-negative integer-valued counts `m` (c known statically).
           total_count: `[...]` integer-valued number of draws `n <= sum(m)`.
-          temperature: `[...]` positive Concrete temperature `tau`.
+          temperature: `[...]` positive, finite Concrete temperature `tau`.
           logits: `[..., c]` log class weights (exactly one of `logits`/`weights`).
           weights: `[..., c]` positive class weights.
           method: "exact" (true conditionals) or "merged" (the paper's approximation).
@@ -243,20 +245,23 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
         return self._chain._parameter_control_dependencies(is_init)
 
     def _sample_control_dependencies(self, x):
+        x = tf.convert_to_tensor(x)
+        shape_assertions = multivariate_hypergeometric._event_shape_assertions(
+            x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
         if not self.validate_args:
             return []
-        x = tf.convert_to_tensor(x)
         tolerance = np.sqrt(dtype_util.eps(x.dtype))
-        return [
-            assert_util.assert_equal(
-                tf.reduce_any(tf.math.is_nan(x)), False, message="`value` must not be NaN."),
-            assert_util.assert_less_equal(
-                x, tf.constant(tolerance, x.dtype),
-                message="`value` (log one-hots) must be at most 0."),
-            assert_util.assert_near(
-                tf.reduce_logsumexp(x, axis=-1), tf.zeros([], x.dtype), atol=tolerance,
-                message="`value` (log one-hots): each row must have logsumexp 0."),
-        ]
+        with tf.control_dependencies(shape_assertions):
+            return shape_assertions + [
+                assert_util.assert_equal(
+                    tf.reduce_any(tf.math.is_nan(x)), False, message="`value` must not be NaN."),
+                assert_util.assert_less_equal(
+                    x, tf.constant(tolerance, x.dtype),
+                    message="`value` (log one-hots) must be at most 0."),
+                assert_util.assert_near(
+                    tf.reduce_logsumexp(x, axis=-1), tf.zeros([], x.dtype), atol=tolerance,
+                    message="`value` (log one-hots): each row must have logsumexp 0."),
+            ]
 
     def _default_event_space_bijector(self):
         return None
@@ -348,6 +353,11 @@ class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDi
 
     def _parameter_source(self):
         return self.distribution
+
+    def _sample_control_dependencies(self, x):
+        """The event shape, checked before `PaddedExp` reduces over it."""
+        return multivariate_hypergeometric._event_shape_assertions(
+            x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
 
     def counts_from_one_hots(self, one_hots, hard=True):
         """Straight-through counts `[..., c]` of one-hots `[..., c, W]` (e.g. samples).

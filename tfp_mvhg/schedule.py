@@ -3,7 +3,6 @@
 import math
 import numbers
 
-import numpy as np
 import tensorflow as tf
 
 __all__ = ["temperature_schedule", "TemperatureAnnealing"]
@@ -44,7 +43,8 @@ class TemperatureAnnealing(tf.keras.callbacks.Callback):
 
     The schedule follows the optimizer's step counter, not a counter of its own, so a resumed
     `fit` (a reloaded model with its optimizer state, or a second `fit` call) continues the
-    schedule where it stopped.
+    schedule where it stopped. Under a `tf.distribute` strategy (e.g. `MirroredStrategy`), the
+    temperature is set on every replica.
 
     Args:
       temperature: a scalar variable (e.g. `MVHGLayer.temperature`) or an object with a
@@ -69,6 +69,6 @@ class TemperatureAnnealing(tf.keras.callbacks.Callback):
         if iterations is None:
             raise ValueError("TemperatureAnnealing needs a model compiled with an optimizer "
                              "(it follows `model.optimizer.iterations`).")
-        self.step = int(np.asarray(iterations))
+        self.step = int(tf.convert_to_tensor(iterations))  # numpy cannot read a mirrored one
         self._variable.assign(
             temperature_schedule(self.step, self.tau_init, self.tau_final, self.n_steps))

@@ -1,5 +1,7 @@
 """MultivariateHypergeometric as a TFP distribution: shapes, seeds, compilation, gradients, errors."""
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -171,6 +173,40 @@ def test_log_prob_argument_off_support_raises_with_validation(value, message):
         dist.log_prob(value)
 
 
+WRONG_EVENT_SHAPES = [([[1.]], "got 1"), ([1., 2.], "got 2"), ([[1., 2., 1., 1.]], "got 4"),
+                      (5., "got a value of shape")]
+COUNT_DISTRIBUTIONS = {
+    "exact": lambda **kwargs: tfp_mvhg.MultivariateHypergeometric(
+        [3., 4., 2.], 5., logits=[0.1, 0.2, 0.3], **kwargs),
+    "relaxed": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], **kwargs),
+    "merged": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], method="merged", **kwargs),
+}
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+@pytest.mark.parametrize("value,got", WRONG_EVENT_SHAPES)
+def test_log_prob_of_counts_with_the_wrong_number_of_classes_raises_a_value_error(make, value, got):
+    """Not a broadcasting error from deep inside, nor -inf for a last dimension of 1."""
+    for validate_args in (False, True):
+        with pytest.raises(ValueError, match=(
+                r"`value`'s last dimension must be the number of classes, 3, " + got)):
+            make(validate_args=validate_args).log_prob(value)
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+def test_log_prob_of_counts_of_unknown_shape_is_checked_at_run_time_with_validation(make):
+    dist = make(validate_args=True)
+    log_prob = tf.function(dist.log_prob, input_signature=[tf.TensorSpec(None, tf.float32)])
+    np.testing.assert_allclose(log_prob(tf.constant([[1., 2., 2.]])),
+                               dist.log_prob([[1., 2., 2.]]), rtol=1e-6)
+    for value, _ in WRONG_EVENT_SHAPES:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="last dimension must be the number of classes"):
+            log_prob(tf.constant(value))
+
+
 def test_construction_errors():
     with pytest.raises(ValueError, match="exactly one of `logits` or `weights`"):
         tfp_mvhg.MultivariateHypergeometric([3., 4.], 2.)
@@ -181,10 +217,76 @@ def test_construction_errors():
 def test_kl_registered_and_validated():
     p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.], validate_args=True)
     q = tfp_mvhg.MultivariateHypergeometric([3., 5.], 2., logits=[0., 0.], validate_args=True)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+    with pytest.raises(ValueError, match="equal `num_per_class`"):  # known statically
         tfd.kl_divergence(p, q)
     same = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[5., 6.])
     np.testing.assert_allclose(tfd.kl_divergence(p, same).numpy(), 0., atol=1e-6)
+
+
+@pytest.mark.parametrize("m,p_params,q_params", [
+    ([3., 4., 2.], dict(weights=[0., 1., 2.]), dict(weights=[1., 1., 1.])),
+    ([3., 4., 2.], dict(logits=[-np.inf, 0., 0.5]), dict(logits=[-np.inf, 1., 0.])),
+    ([0., 4., 2.], dict(logits=[0., 0., 0.5]), dict(logits=[-np.inf, 1., 0.])),  # m_0 = 0
+])
+def test_kl_with_a_class_that_p_never_draws_is_finite(m, p_params, q_params):
+    """It was NaN: (theta_q - theta_p) E_p[X] with an infinite logit and a zero mean."""
+    def logits(params):
+        return np.log(params["weights"]) if "weights" in params else params["logits"]
+
+    with np.errstate(divide="ignore"):
+        _, log_p = ref.enumerate_pmf(m, 4, logits(p_params))
+        _, log_q = ref.enumerate_pmf(m, 4, logits(q_params))
+    p = tfp_mvhg.MultivariateHypergeometric(m, 4., **{k: tf.constant(v, tf.float64)
+                                                      for k, v in p_params.items()})
+    q = tfp_mvhg.MultivariateHypergeometric(m, 4., **{k: tf.constant(v, tf.float64)
+                                                      for k, v in q_params.items()})
+    drawn = np.isfinite(log_p)  # the support under p
+    expected = np.sum(np.exp(log_p[drawn]) * (log_p[drawn] - log_q[drawn]))
+    assert np.isfinite(expected)
+    np.testing.assert_allclose(tfd.kl_divergence(p, q), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("counts,name", [(([3., 5.], 2.), "num_per_class"),
+                                         (([3., 4., 1.], 2.), "num_per_class"),
+                                         (([3., 4.], 3.), "total_count")])
+def test_kl_of_different_urns_raises_a_value_error_without_validation(counts, name):
+    """It returned a number: the KL formula needs the same m and n."""
+    p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.])
+    q = tfp_mvhg.MultivariateHypergeometric(*counts, logits=tf.zeros([len(counts[0])]))
+    for first, second in ((p, q), (q, p)):
+        message = (f"KL needs equal `{name}`, got {getattr(first, name).numpy().tolist()} and "
+                   f"{getattr(second, name).numpy().tolist()}.")
+        with pytest.raises(ValueError, match=re.escape(message)):
+            tfd.kl_divergence(first, second)
+
+
+@pytest.mark.parametrize("validating", ["p", "q"])
+def test_kl_of_different_urns_raises_at_run_time_with_validation(validating):
+    @tf.function(input_signature=[tf.TensorSpec([2]), tf.TensorSpec([])])
+    def kl(num_per_class, total_count):
+        p = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.],
+                                                validate_args=validating == "p")
+        q = tfp_mvhg.MultivariateHypergeometric(num_per_class, total_count, logits=[0., 0.],
+                                                validate_args=validating == "q")
+        return tfd.kl_divergence(p, q)
+
+    expected = tfd.kl_divergence(
+        tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 1.]),
+        tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 0.]))
+    np.testing.assert_allclose(kl(tf.constant([3., 4.]), tf.constant(2.)), expected, rtol=1e-6)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+        kl(tf.constant([3., 5.]), tf.constant(2.))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `total_count`"):
+        kl(tf.constant([3., 4.]), tf.constant(1.))
+    variable = tf.Variable([3., 4.])  # eagerly, a variable is not known statically
+    p = tfp_mvhg.MultivariateHypergeometric(variable, 2., logits=[0., 1.],
+                                            validate_args=validating == "p")
+    q = tfp_mvhg.MultivariateHypergeometric([3., 4.], 2., logits=[0., 0.],
+                                            validate_args=validating == "q")
+    np.testing.assert_allclose(tfd.kl_divergence(p, q), expected, rtol=1e-6)
+    variable.assign([4., 3.])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="equal `num_per_class`"):
+        tfd.kl_divergence(p, q)
 
 
 def test_weights_and_shifted_logits_give_the_same_law():

@@ -149,6 +149,51 @@ def test_gradients_stay_finite_with_a_weight_zero_class():
     assert np.all(np.isfinite(tape.gradient(loss, logits).numpy()))
 
 
+def reference_weight_gradients(m, n, weights, x):
+    """d log p(x) / d omega and d log P0 / d omega by enumeration, P0 as a polynomial in omega.
+
+    `P0 = sum_{x' in support} prod_j C(m_j, x'_j) omega_j^{x'_j}` is differentiated term by term
+    (`0^0 = 1`), so a weight of 0 needs no limit.
+    """
+    support = ref.support(m, n).astype(np.float64)
+    weights = np.asarray(weights, np.float64)
+    terms = np.exp(ref.log_unnormalized(m, np.zeros(len(m)), support)) * np.prod(
+        weights ** support, axis=-1)                                         # C(m, x') omega^x'
+    derivatives = np.stack([
+        np.exp(ref.log_unnormalized(m, np.zeros(len(m)), support))
+        * support[:, i] * weights[i] ** np.maximum(support[:, i] - 1., 0.)
+        * np.prod(np.delete(weights ** support, i, axis=-1), axis=-1)
+        for i in range(len(m))], axis=-1)
+    log_normalizer_gradient = derivatives.sum(0) / terms.sum()
+    x = np.asarray(x, np.float64)
+    direct = np.divide(x, weights, out=np.zeros_like(x), where=x > 0)
+    return direct - log_normalizer_gradient, log_normalizer_gradient
+
+
+@pytest.mark.parametrize("make", [
+    lambda m, n, weights: MV(m, n, weights=weights),
+    lambda m, n, weights: tfp_mvhg.RelaxedMultivariateHypergeometric(m, n, 0.5, weights=weights),
+], ids=["exact", "relaxed"])
+@pytest.mark.parametrize("m,n,weights,x", [
+    ([2., 3., 4., 1.], 5, [0., 1.5, 0.7, 0.], [0., 2., 3., 0.]),
+    ([2., 3., 4.], 7, [0., 1., 2.], [0., 3., 4.]),       # n = all the items of positive weight
+    ([2., 3.], 0, [0., 1.], [0., 0.]),                   # n = 0: the normalizer is constant
+    ([3., 2., 4.], 4, [2., 0.5, 1.], [1., 1., 2.]),      # no weight of 0
+])
+def test_log_prob_gradient_with_respect_to_a_weight_of_zero_is_exact(make, m, n, weights, x):
+    """Finite (it was NaN: 0 * inf through log(omega)) and equal to enumeration's."""
+    variable = tf.Variable(weights, dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        dist = make(m, float(n), variable)
+        log_prob = dist.log_prob(x)
+        log_normalizer = dist.log_normalizer()
+    expected, expected_normalizer = reference_weight_gradients(m, n, weights, x)
+    np.testing.assert_allclose(tape.gradient(log_prob, variable), expected, rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(log_normalizer, variable), expected_normalizer,
+                               rtol=1e-9, atol=1e-12)
+
+
 def test_a_nan_logit_gives_nan_not_plausible_numbers():
     dist = MV(M, float(N), logits=[np.nan, 0., 0.])
     assert np.isnan(dist.log_prob([2., 2., 2.]).numpy())

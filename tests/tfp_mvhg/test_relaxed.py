@@ -202,7 +202,7 @@ def test_seeds_reproduce_and_compiled_samples_equal_eager():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="`method`"):
         relaxed([3., 3.], 2, [0., 0.], method="approximate")
-    with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+    with pytest.raises(ValueError, match="`temperature`"):  # known statically
         relaxed([3., 3.], 2, [0., 0.], temperature=0., validate_args=True)
     with pytest.raises(tf.errors.InvalidArgumentError, match="`total_count`"):
         relaxed([3., 3.], 7, [0., 0.], validate_args=True)
@@ -210,6 +210,41 @@ def test_bad_arguments():
         relaxed([3., 3.], 2, [0., 0.], hard=False).log_prob([1., 1.])
     with pytest.raises(NotImplementedError, match="method='exact'"):
         relaxed([3., 3.], 2, [0., 0.], method="merged").mean()
+
+
+RELAXED_CLASSES = [tfp_mvhg.RelaxedMultivariateHypergeometric,
+                   tfp_mvhg.ExpRelaxedMultivariateHypergeometric,
+                   tfp_mvhg.RelaxedOneHotMultivariateHypergeometric]
+BAD_TEMPERATURES = [0., -1., np.inf, np.nan]
+
+
+@pytest.mark.parametrize("make", RELAXED_CLASSES)
+@pytest.mark.parametrize("temperature", BAD_TEMPERATURES + [[1., 0.]])
+def test_a_temperature_that_is_not_positive_and_finite_raises_a_value_error(make, temperature):
+    """It gave NaN or plausible-looking counts (-1: counts outside [0, m]; inf: means)."""
+    for validate_args in (False, True):
+        with pytest.raises(ValueError, match="`temperature` must be positive and finite, got"):
+            make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
+                 validate_args=validate_args)
+
+
+@pytest.mark.parametrize("make", RELAXED_CLASSES)
+def test_a_temperature_not_known_statically_is_checked_at_run_time_with_validation(make):
+    @tf.function(input_signature=[tf.TensorSpec([])])
+    def draw(temperature):
+        return make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
+                    validate_args=True).sample(seed=(1, 2))
+
+    variable = tf.Variable(1.)
+    dist = make([3., 4., 2.], 5., variable, logits=[0.1, 0.2, 0.3], validate_args=True)
+    for sample in (draw(tf.constant(1.)), dist.sample(seed=(1, 2))):
+        assert not np.any(np.isnan(sample))  # (log one-hots are -inf off the support)
+    for temperature in BAD_TEMPERATURES:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+            draw(tf.constant(temperature))
+        variable.assign(temperature)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+            dist.sample(seed=(1, 2))
 
 
 def test_exact_hard_distribution_shares_the_mvhg_moments():

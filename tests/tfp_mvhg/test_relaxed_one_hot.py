@@ -7,6 +7,8 @@ and tanh-sinh grids). The one statistical test (importance sampling) allows 5 st
 false-fail rate below 1e-6 under its normal approximation. Other assertions are deterministic.
 """
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -261,6 +263,25 @@ def test_shapes_with_batch_and_sample_shapes():
         np.testing.assert_allclose(alone.log_prob(single[:, :4]), broadcast[1, 2], rtol=1e-5)
 
 
+@pytest.mark.parametrize("make", [exp_relaxed, one_hot_relaxed])
+def test_log_prob_of_one_hots_of_the_wrong_event_shape_raises(make):
+    """A statically wrong [c, W] is a ValueError; an unknown shape is checked with validation."""
+    dist = make([1., 2., 1.], 2, [-0.7, 0.4, 0.2], 0.8, validate_args=True)   # event [3, 3]
+    value = dist.sample(seed=(1, 2))
+    expected = "last 2 dimensions must be [the number of classes, W = min(max m, max n) + 1], "
+    for wrong, got in ((value[:2], "[3, 3], got [2, 3]"), (value[:, :1], "[3, 3], got [3, 1]"),
+                       (value[0], "[3, 3], got a value of shape [3]")):
+        for validate_args in (False, True):
+            with pytest.raises(ValueError, match=re.escape(expected + got)):
+                make([1., 2., 1.], 2, [-0.7, 0.4, 0.2], 0.8,
+                     validate_args=validate_args).log_prob(wrong)
+    log_prob = tf.function(dist.log_prob, input_signature=[tf.TensorSpec(None, tf.float64)])
+    np.testing.assert_allclose(log_prob(value), dist.log_prob(value), rtol=1e-12)
+    for wrong in (value[:2], value[:, :1], value[0]):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(expected)):
+            log_prob(wrong)
+
+
 def test_compiled_and_eager_agree_and_log_prob_gradients_are_finite():
     m, n = [[4., 3., 5.], [2., 6., 1.]], [6., 5.]   # batch 2 (the CompositeTensor round trip)
     logits = tf.Variable([[0., 1., -1.], [0.5, 0., 2.]], dtype=tf.float32)
@@ -333,7 +354,7 @@ def test_values_off_the_support_have_zero_density_not_nan():
     with pytest.raises(tf.errors.InvalidArgumentError, match="logsumexp 0"):
         exp_relaxed([1., 2., 1.], 2, [-0.7, 0.4, 0.2], 0.8, validate_args=True).log_prob(
             valid - 0.1)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+    with pytest.raises(ValueError, match="`temperature`"):  # known statically
         exp_relaxed([1., 2., 1.], 2, [0., 0., 0.], 0., validate_args=True)
     with pytest.raises(ValueError, match="`method`"):
         exp_relaxed([1., 2., 1.], 2, [0., 0., 0.], 1., method="approximate")
