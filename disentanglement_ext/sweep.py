@@ -125,8 +125,9 @@ def read_report(out_dir, method, num_shared, seed):
             corrupt.append(path)
             print(f"    {path} is not valid JSON (a truncated write?): passed over", flush=True)
     if corrupt:
-        raise CorruptReport(f"{' and '.join(corrupt)} not valid JSON; rerun the sweep without "
-                            "--report_only to re-evaluate the run")
+        raise CorruptReport(f"{' and '.join(corrupt)} {'are' if len(corrupt) > 1 else 'is'} not "
+                            "valid JSON; rerun the sweep without --report_only to re-evaluate "
+                            "the run")
     return None
 
 

@@ -248,8 +248,9 @@ def test_a_truncated_run_file_is_reported_corrupt_and_not_archived(tmp_path, mon
     truncate(archive)
     with pytest.raises(SystemExit, match="1 run.* failed or corrupt"):
         sweep.main(arguments + ["--report_only"])
-    assert (f"    hg s=3 seed=0 CORRUPT: {run}/evaluation.json and {archive} not valid JSON; rerun "
-            "the sweep without --report_only to re-evaluate the run") in capsys.readouterr().out
+    assert (f"    hg s=3 seed=0 CORRUPT: {run}/evaluation.json and {archive} are not valid JSON; "
+            "rerun the sweep without --report_only to re-evaluate the run"
+            ) in capsys.readouterr().out
 
 
 def test_outputs_are_written_whole(tmp_path, monkeypatch):
