@@ -14,6 +14,8 @@ Modules:
   pairs: weakly-supervised pairs sharing exactly s factors (`sample_pairs`, `make_pair_dataset`).
   neural_sort: NeuralSort relaxed sorting (`neural_sort`, `gumbel_neural_sort`).
   train_weak, sweep, dlib_tools: the command lines `mvhg_train_weak`, `mvhg_sweep`, `mvhg_dlib`.
+  files: outputs written whole or not at all (`atomic_write`), and the runs' fault-injection
+    test hook (`fault_point`).
 """
 import importlib.abc
 import importlib.machinery

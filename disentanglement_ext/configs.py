@@ -89,3 +89,22 @@ def explain_gin_error(error):
                  difflib.get_close_matches(unknown_configurable.group(1), names, n=3, cutoff=0.6)]
     hint = f"Did you mean {' or '.join(close)}?" if close else "No similar gin name is registered."
     return f"{message}\n{hint}"
+
+
+def without_gin_context(message):
+    """`message` without the "In call to configurable ..." lines gin appends to errors raised
+    inside configurables."""
+    return str(message).split("\n  In call to configurable")[0]
+
+
+def explain_gin_syntax_error(error, where):
+    """One line for gin's SyntaxError (or tokenize.TokenError) in `where` (a gin file or a
+    binding), saying what a binding looks like."""
+    if isinstance(error, SyntaxError):
+        line = f", line {error.lineno}" if where.startswith("gin file") and error.lineno else ""
+        text = f" in {error.text.strip()!r}" if line and error.text else ""
+        message = f"{where}{line}: {error.msg.rstrip('.')}{text}"
+    else:
+        message = f"{where}: {error.args[0]} (an unclosed bracket or quote)"
+    return (message + ". A binding is 'configurable.parameter = value' with a Python literal or "
+            "@reference as the value.")

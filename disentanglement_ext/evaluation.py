@@ -13,7 +13,6 @@
   layout (`DisentanglementLibMetrics`).
 """
 
-import json
 import os
 
 import gin.tf
@@ -23,6 +22,7 @@ from sklearn import metrics as sk_metrics
 from sklearn import preprocessing
 import tensorflow.compat.v1 as tf
 
+from disentanglement_ext import files
 from disentanglement_ext import pairs
 from disentanglement_lib.evaluation import evaluate
 from disentanglement_lib.postprocessing import methods as postprocess_methods
@@ -131,13 +131,22 @@ def evaluate_weak(estimator, ground_truth_data, num_shared, seed, num_train=1000
     return scores
 
 
-def _read_scores(metric_dir):
-    """The numeric entries of a metric's `evaluation_results.json`, or None if it is missing."""
-    path = os.path.join(metric_dir, "results", "json", "evaluation_results.json")
-    if not os.path.exists(path):
+def representation_dir(model_dir):
+    """Where `DisentanglementLibMetrics.postprocess` puts a run's mean representation."""
+    return os.path.join(model_dir, "postprocessed", "mean")
+
+
+def metric_dir(model_dir, name):
+    """Where `DisentanglementLibMetrics.evaluate` puts a run's metric `name`."""
+    return os.path.join(model_dir, "metrics", "mean", name)
+
+
+def read_scores(folder):
+    """The numeric entries of a metric's `FOLDER/results/json/evaluation_results.json`; None if it
+    is missing or does not parse (a truncated write)."""
+    saved = files.read_json(os.path.join(folder, "results", "json", "evaluation_results.json"))
+    if not isinstance(saved, dict):
         return None
-    with open(path, encoding="utf-8") as handle:
-        saved = json.load(handle)
     return {key: float(value) for key, value in saved.items()
             if isinstance(value, (int, float)) and key != "elapsed_time"}
 
@@ -146,12 +155,11 @@ def _read_scores(metric_dir):
 class DisentanglementLibMetrics:
     """disentanglement_lib's metrics of a trained run's mean representation, in its layout.
 
-    Calling it on a run folder, `postprocess` (`mean_representation` of the `gaussian_encoder`
-    TF-Hub signature) writes `MODEL_DIR/postprocessed/mean` and `evaluate` writes each metric to
-    `MODEL_DIR/metrics/mean/NAME` (`results/json/evaluation_results.json`, with the operative gin
-    config). A metric whose results file exists is read, not recomputed. Sample sizes are the
-    metrics' own gin parameters (`mig.num_train`, `dci.num_test`, ...), set in
-    `gin_configs/base.gin` and `cpu_small.gin`.
+    `postprocess` (`mean_representation` of the `gaussian_encoder` TF-Hub signature) writes
+    `MODEL_DIR/postprocessed/mean`, and `evaluate` writes a metric to `MODEL_DIR/metrics/mean/NAME`
+    (`results/json/evaluation_results.json`, with the operative gin config); both start afresh.
+    Sample sizes are the metrics' own gin parameters (`mig.num_train`, `dci.num_test`, ...), set
+    in `gin_configs/base.gin` and `cpu_small.gin`.
 
     Args:
       metrics: gin names of metrics, a subset of `DLIB_METRICS` (checked here, before training).
@@ -163,22 +171,18 @@ class DisentanglementLibMetrics:
             raise ValueError(f"`metrics` has unknown names {unknown}; known: {list(DLIB_METRICS)}.")
         self.metrics = tuple(metrics)
 
-    def __call__(self, model_dir, random_seed):
-        """Scores of the run in `model_dir` (with a `tfhub` export), seeded by `random_seed`:
-        `{name: {score name: float}}`, e.g. `{"mig": {"discrete_mig": 0.12}}`."""
-        representation_dir = os.path.join(model_dir, "postprocessed", "mean")
-        if self.metrics and not os.path.exists(os.path.join(
-                representation_dir, "results", "json", "postprocess_results.json")):
-            postprocess.postprocess(model_dir, representation_dir, overwrite=True,
-                                    postprocess_fn=postprocess_methods.mean_representation,
-                                    random_seed=random_seed, name="mean")
-        scores = {}
-        for name in self.metrics:
-            metric_dir = os.path.join(model_dir, "metrics", "mean", name)
-            if _read_scores(metric_dir) is None:
-                print(f"[train_weak] disentanglement_lib metric {name} ...", flush=True)
-                evaluate.evaluate(representation_dir, metric_dir, overwrite=True,
-                                  evaluation_fn=gin.get_configurable(name),
-                                  random_seed=random_seed, name=name)
-            scores[name] = _read_scores(metric_dir)
-        return scores
+    def postprocess(self, model_dir, random_seed):
+        """The mean representation of the run in `model_dir` (with a `tfhub` export)."""
+        postprocess.postprocess(model_dir, representation_dir(model_dir), overwrite=True,
+                                postprocess_fn=postprocess_methods.mean_representation,
+                                random_seed=random_seed, name="mean")
+
+    def evaluate(self, model_dir, name, random_seed):
+        """Metric `name` of the postprocessed run, seeded by `random_seed`: `{score name: float}`,
+        e.g. `{"discrete_mig": 0.12}`."""
+        print(f"[train_weak] disentanglement_lib metric {name} ...", flush=True)
+        folder = metric_dir(model_dir, name)
+        evaluate.evaluate(representation_dir(model_dir), folder, overwrite=True,
+                          evaluation_fn=gin.get_configurable(name), random_seed=random_seed,
+                          name=name)
+        return read_scores(folder)

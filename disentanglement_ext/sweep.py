@@ -6,12 +6,14 @@
 
 (or `python -m disentanglement_ext.sweep ...`). Each run is `mvhg_train_weak` in its own process,
 writing to `OUT/{method}_s{s}_seed{seed}` and its progress to `OUT/{method}_s{s}_seed{seed}.log`;
-runs whose `evaluation.json` exists and whose gin config is unchanged are skipped, so an
-interrupted sweep continues where it stopped (a changed config is refused by the run, see
-`weak_training`). `--jobs N` trains N runs at a time (small models on the vector data set leave a
-core idle per run). A finished run's `evaluation.json` is also kept as `OUT/runs/{run}.json`, from
-which `--report_only` rebuilds the outputs without training (e.g. in a results folder without the
-run folders). Outputs:
+runs with every stage done and an unchanged gin config are skipped, and a killed run does its
+missing stages, so an interrupted sweep continues where it stopped (a changed config is refused by
+the run, see `weak_training`). `--jobs N` trains N runs at a time (small models on the vector data
+set leave a core idle per run). A finished run's `evaluation.json` is also kept as
+`OUT/runs/{run}.json`, from which `--report_only` rebuilds the outputs without training (e.g. in a
+results folder without the run folders); a run file that does not parse is reported as corrupt and
+never copied over its archive. Every output is written whole or not at all (`files.atomic_write`).
+Outputs:
 
 - `OUT/results.csv`: one row per run.
 - `OUT/results.md`: mean ± standard deviation over seeds of both definitions of s_hat, F - k_hat
@@ -29,16 +31,17 @@ import argparse
 import concurrent.futures
 import csv
 import glob
-import json
+import io
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from disentanglement_ext.configs import GIN_DIR
+from disentanglement_ext.files import atomic_write, atomic_write_json, read_json
 
 METHOD_NAMES = {"label": "LabelVAE", "label_dlib": "LabelVAE (changed factor)",
                 "label_true": "LabelVAE (true set)", "ada": "AdaVAE", "hg": "HGVAE"}
@@ -64,15 +67,24 @@ def run_dir(out_dir, method, num_shared, seed):
     return os.path.join(out_dir, f"{method}_s{num_shared}_seed{seed}")
 
 
+class CorruptReport(Exception):
+    """A run's evaluation.json that does not parse (a truncated write)."""
+
+
 def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_dir=None):
     """Trains one run in a child process unless it is complete; returns its evaluation dict.
 
     The run goes to `model_dir` (default `run_dir(out_dir, method, num_shared, seed)`), its
-    progress to `model_dir + ".log"`."""
+    progress to `model_dir + ".log"`; the evaluation dict is archived (`archived_report`).
+
+    Raises:
+      subprocess.CalledProcessError: the run failed.
+      CorruptReport: its evaluation.json does not parse (the archived copy is kept).
+    """
     model_dir = model_dir or run_dir(out_dir, method, num_shared, seed)
     result_file = os.path.join(model_dir, "evaluation.json")
     files, bindings = run_config(method, num_shared, seed, gin_configs, gin_bindings)
-    if not (os.path.exists(result_file) and _config_unchanged(model_dir, files, bindings)):
+    if not (os.path.exists(result_file) and _is_complete(model_dir, files, bindings)):
         command = [sys.executable, "-m", "disentanglement_ext.train_weak", "--model_dir",
                    model_dir]
         command += [arg for path in files for arg in ("--gin_config", path)]
@@ -81,10 +93,14 @@ def run_one(out_dir, method, num_shared, seed, gin_configs, gin_bindings, model_
         with open(model_dir + ".log", "w", encoding="utf-8") as log:  # the run's progress
             subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT,
                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
-    shutil.copyfile(result_file, archived_report(out_dir, os.path.basename(model_dir)))
-    with open(result_file, encoding="utf-8") as handle:
-        return json.load(handle)
+    report = read_json(result_file)
+    archive = archived_report(out_dir, os.path.basename(model_dir))
+    if not isinstance(report, dict):
+        raise CorruptReport(f"{result_file} is not valid JSON (a truncated write?); "
+                            f"{archive} is kept")
+    os.makedirs(os.path.dirname(archive), exist_ok=True)
+    atomic_write_json(archive, report)
+    return report
 
 
 def archived_report(out_dir, name):
@@ -94,12 +110,24 @@ def archived_report(out_dir, name):
 
 def read_report(out_dir, method, num_shared, seed):
     """A finished run's evaluation dict, from its run folder or else its archived copy; None if
-    neither exists."""
+    neither exists. A file that does not parse is passed over with a line saying so.
+
+    Raises:
+      CorruptReport: there are such files, and no good one.
+    """
     name = os.path.basename(run_dir(out_dir, method, num_shared, seed))
+    corrupt = []
     for path in (os.path.join(out_dir, name, "evaluation.json"), archived_report(out_dir, name)):
+        report = read_json(path)
+        if isinstance(report, dict):
+            return report
         if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                return json.load(handle)
+            corrupt.append(path)
+            print(f"    {path} is not valid JSON (a truncated write?): passed over", flush=True)
+    if corrupt:
+        raise CorruptReport(f"{' and '.join(corrupt)} {'are' if len(corrupt) > 1 else 'is'} not "
+                            "valid JSON; rerun the sweep without --report_only to re-evaluate "
+                            "the run")
     return None
 
 
@@ -110,10 +138,15 @@ def run_config(method, num_shared, seed, gin_configs, gin_bindings):
     return files + list(gin_configs), bindings + list(gin_bindings)
 
 
-def _config_unchanged(model_dir, files, bindings):
+def _weak_training():
+    """`disentanglement_ext.weak_training`, imported with TensorFlow's C++ logs off."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
-    config = weak_training.gin_config_str(files, bindings)
-    return not weak_training.config_changes(model_dir, config)
+    return weak_training
+
+
+def _is_complete(model_dir, files, bindings):
+    return _weak_training().is_complete(model_dir, files, bindings)
 
 
 def flatten_dlib_scores(report):
@@ -248,11 +281,12 @@ def write_outputs(out_dir, rows, summary, references=()):
     """`results.csv` (one row per run; empty cells where a metric is missing), `results.md`
     (mean ± std over seeds, the mean alone for one seed; the reference rows; the paper's Table 1
     layout) and `s_hat.png`; returns the markdown."""
-    with open(os.path.join(out_dir, "results.csv"), "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([_csv_value(row.get(column)) for column in COLUMNS])
+    table = io.StringIO(newline="")
+    writer = csv.writer(table)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(column)) for column in COLUMNS])
+    atomic_write(os.path.join(out_dir, "results.csv"), table.getvalue())
     lines = ["| method | s | seeds | s_hat = F - k_hat | MSE | s_hat = d - k_hat (paper) "
              "| MSE (paper) | shared score | independent score | MIG | DCI dis. | SAP "
              "| modularity |",
@@ -264,8 +298,7 @@ def write_outputs(out_dir, rows, summary, references=()):
     lines += ["", "Paper's Table 1 layout: independent / shared score (adjusted balanced accuracy, "
               "mean and standard deviation over seeds) per s.", ""] + table1_lines(summary)
     text = "\n".join(lines)
-    with open(os.path.join(out_dir, "results.md"), "w", encoding="utf-8") as handle:
-        handle.write(text + "\n")
+    atomic_write(os.path.join(out_dir, "results.md"), text + "\n")
     plot_s_hat(out_dir, summary, references)
     return text
 
@@ -334,8 +367,14 @@ def plot_s_hat(out_dir, summary, references=()):
     for axis in (left, middle, right):
         axis.legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(os.path.join(out_dir, "s_hat.png"), dpi=110)
+    _save_figure(figure, os.path.join(out_dir, "s_hat.png"))
     plt.close(figure)
+
+
+def _save_figure(figure, path):
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=110)
+    atomic_write(path, image.getvalue())
 
 
 def read_training_scalars(model_dir, tag):
@@ -388,7 +427,7 @@ def plot_k_hat_training(out_dir, runs, num_factors=None):
     axes[0, 0].set_ylabel("k_hat (independent dims)")
     axes[0, -1].legend(fontsize=7)
     figure.tight_layout()
-    figure.savefig(os.path.join(out_dir, "k_hat_training.png"), dpi=110)
+    _save_figure(figure, os.path.join(out_dir, "k_hat_training.png"))
     plt.close(figure)
 
 
@@ -421,15 +460,33 @@ def main(argv=None):
                        if args.gin_config is not None else DEFAULT_CONFIGS)
     except configs.ConfigError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if os.path.exists(args.out_dir) and not os.path.isdir(args.out_dir):
+        parser.exit(2, f"{parser.prog}: error: --out_dir {args.out_dir} is a file: give a folder "
+                       "(it is created if missing).\n")
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=args.out_dir):
+            pass
+    except OSError as error:
+        parser.exit(2, f"{parser.prog}: error: --out_dir {args.out_dir}: cannot write there "
+                       f"({error.strerror}); give a folder you can write to.\n")
     runs = [(method, num_shared, seed) for num_shared in args.num_shared
             for seed in args.seeds for method in args.methods]
+    if not args.report_only and runs:  # a config error would fail every run: say it once
+        try:
+            _weak_training().gin_config_str(*run_config(*runs[0], gin_configs, args.gin_bindings))
+        except configs.ConfigError as error:
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
     start = time.time()
 
     def collect(index, run):
         method, num_shared, seed = run
         if args.report_only:
             print(f"[sweep {index}/{len(runs)}] {method} s={num_shared} seed={seed}", flush=True)
-            return read_report(args.out_dir, method, num_shared, seed)
+            try:
+                return read_report(args.out_dir, method, num_shared, seed)
+            except CorruptReport as error:
+                return error
         print(f"[sweep {index}/{len(runs)}, {time.time() - start:.0f} s] {method} s={num_shared} "
               f"seed={seed} (progress: {run_dir(args.out_dir, method, num_shared, seed)}.log)",
               flush=True)
@@ -437,6 +494,8 @@ def main(argv=None):
             return run_one(args.out_dir, method, num_shared, seed, gin_configs, args.gin_bindings)
         except subprocess.CalledProcessError:
             return None
+        except CorruptReport as error:
+            return error
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         reports = list(pool.map(collect, range(1, len(runs) + 1), runs))
@@ -445,6 +504,10 @@ def main(argv=None):
         name = f"{method} s={num_shared} seed={seed}"
         if report is None and args.report_only:
             print(f"    {name}: no evaluation.json: left out", flush=True)
+            continue
+        if isinstance(report, CorruptReport):
+            failed.append(run_dir(args.out_dir, method, num_shared, seed))
+            print(f"    {name} CORRUPT: {report}", flush=True)
             continue
         if report is None:
             failed.append(run_dir(args.out_dir, method, num_shared, seed))
@@ -463,7 +526,7 @@ def main(argv=None):
         plot_k_hat_training(args.out_dir, runs, rows[0].get("num_factors"))
         print("\n".join(k_hat_lines(rows)))
     if failed:
-        raise SystemExit(f"{len(failed)} run(s) failed: {', '.join(failed)}")
+        raise SystemExit(f"{len(failed)} run(s) failed or corrupt: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

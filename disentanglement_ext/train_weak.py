@@ -11,6 +11,7 @@ shipped config (base, label, ada, hg, procedural, mpi3d_toy, cpu_small). See
 import argparse
 import os
 import sys
+import traceback
 
 
 def build_parser():
@@ -25,7 +26,7 @@ def build_parser():
     parser.add_argument("--overwrite", action="store_true", help="delete MODEL_DIR first")
     parser.add_argument("--verbose", action="store_true",
                         help="TensorFlow's INFO logs and warnings instead of one progress line "
-                             "per group_vae_logging.every_n_steps")
+                             "per group_vae_logging.every_n_steps, and the traceback of an error")
     return parser
 
 
@@ -53,9 +54,9 @@ def main(argv=None):
         weak_training.train_with_gin(args.model_dir, args.overwrite, args.gin_config,
                                      args.gin_bindings)
     except configs.ConfigError as error:
-        # gin appends "In call to configurable ..." lines to errors raised inside configurables.
-        message = str(error).split("\n  In call to configurable")[0]
-        parser.exit(2, f"{parser.prog}: error: {message}\n")
+        if args.verbose:
+            traceback.print_exc()
+        parser.exit(2, f"{parser.prog}: error: {configs.without_gin_context(error)}\n")
     except ModuleNotFoundError as error:
         if error.name not in ("disentanglement_lib", "gin", "tensorflow_hub", "sklearn"):
             raise

@@ -2,14 +2,16 @@
 progress line, and disentanglement_lib's own tools on one of our runs."""
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 
 import gin
 import pytest
 import tensorflow.compat.v1 as tf
 
-from disentanglement_ext import configs, progress, weak_training
+from disentanglement_ext import configs, dlib_tools, progress, train_weak, weak_training
 
 CONFIGS = ["base", "label", "procedural", "cpu_small"]
 TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 1",
@@ -67,6 +69,98 @@ def test_cli_prints_the_error_without_a_traceback(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("mvhg_train_weak: error: No configurable matching 'dynamics'")
     assert "Use model.num_shared" in result.stderr
+
+
+def one_line_error(capsys, main, args):
+    """`main(args)`'s exit status and its stderr, which must be one line and no traceback."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error, error
+    return exit_info.value.code, error
+
+
+@pytest.mark.parametrize("case, message", [
+    ("syntax", r"gin file .*bad.gin, line 2: Unable to parse value in 'model.batch_size =' *\. "
+               r"A binding is 'configurable.parameter = value'"),
+    ("binding", r"--gin_bindings 'model.training_steps 40': Couldn't parse statement, expected "
+                r"':' or '='\. A binding is"),
+    ("bracket", r"--gin_bindings 'model.num_shared = \(': EOF in multi-line statement \(an "
+                r"unclosed bracket or quote\)"),
+    ("steps", r"model.training_steps must be a positive integer, got 0: bind it with "
+              r"--gin_bindings 'model.training_steps = \.\.\.'"),
+    ("file_dir", r"--model_dir .*run is a file: give a folder"),
+    ("read_only", r"--model_dir /sys/kernel: cannot write there \(.*\); give a folder you can "
+                  r"write to"),
+    ("no_data", r"dataset.name = 'dsprites_full': its files are missing \(.*dsprites.*\.npz; "
+                r"No such file or directory\); put disentanglement_lib's data .* under "
+                r"\$DISENTANGLEMENT_LIB_DATA .*--gin_config procedural or --gin_config vector")])
+def test_train_weak_answers_a_bad_command_line_in_one_line(tmp_path, monkeypatch, capsys, case,
+                                                           message):
+    """Each of these printed a traceback before (or named the estimator's max_steps)."""
+    model_dir = str(tmp_path / "run")
+    args = ["--model_dir", model_dir, "--gin_config", "base", "--gin_config", "label",
+            "--gin_config", "vector"]
+    if case == "syntax":
+        (tmp_path / "bad.gin").write_text("model.training_steps = 3\nmodel.batch_size = \n")
+        args += ["--gin_config", str(tmp_path / "bad.gin")]
+    binding = {"binding": "model.training_steps 40", "bracket": "model.num_shared = (",
+               "steps": "model.training_steps = 0",
+               "no_data": 'dataset.name = "dsprites_full"'}.get(case)
+    args += ["--gin_bindings", binding] if binding else []
+    if case == "file_dir":
+        (tmp_path / "run").write_text("")
+    if case == "read_only":
+        if not os.path.isdir("/sys/kernel") or _writable("/sys/kernel"):
+            pytest.skip("needs Linux's read-only /sys/kernel")
+        args[1] = "/sys/kernel"
+    if case == "no_data":
+        monkeypatch.chdir(tmp_path)  # disentanglement_lib's default data folder: "."
+    code, error = one_line_error(capsys, train_weak.main, args)
+    assert code == 2 and re.match(r"mvhg_train_weak: error: " + message, error), error
+
+
+def _writable(folder):
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def test_verbose_shows_the_traceback_of_an_error(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train_weak.main(["--model_dir", str(tmp_path), "--gin_config", "base", "--gin_config",
+                         "label", "--gin_bindings", "model.training_steps = 0", "--verbose"])
+    error = capsys.readouterr().err
+    assert "Traceback" in error and error.endswith(
+        "mvhg_train_weak: error: model.training_steps must be a positive integer, got 0: bind it "
+        "with --gin_bindings 'model.training_steps = ...'.\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["visualize_model", "--model_dir=/no/such/run", "--output_dir=/tmp/unused"],
+     "--model_dir /no/such/run: no such folder; give a run folder (mvhg_train_weak --model_dir)"),
+    (["evaluate", "--input_dir", "/no/such/run/postprocessed/mean"],
+     "--input_dir /no/such/run/postprocessed/mean: no such folder; give a run folder "
+     "(mvhg_train_weak --model_dir), or its postprocessed/NAME"),
+    (["postprocess", "--model_dir=.", "--gin_config=/no/such.gin"],
+     "--gin_config /no/such.gin: no such file."),
+    (["no_such_tool"], "no dlib_no_such_tool in ")])
+def test_mvhg_dlib_answers_a_bad_command_line_in_one_line(capsys, args, message):
+    code, error = one_line_error(capsys, dlib_tools.main, args)
+    assert code == 2 and error.startswith("mvhg_dlib: error: " + message), error
+
+
+def test_mvhg_dlib_answers_an_error_of_the_tool_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "disentanglement_ext.dlib_tools", "evaluate",
+         f"--input_dir={tmp_path}", f"--output_dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "mvhg_dlib: error: dlib_evaluate failed: RuntimeError: Required bindings for `evaluation` "
+        "not provided in config: ['evaluation_fn', 'random_seed'] (--verbose shows the traceback)")
 
 
 def test_a_finished_run_with_another_gin_config_is_refused_not_skipped(tmp_path):
@@ -149,7 +243,7 @@ def test_disentanglement_lib_tools_run_on_our_run(tmp_path):
 def test_mvhg_dlib_names_the_available_tools():
     result = subprocess.run([os.path.join(SCRIPTS, "mvhg_dlib"), "no_such_tool"],
                             capture_output=True, text=True, check=False)
-    assert result.returncode == 1 and "no dlib_no_such_tool in" in result.stderr
+    assert result.returncode == 2 and "no dlib_no_such_tool in" in result.stderr
     assert "dlib_evaluate, " in result.stderr and "dlib_visualize_model" in result.stderr
 
 

@@ -216,3 +216,72 @@ def test_the_last_lines_give_k_hat_against_the_true_k(tmp_path, capsys):
     assert capsys.readouterr().out.rstrip().splitlines()[-2:] == [
         "HGVAE, s = 1: k_hat = 6.00 (seeds: 5.50, 6.50), true k = F - s = 7 - 1 = 6",
         "HGVAE, s = 5: k_hat = 2.00 (seeds: 2.25, 1.75), true k = F - s = 7 - 5 = 2"]
+
+
+def truncate(path):
+    with open(path, "r+", encoding="utf-8") as handle:
+        handle.truncate(len(handle.read()) // 2)
+
+
+def test_a_truncated_run_file_is_reported_corrupt_and_not_archived(tmp_path, monkeypatch, capsys):
+    """The sweep copied a truncated evaluation.json over the good archive, then crashed on it."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    run = fake_run(str(tmp_path), "hg", 3, 0, s_hat_mean=2.5)
+    arguments = ["--out_dir", str(tmp_path), "--methods", "hg", "--num_shared", "3", "--seeds", "0"]
+    sweep.main(arguments)
+    archive = sweep.archived_report(str(tmp_path), "hg_s3_seed0")
+    with open(archive, encoding="utf-8") as handle:
+        archived = handle.read()
+    truncate(os.path.join(run, "evaluation.json"))
+    # Not complete now, so the run is started again; here it leaves the file as it is.
+    monkeypatch.setattr(sweep.subprocess, "run", lambda *args, **kwargs: None)
+    with pytest.raises(SystemExit, match="1 run.* failed or corrupt"):
+        sweep.main(arguments)
+    assert (f"    hg s=3 seed=0 CORRUPT: {run}/evaluation.json is not valid JSON (a truncated "
+            f"write?); {archive} is kept") in capsys.readouterr().out
+    with open(archive, encoding="utf-8") as handle:
+        assert handle.read() == archived
+    sweep.main(arguments + ["--report_only"])   # the archived copy stands in
+    output = capsys.readouterr().out
+    assert f"{run}/evaluation.json is not valid JSON (a truncated write?): passed over" in output
+    assert "| HGVAE | 3 | 1 | 2.50 |" in output
+    truncate(archive)
+    with pytest.raises(SystemExit, match="1 run.* failed or corrupt"):
+        sweep.main(arguments + ["--report_only"])
+    assert (f"    hg s=3 seed=0 CORRUPT: {run}/evaluation.json and {archive} are not valid JSON; "
+            "rerun the sweep without --report_only to re-evaluate the run"
+            ) in capsys.readouterr().out
+
+
+def test_outputs_are_written_whole(tmp_path, monkeypatch):
+    from disentanglement_ext import files  # pylint: disable=import-outside-toplevel
+    fake_run(str(tmp_path), "hg", 3, 0)
+    written = []
+    monkeypatch.setattr(files, "fault_point", written.append)
+    sweep.main(["--out_dir", str(tmp_path), "--methods", "hg", "--num_shared", "3", "--seeds",
+                "0"])
+    assert sorted(written) == ["write hg_s3_seed0.json", "write results.csv", "write results.md",
+                               "write s_hat.png"]
+
+
+def test_a_bad_command_line_is_one_line(tmp_path, capsys):
+    """A bad gin file or binding failed every run, each with its traceback in its log."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    (tmp_path / "bad.gin").write_text("model.training_steps = \n")
+    (tmp_path / "file").write_text("")
+    runs = ["--methods", "hg", "--num_shared", "3", "--seeds", "0"]
+    for args, message in (
+            (["--out_dir", str(tmp_path / "file")], f"--out_dir {tmp_path}/file is a file: give "
+                                                    "a folder (it is created if missing)."),
+            (["--out_dir", str(tmp_path / "sweep"), "--gin_config", str(tmp_path / "bad.gin")],
+             f"gin file {tmp_path}/bad.gin, line 1: Unable to parse value in "
+             "'model.training_steps ='. A binding is"),
+            (["--out_dir", str(tmp_path / "sweep"), "--gin_bindings", "model.training_steps"],
+             "--gin_bindings 'model.training_steps': Couldn't parse statement, expected ':' or "
+             "'='. A binding is")):
+        with pytest.raises(SystemExit) as exit_info:
+            sweep.main(args + runs)
+        error = capsys.readouterr().err
+        assert exit_info.value.code == 2 and error.startswith("mvhg_sweep: error: " + message)
+        assert error.count("\n") == 1 and "Traceback" not in error
+    assert not os.path.exists(tmp_path / "sweep" / "hg_s3_seed0")
