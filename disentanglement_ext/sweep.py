@@ -379,7 +379,8 @@ def _save_figure(figure, path):
 
 def read_training_scalars(model_dir, tag):
     """`(steps, values)` of a scalar summary from a run's training event files (empty if none;
-    TensorFlow, quiet, is imported only when there are event files)."""
+    TensorFlow, quiet, is imported only when there are event files). A file cut short (a run killed
+    while writing it) gives the points before the cut."""
     import numpy as np  # pylint: disable=import-outside-toplevel
     paths = sorted(glob.glob(os.path.join(model_dir, "tf_checkpoint", "events.out.tfevents.*")))
     points = {}
@@ -388,10 +389,13 @@ def read_training_scalars(model_dir, tag):
         import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
         tf.get_logger().setLevel("ERROR")  # summary_iterator's deprecation warning
     for path in paths:
-        for event in tf.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.tag == tag:
-                    points[event.step] = value.simple_value
+        try:
+            for event in tf.train.summary_iterator(path):
+                for value in event.summary.value:
+                    if value.tag == tag:
+                        points[event.step] = value.simple_value
+        except tf.errors.DataLossError:  # truncated record: keep what was read
+            pass
     steps = sorted(points)
     return np.array(steps), np.array([points[step] for step in steps])
 

@@ -285,3 +285,20 @@ def test_a_bad_command_line_is_one_line(tmp_path, capsys):
         assert exit_info.value.code == 2 and error.startswith("mvhg_sweep: error: " + message)
         assert error.count("\n") == 1 and "Traceback" not in error
     assert not os.path.exists(tmp_path / "sweep" / "hg_s3_seed0")
+
+
+def test_a_truncated_event_file_gives_the_points_before_the_cut(tmp_path):
+    import tensorflow.compat.v1 as tf  # pylint: disable=import-outside-toplevel
+    folder = tmp_path / "run" / "tf_checkpoint"
+    with tf.Graph().as_default():
+        writer = tf.summary.FileWriter(str(folder))
+        for step in range(1, 21):
+            writer.add_summary(tf.Summary(value=[tf.Summary.Value(
+                tag="k_hat", simple_value=float(step))]), step)
+        writer.close()
+    (path,) = folder.glob("events.out.tfevents.*")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) - 30])          # a run killed while writing its last record
+    steps, values = sweep.read_training_scalars(str(tmp_path / "run"), "k_hat")
+    assert 10 < len(steps) < 20 and list(steps) == list(range(1, len(steps) + 1))
+    np.testing.assert_array_equal(values, steps.astype(float))
