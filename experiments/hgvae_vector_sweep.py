@@ -110,7 +110,9 @@ def target_check(found, variant, num_latent, values_of_s, seeds):
         if not reports:
             return "incomplete"
         means.append(statistics.fmean(report["k_hat_mean"] for report in reports))
-    within = all(abs(mean - (NUM_FACTORS - s)) <= 1. for mean, s in zip(means, values_of_s))
+    offsets = [mean - (NUM_FACTORS - s) for mean, s in zip(means, values_of_s)]
+    missed = [f"s = {s} ({offset:+.2f})" for offset, s in zip(offsets, values_of_s)
+              if abs(offset) > 1.]
     decreasing = all(later < earlier for earlier, later in zip(means, means[1:]))
     monotone_seeds = 0
     for seed in seeds:
@@ -121,7 +123,8 @@ def target_check(found, variant, num_latent, values_of_s, seeds):
     shared = [report.get("shared_score") for s in values_of_s if s >= 1
               for report in found[variant, num_latent, s]]
     shared_ok = bool(shared) and all(score is not None and score > 0.1 for score in shared)
-    verdict = (f"within 1 of F - s: {'yes' if within else 'no'}; strictly decreasing: "
+    verdict = (f"within 1 of F - s: {'yes' if not missed else 'no, at ' + ', '.join(missed)}; "
+               f"strictly decreasing: "
                f"{'yes' if decreasing else 'no'}; monotone seeds: {monotone_seeds}/{len(seeds)}; "
                f"shared score > 0.1 at s >= 1: {'yes' if shared_ok else 'no'}")
     ada = [found.get(("ada", num_latent, s), []) for s in values_of_s]
