@@ -206,9 +206,9 @@ def plot_k_hat(out, found, variants, values_of_d, values_of_s):
                           yerr=[statistics.pstdev(values) for _, values in points],
                           marker="o", capsize=3, color=COLOURS.get(variant), label=variant)
         axis.set(xlabel="s (shared factors)", title=f"d = {num_latent} latent dimensions",
-                 ylim=(-0.3, num_latent + 0.3))
+                 ylim=(-0.3, max(values_of_d) + 0.3))
     axes[0, 0].set_ylabel("k_hat (independent dimensions)")
-    axes[0, -1].legend(fontsize=8)
+    axes[0, 0].legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(os.path.join(out, "k_hat_vs_s.png"), dpi=110)
     plt.close(figure)
