@@ -264,8 +264,11 @@ ANNEALING_MIRRORED_SCRIPT = textwrap.dedent("""
     model.fit(x, x[:, :1], batch_size=8, epochs=2, verbose=0, callbacks=[annealing, record])
     assert annealing.step == 7, annealing.step  # 4 steps per epoch
     expected = tfp_mvhg.temperature_schedule(np.arange(8), 2.0, 0.1, 4).numpy()
-    np.testing.assert_allclose(seen, np.repeat(expected[:, None], 2, axis=1), rtol=1e-6)
-    assert seen[-1][0] < 0.11  # annealed from 2.0, on both replicas
+    # every local copy of the temperature (one per replica with tf.keras 2; Keras 3 keeps one)
+    assert len(seen) == 8 and all(len(copies) in (1, 2) for copies in seen), seen
+    for copies, value in zip(seen, expected):
+        np.testing.assert_allclose(copies, value, rtol=1e-6)
+    assert max(seen[-1]) < 0.11  # annealed from 2.0
     print("ANNEALING OK")
 """)
 
