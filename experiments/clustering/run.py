@@ -15,19 +15,31 @@ prior's weights at their initial value, uniform or, with `--init-prior-from-gmm`
 Each non-default one is part of the file name's `tag` (`variant_tag`: `_gmmw`, `_fixed`,
 `_ptsBETA`, e.g. `mnist10k_v60_hypergeometric_gmmw_fixed_pts128_s0.json`), so runs of different
 options never overwrite each other and share the pretrained autoencoders of their folder.
+
+A run killed anywhere keeps what it finished: the pretraining cache and the result JSON are
+written whole or not at all (`disentanglement_ext.files.atomic_write`), so a rerun skips a run
+whose result is complete, reuses a complete pretraining cache and redoes the rest. A corrupt
+result is rerun and a corrupt pretraining cache rebuilt, each with a message. A missing or corrupt
+data set file stops the command with one line naming the file and how to rebuild it, exit status
+2 (`--verbose` adds the traceback). Fault-injection points (`files.fault_point`): `pretrain`
+(pretrained and GMM fitted, cache not written), `train` (trained, result not written), and
+`write NAME` halfway through writing file NAME.
 """
 
 import argparse
+import io
 import json
 import math
 import os
 import sys
 import time
+import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from disentanglement_ext import files  # noqa: E402
 from experiments.clustering import PRIORS  # noqa: E402
 from experiments.clustering import data as data_lib  # noqa: E402
 
@@ -44,10 +56,13 @@ DEFAULTS = {
     "fashion": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
 }
 QUICK = {"epochs": 2, "pretrain_epochs": 2}
+# What the table reads from a result JSON; one without them is corrupt.
+RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class",
+               "cluster_proportions", "prior_weights", "prior_marginal", "history", "seconds")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="mvhg_clustering", description=__doc__.split("\n")[0])
     parser.add_argument("--prior", choices=PRIORS, required=True)
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
     parser.add_argument("--version", type=int, choices=data_lib.VERSIONS, default=100,
@@ -93,6 +108,7 @@ def build_parser():
                         help=f"smoke test: {QUICK['pretrain_epochs']} pretraining and "
                              f"{QUICK['epochs']} training epochs")
     parser.add_argument("--force", action="store_true", help="rerun even if the JSON exists")
+    parser.add_argument("--verbose", action="store_true", help="the traceback of an error")
     return parser
 
 
@@ -126,6 +142,27 @@ def result_path(args):
                                   f"{variant_tag(args)}_s{args.seed}.json")
 
 
+def read_result(path):
+    """The result dict in `path`, None if there is no such file; raises `data.CorruptFile` if it
+    is not a JSON object with `RESULT_KEYS` (a file cut short by an older, non-atomic writer)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    try:
+        result = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise data_lib.CorruptFile("run result", path, "empty file" if not data.strip()
+                                   else f"truncated or invalid JSON: {error}") from None
+    if not isinstance(result, dict):
+        raise data_lib.CorruptFile("run result", path, "not a JSON object")
+    missing = [key for key in RESULT_KEYS if key not in result]
+    if missing:
+        raise data_lib.CorruptFile("run result", path, f"no {missing[0]!r}")
+    return result
+
+
 def _log(message):
     print(message, flush=True)
 
@@ -136,22 +173,37 @@ def _pretrain_key(args, num_images):
             f"_e{args.pretrain_epochs}_b{args.batch_size}")
 
 
+def _read_pretrain_cache(path, num_weights, log):
+    """The arrays of the pretraining cache `path`; None if absent or corrupt (said in `log`)."""
+    if not os.path.exists(path):
+        return None
+    keys = [f"w{i}" for i in range(num_weights)] + [
+        "gmm_means", "gmm_variances", "gmm_weights", "gmm_predictions", "seconds",
+        "pretrain_history"]
+    try:
+        return data_lib.read_npz(path, keys, "pretraining cache", "pretraining afresh")
+    except data_lib.CorruptFile as error:
+        log(str(error))
+        return None
+
+
 def prepare(args, model, x, log):
     """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
     from experiments.clustering import vade  # pylint: disable=import-outside-toplevel
     path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
-    if not args.no_cache and os.path.exists(path):
-        with np.load(path) as cache:
-            weights = [cache[f"w{i}"] for i in range(int(cache["num_weights"]))]
-            model.encoder_body.set_weights(weights[:len(model.encoder_body.weights)])
-            model.decoder.set_weights(weights[len(model.encoder_body.weights):])
-            vade.set_gmm(model, cache["gmm_means"], cache["gmm_variances"], cache["gmm_weights"],
-                         args.init_prior_from_gmm)
-            info = {"pretrain_cached": path, "pretrain_seconds": float(cache["seconds"]),
-                    "gmm_predictions": cache["gmm_predictions"],
-                    "pretrain_history": cache["pretrain_history"].tolist()}
+    num_encoder = len(model.encoder_body.weights)
+    num_weights = num_encoder + len(model.decoder.weights)
+    cache = None if args.no_cache else _read_pretrain_cache(path, num_weights, log)
+    if cache is not None:
+        weights = [cache[f"w{i}"] for i in range(num_weights)]
+        model.encoder_body.set_weights(weights[:num_encoder])
+        model.decoder.set_weights(weights[num_encoder:])
+        vade.set_gmm(model, cache["gmm_means"], cache["gmm_variances"], cache["gmm_weights"],
+                     args.init_prior_from_gmm)
         log(f"loaded pretrained autoencoder and GMM from {path}")
-        return info
+        return {"pretrain_cached": path, "pretrain_seconds": float(cache["seconds"]),
+                "gmm_predictions": cache["gmm_predictions"],
+                "pretrain_history": cache["pretrain_history"].tolist()}
     start = time.time()
     history = vade.pretrain_autoencoder(model, x, args.pretrain_epochs,
                                         batch_size=args.batch_size,
@@ -159,28 +211,29 @@ def prepare(args, model, x, log):
     predictions, _ = vade.init_gmm(model, x, seed=args.seed,
                                    init_prior_from_gmm=args.init_prior_from_gmm)
     seconds = time.time() - start
+    files.fault_point("pretrain")
     if not args.no_cache:
         os.makedirs(args.pretrain_cache, exist_ok=True)
         weights = model.encoder_body.get_weights() + model.decoder.get_weights()
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
+        buffer = io.BytesIO()
+        np.savez(buffer, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
                  gmm_means=model.gmm_means.numpy(), gmm_variances=np.exp(model.gmm_logvars.numpy()),
                  gmm_weights=model.gmm_init_weights, gmm_predictions=predictions, seconds=seconds,
                  pretrain_history=np.asarray(history))
-        os.replace(tmp, path)
+        files.atomic_write(path, buffer.getvalue())
     return {"pretrain_cached": None, "pretrain_seconds": seconds, "gmm_predictions": predictions,
             "pretrain_history": history}
 
 
 def run(args, log=_log):
     """Runs one configuration and writes its JSON; returns the result dict."""
-    # TensorFlow only once a run starts: `--help` and argument errors answer at once.
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from experiments.clustering import metrics, vade  # pylint: disable=import-outside-toplevel
     args = resolve(args)
-    hidden = tuple(int(h) for h in args.hidden.split(","))
     x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path,
                                  args.data_dir)
+    # TensorFlow only once the data are read: `--help`, argument and data errors answer at once.
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from experiments.clustering import metrics, vade  # pylint: disable=import-outside-toplevel
+    hidden = tuple(int(h) for h in args.hidden.split(","))
     if args.subset:
         x, y = x[:args.subset], y[:args.subset]
     num_classes = int(y.max()) + 1
@@ -232,12 +285,10 @@ def run(args, log=_log):
         "seconds": {"pretrain_and_gmm": info["pretrain_seconds"], "train": train_seconds,
                     "total": time.time() - start},
     }
+    files.fault_point("train")
     os.makedirs(args.out, exist_ok=True)
     path = result_path(args)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        json.dump(result, handle, indent=1, default=_json_default)
-    os.replace(tmp, path)
+    files.atomic_write(path, json.dumps(result, indent=1, default=_json_default))
     log(f"final: acc {scores['acc']:.4f} nmi {scores['nmi']:.4f} ari {scores['ari']:.4f}; "
         f"prior weights {np.round(result['prior_weights'], 3).tolist()}; wrote {path} "
         f"({result['seconds']['total']:.0f}s)")
@@ -255,12 +306,22 @@ def _json_default(value):
 
 
 def main(argv=None):
-    args = resolve(build_parser().parse_args(argv))
+    """The command line; a missing or corrupt data file exits with status 2 and one line."""
+    parser = build_parser()
+    args = resolve(parser.parse_args(argv))
     path = result_path(args)
-    if os.path.exists(path) and not args.force:
-        _log(f"{path} exists; skipping (use --force to rerun)")
-        return 0
-    run(args)
+    try:
+        if not args.force and read_result(path) is not None:
+            _log(f"{path} exists; skipping (use --force to rerun)")
+            return 0
+    except data_lib.CorruptFile as error:
+        _log(f"{error}; rerunning")
+    try:
+        run(args)
+    except data_lib.DataError as error:
+        if args.verbose:
+            traceback.print_exc()
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     return 0
 
 

@@ -24,18 +24,27 @@ and pretrained autoencoders and never overwrites the default table):
   table.md     the table in markdown
   prior_weights.png   learned prior weights (normalized), matched to classes, against the true
                class proportions (paper Fig. 3)
+
+Every file is written whole or not at all (`run`'s docstring). A run result that is not a whole
+result JSON (cut short by an older writer) is reported as `CORRUPT` and rerun; with `--no-train`,
+or if its rerun fails, the table files are not rewritten (a table without that run would replace
+a good one) and the command exits with status 2 and one line, as it does for a missing or corrupt
+data file (`--verbose` adds the traceback).
 """
 
 import argparse
+import io
 import json
 import os
 import sys
 import time
+import traceback
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
+from disentanglement_ext import files  # noqa: E402
 from experiments.clustering import data as data_lib  # noqa: E402
 from experiments.clustering import metrics  # noqa: E402
 from experiments.clustering import run as run_lib  # noqa: E402
@@ -60,6 +69,7 @@ def build_parser():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-train", action="store_true",
                         help="only aggregate the JSONs that exist")
+    parser.add_argument("--verbose", action="store_true", help="the traceback of an error")
     # Passed through to every run (None: run.py's defaults for the dataset).
     for flag, kind in (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int),
                        ("--lr", float), ("--prior-lr", float), ("--tau-init", float),
@@ -357,11 +367,13 @@ def prior_weights_figure(results, versions, arms):
 
 
 def plot_prior_weights(results, versions, path, arms):
-    """Writes `prior_weights_figure` to `path`."""
+    """Writes `prior_weights_figure` to `path` (as a PNG, atomically)."""
     import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
     fig = prior_weights_figure(results, versions, arms)
-    fig.savefig(path, dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
+    files.atomic_write(path, buffer.getvalue())
 
 
 def results_folder(args):
@@ -373,7 +385,30 @@ def results_folder(args):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    """The command line; a missing or corrupt data file or run result exits with status 2 and
+    one line."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return make_table(args)
+    except data_lib.DataError as error:
+        if args.verbose:
+            traceback.print_exc()
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+
+
+def _read_result(path, corrupt):
+    """`run.read_result(path)`, None for a corrupt file, whose error is added to `corrupt`."""
+    try:
+        return run_lib.read_result(path)
+    except data_lib.CorruptFile as error:
+        corrupt.append(error)
+        return None
+
+
+def make_table(args):
+    """Trains the missing runs unless `args.no_train`, then writes the table; returns 1 if a run
+    failed, else 0."""
     priors = args.priors.split(",")
     arms = make_arms(args)
     labels, pairs = [label for label, _, _ in arms], comparisons(arms)
@@ -390,29 +425,38 @@ def main(argv=None):
             for label, prior, arm_options in arms:
                 run_args_ = run_args(args, prior, version, seed, runs_dir, arm_options)
                 path = run_lib.result_path(run_args_)
-                if os.path.exists(path):
+                corrupt = []
+                if _read_result(path, corrupt) is not None:
                     _log(f"skip {path} (exists)")
                     continue
                 if args.no_train:
                     continue
+                if corrupt:
+                    _log(f"CORRUPT {path}: {corrupt[0].reason}; rerunning it")
                 trained += 1
                 try:
                     run_lib.run(run_args_)
+                except data_lib.DataError:
+                    raise
                 except Exception as error:  # pylint: disable=broad-except
                     _log(f"FAILED {label} v{version} seed {seed}: {error!r}")
                     failures.append({"arm": label, "version": version, "seed": seed,
                                      "error": repr(error)})
-    results = []
+    results, corrupt = [], []
     for version in versions:
         for seed in seeds:
             for label, prior, arm_options in arms:
-                path = run_lib.result_path(
-                    run_args(args, prior, version, seed, runs_dir, arm_options))
-                if os.path.exists(path):
-                    with open(path) as handle:
-                        result = json.load(handle)
+                result = _read_result(run_lib.result_path(
+                    run_args(args, prior, version, seed, runs_dir, arm_options)), corrupt)
+                if result is not None:
                     result.update(arm=label, prior=prior, version=version, seed=seed)
                     results.append(result)
+    if corrupt:
+        for error in corrupt:
+            _log(f"CORRUPT {error.path}: {error.reason}")
+        raise data_lib.DataError(
+            f"{len(corrupt)} corrupt run result(s) (CORRUPT above); the table in {results_dir} "
+            "was not rewritten: rerun the table (without --no-train) to redo them")
     table = aggregate(results, labels, versions, pairs)
     mass = reduced_class_mass(results, labels, versions)
     example = run_args(args, priors[0], versions[0], 0, runs_dir)
@@ -432,10 +476,10 @@ def main(argv=None):
         "seconds_wall": time.time() - start, "runs_trained": trained, "failures": failures,
         "machine": f"{os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at the end"}
     table_path = os.path.join(results_dir, "table.json")
-    if not trained and os.path.exists(table_path):
+    previous = files.read_json(table_path) if not trained else None
+    if isinstance(previous, dict):
         # Aggregation only: keep the wall clock of the invocation that trained the runs.
-        with open(table_path) as handle:
-            previous = json.load(handle).get("settings", {})
+        previous = previous.get("settings", {})
         if "seconds_wall" in previous:
             settings["seconds_wall"] = previous["seconds_wall"]
             settings["runs_trained"] = previous.get("runs_trained", 0)
@@ -448,17 +492,16 @@ def main(argv=None):
                 "cluster_proportions": r["cluster_proportions"],
                 "class_proportions": r["data"]["class_proportions"],
                 "seconds": r["seconds"]} for r in results]
-    with open(table_path, "w") as handle:
-        json.dump({"settings": settings, "table": table, "reduced_class_mass": mass,
-                   "runs": per_run}, handle, indent=1)
+    files.atomic_write(table_path, json.dumps({"settings": settings, "table": table,
+                                               "reduced_class_mass": mass, "runs": per_run},
+                                              indent=1))
     text = markdown(table, labels, versions, settings, pairs, mass)
     text += ("\nPaper Table 2 layout (the last column is the paper's MNIST accuracy, under "
              "its own protocol):\n\n"
              + "\n".join(table2_layout(table, arms, versions))
              + "\n\nPer seed (paired: same pretrained autoencoder and GMM within a row):\n\n"
              + "\n".join(per_seed_lines(results, labels, versions)) + "\n")
-    with open(os.path.join(results_dir, "table.md"), "w") as handle:
-        handle.write(text)
+    files.atomic_write(os.path.join(results_dir, "table.md"), text)
     if results:
         plot_prior_weights(results, versions, os.path.join(results_dir, "prior_weights.png"),
                            arms)

@@ -378,7 +378,8 @@ def test_variant_table_runs_its_arms_beside_default_baselines_and_records_the_op
 def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
     out = tmp_path / "runs"
     out.mkdir()
-    (out / "digits_v80_categorical_s3.json").write_text("{}")
+    (out / "digits_v80_categorical_s3.json").write_text(json.dumps(dict.fromkeys(
+        run_lib.RESULT_KEYS)))
     assert run_lib.main(["--prior", "categorical", "--version", "80", "--seed", "3",
                          "--out", str(out)]) == 0
     assert "skipping" in capsys.readouterr().out
