@@ -17,9 +17,10 @@ FAULT_INJECTION = "MVHG_FAULT_INJECTION"
 def fault_point(name):
     """Test hook: kills this process with SIGKILL if `$MVHG_FAULT_INJECTION` equals `name`.
 
-    The runner calls it at its kill points: `checkpoint` (the first checkpoint after training
-    resumed or began), a stage name before that stage's marker (`weak_training.STAGES_DIR`), and
-    `write NAME` halfway through writing file NAME (`atomic_write`)."""
+    Kill points: the weak-training runner's `checkpoint` (the first checkpoint after training
+    resumed or began) and its stage names before each stage's marker (`weak_training.STAGES_DIR`);
+    the clustering runner's `pretrain` (before the pretraining cache is written) and `train`;
+    and `write NAME` halfway through writing file NAME (`atomic_write`, both runners)."""
     if os.environ.get(FAULT_INJECTION) == name:
         os.kill(os.getpid(), signal.SIGKILL)
 
