@@ -8,7 +8,9 @@ variants use the paper's stochastic NeuralSort on the MVHG's annealed temperatur
   hg                 hg.gin
   hg_prior           hg.gin + hg_prior.gin (KL to an MVHG prior over k, m = [d, d])
   hg_prior_once      hg_prior plus group_vae.shared_kl = "once" (a shared dimension's KL paid once)
-  hg_per_dimension   hg.gin + hg_per_dimension.gin (lambda E_q[k]: the same charge per dimension)
+  hg_per_dimension   hg.gin + hg_per_dimension.gin (lambda E_q[k]: the same charge per
+                     dimension, lambda = 2; run with --steps 20000)
+  hg_per_dimension_w5  the same with lambda = 5 (the first sweep, 10000 steps)
   ada, label_true    references: AdaVAE, and LabelVAE given the true independent set
 
     .venv/bin/python experiments/hgvae_vector_sweep.py --out experiments/results/hgvae_vector \
@@ -40,11 +42,13 @@ VARIANTS = {
     "hg_prior": ("hg", ["hg_prior"], STOCHASTIC_SORT),
     "hg_prior_once": ("hg", ["hg_prior"], STOCHASTIC_SORT + ['group_vae.shared_kl = "once"']),
     "hg_per_dimension": ("hg", ["hg_per_dimension"], STOCHASTIC_SORT),
+    "hg_per_dimension_w5": ("hg", ["hg_per_dimension"],
+                            STOCHASTIC_SORT + ["hypergeometric_aggregation.prior_weight = 5."]),
     "ada": ("ada", [], []),
     "label_true": ("label_true", [], []),
 }
 COLOURS = {"hg": "tab:green", "hg_prior": "tab:red", "hg_prior_once": "tab:pink",
-           "hg_per_dimension": "tab:blue", "ada": "tab:orange", "label_true": "tab:brown"}
+           "hg_per_dimension": "tab:blue", "hg_per_dimension_w5": "tab:cyan", "ada": "tab:orange", "label_true": "tab:brown"}
 
 
 def variant_dir(out, variant, num_latent):
@@ -151,9 +155,9 @@ def write_summary(out, found, variants, values_of_d, values_of_s, seeds):
              f"(F = {NUM_FACTORS}), mean ± std over seeds {list(seeds)}; scores: adjusted "
              "balanced accuracy of a linear probe (shared / independent part, and each factor "
              "from the whole representation); MIG from disentanglement_lib.", "",
-             "| variant | d | s | true k | k_hat | k_hat per seed | MSE(s, F - k_hat) "
+             "| variant | d | steps | s | true k | k_hat | k_hat per seed | MSE(s, F - k_hat) "
              "| MSE(s, d - k_hat) | shared | independent | factor | MIG |",
-             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for variant in variants:
         for num_latent in values_of_d:
             for num_shared in values_of_s:
@@ -163,8 +167,11 @@ def write_summary(out, found, variants, values_of_d, values_of_s, seeds):
                 per_seed = ", ".join(f"{report['k_hat_mean']:.2f}" for report in reports)
                 mig = [(report.get("disentanglement_lib") or {}).get("mig", {}) or {}
                        for report in reports]
+                steps = "/".join(sorted({str(report.get("training_steps", "?"))
+                                         for report in reports}))
                 lines.append(
-                    f"| {variant} | {num_latent} | {num_shared} | {NUM_FACTORS - num_shared} | "
+                    f"| {variant} | {num_latent} | {steps} | {num_shared} | "
+                    f"{NUM_FACTORS - num_shared} | "
                     f"{_mean_std([r['k_hat_mean'] for r in reports])} | {per_seed} | "
                     f"{_mean_std([r['mse_s'] for r in reports])} | "
                     f"{_mean_std([r.get('mse_s_latent') for r in reports])} | "

@@ -21,7 +21,8 @@ def archive(out, variant, num_shared, seed, k_hat, independent_scores):
                        s_hat_mean=7 - k_hat, mse_s=(7 - k_hat - num_shared) ** 2,
                        shared_score=0.5, independent_score=0.6, factor_score=0.9,
                        independent_scores=independent_scores,
-                       disentanglement_lib={"mig": {"discrete_mig": 0.3}}), handle)
+                       disentanglement_lib={"mig": {"discrete_mig": 0.3}},
+                       training_steps=20000), handle)
 
 
 def test_report_only_writes_the_summary_with_the_targets(tmp_path):
@@ -34,8 +35,8 @@ def test_report_only_writes_the_summary_with_the_targets(tmp_path):
                              "--report_only"])
     with open(tmp_path / "summary.md", encoding="utf-8") as handle:
         summary = handle.read()
-    assert "| hg_per_dimension | 7 | 1 | 6 | 5.90 ± 0.30 | 6.20, 5.60 |" in summary
-    assert "| hg_per_dimension | 7 | 5 | 2 | 2.95 ± 0.45 | 2.50, 3.40 |" in summary
+    assert "| hg_per_dimension | 7 | 20000 | 1 | 6 | 5.90 ± 0.30 | 6.20, 5.60 |" in summary
+    assert "| hg_per_dimension | 7 | 20000 | 5 | 2 | 2.95 ± 0.45 | 2.50, 3.40 |" in summary
     assert ("- hg_per_dimension, d = 7: within 1 of F - s: yes; strictly decreasing: yes; "
             "monotone seeds: 2/2; shared score > 0.1 at s >= 1: yes; independent score per "
             "factor >= AdaVAE's: no, factors 6 (0.80 < 0.90)") in summary
