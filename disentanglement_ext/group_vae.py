@@ -217,8 +217,10 @@ class HypergeometricAggregation:
       stop_gamma_gradient: no gradient from log omega back into gamma (the encoder); gamma still
         gets the NeuralSort's.
       warmup_steps: for global steps < warmup_steps the mask is AdaVAE's (independent where
-        gamma >= (min + max) / 2) and only the prior trains the Dense layer, so the
-        representation disentangles under weak supervision before k is learned.
+        gamma >= (min + max) / 2), so the representation disentangles under weak supervision
+        before k is learned; only the "mvhg" prior trains the Dense layer then (towards the
+        prior). The "per_dimension" charge starts after the warm-up: with nothing to weigh it
+        against, it would only drive E_q[k] towards 0.
     """
 
     def __init__(self, tau_init=10., tau_final=0.01, n_steps=50000, sort_temperature=1.0,
@@ -283,6 +285,8 @@ class HypergeometricAggregation:
         if self.prior_ramp_steps:
             progress = tf.cast(global_step, log_omega.dtype) / float(self.prior_ramp_steps)
             weight *= tf.minimum(progress, 1.)
+        if self.prior == "per_dimension" and self.warmup_steps:
+            weight *= tf.cast(global_step >= self.warmup_steps, log_omega.dtype)
         summaries = {"hg_prior_weight": weight}
         if self.prior == "per_dimension":
             term = self.expected_independent(log_omega, num_latent)

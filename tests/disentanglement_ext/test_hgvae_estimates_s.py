@@ -117,6 +117,18 @@ def test_warmup_uses_adavae_s_mask_then_the_hypergeometric_one():
     assert results[0].loss.shape == (2,) and np.all(results[0].loss > 0)
 
 
+
+def test_the_per_dimension_charge_starts_after_the_warmup():
+    def build():
+        aggregation = group_vae.HypergeometricAggregation(
+            warmup_steps=5, prior="per_dimension", prior_weight=2.)
+        return [aggregation(tf.constant(GAMMA, tf.float32), tf.constant(step)).loss
+                for step in (0, 4, 5, 50)]
+
+    losses = run_graph(build)
+    assert np.all(losses[0] == 0) and np.all(losses[1] == 0)
+    assert np.all(losses[2] > 0) and np.all(losses[3] > 0)
+
 def enumerated_mean(log_omega, d):
     """E[k] over k = 0..d under MVHG(m = [d, d], n = d) with log-weights `log_omega` [2]."""
     k = np.arange(d + 1)
