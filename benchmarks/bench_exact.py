@@ -23,13 +23,13 @@ import sys
 import tempfile
 import time
 
-# (c, m per class, n, batch): the issue's sampling sizes; omega_i = linspace(0.5, 3, c).
+# (c, m per class, n, batch): the target sampling sizes; omega_i = linspace(0.5, 3, c).
 CONFIGS = [(3, 200, 180, 100000), (10, 256, 256, 10000)]
 LOG_PROB_POINTS = 100000
-# (c, m per class, n): issue 13's large-n cases, and n = 10^4 for scale.
+# (c, m per class, n): the large-n target cases (n = 10^5), and n = 10^4 for scale.
 LARGE_N = [(3, 10000, 10000), (3, 100000, 100000), (10, 100000, 100000)]
 LARGE_N_TASKS = ["log_prob", "mean", "sample"]
-# (c, m per class, n): the covariance with many classes (issue 13: c = 50).
+# (c, m per class, n): the covariance with many classes (the target: c = 50).
 COVARIANCE_SIZES = [(50, 20, 200), (50, 100, 1000)]
 MODES = ["eager", "function", "xla"]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")

@@ -10,7 +10,7 @@ In the same run, beside them:
   - "per row": logits of shape [rows, c] (a different parameter set per row, the Keras layer's
     case) and `sample(1)`, exact and merged, in a tf.function and under XLA, forward and
     fwd+bwd, beside the paper code's rates (PAPER_PER_ROW, measured on this machine), at the four
-    sizes of PER_ROW_CONFIGS (issue 13; `--per-row-only` runs just these);
+    sizes of PER_ROW_CONFIGS (the per-row speed targets; `--per-row-only` runs just these);
   - numpy's central `Generator.multivariate_hypergeometric` on the same sizes (forward only;
     numpy has no noncentral sampler, so this is a speed reference, not the same distribution);
   - a lower bound for any per-class Gumbel-softmax sampler, under XLA (and in a plain
@@ -50,7 +50,7 @@ from bench_exact import RESULTS, _memory_kib, _time_calls  # noqa: E402  (after 
 CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (2, 10, 10, 10000)]
 QUICK_CONFIGS = [(3, 20, 18, 200)]
 # (c, m per class, n, rows) with one logits row per sample, and the paper's released code on
-# them (fwd+bwd rows/s, peak memory; measured on this machine, issue 13).
+# them (fwd+bwd rows/s, peak memory; measured on this machine when the per-row targets were set).
 PER_ROW_CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (10, 10, 10, 4096),
                    (2, 10, 10, 10000)]
 QUICK_PER_ROW_CONFIGS = [(3, 20, 18, 300), (2, 10, 10, 1000)]

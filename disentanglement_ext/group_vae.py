@@ -19,10 +19,10 @@ GroupVAE) or once per pair (the ELBO of a model whose views share those latents)
 - `ada_aggregation`: AdaVAE; independent where gamma >= (min gamma + max gamma) / 2.
 - `hypergeometric_aggregation`: HGVAE; gamma -> Dense -> log omega (independent, shared) ->
   `tfp_mvhg.RelaxedMultivariateHypergeometric(m = [d, d], n = d)` -> k_hat independent dimensions,
-  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end. Options (issue 14):
-  an exact KL between the MVHG over k and an MVHG prior that favours sharing, added to the loss
-  through `Aggregation.loss`; sorted log gamma as the Dense layer's input; no gradient from log omega
-  into gamma; an AdaVAE warm-up (`gin_configs/hg_prior.gin`).
+  chosen as the top k_hat of a NeuralSort of gamma; differentiable end to end. Options for a k_hat
+  that estimates s: an exact KL between the MVHG over k and an MVHG prior that favours sharing,
+  added to the loss through `Aggregation.loss`; sorted log gamma as the Dense layer's input; no
+  gradient from log omega into gamma; an AdaVAE warm-up (`gin_configs/hg_prior.gin`).
 """
 
 import collections
@@ -178,7 +178,7 @@ class HypergeometricAggregation:
     NeuralSort relaxation of the permutation sorting gamma in decreasing order. Gradients reach the
     Dense layer through y and the encoder through gamma.
 
-    A prior on k (issue 14): with class 0 = independent, the posterior q(k | gamma) is the MVHG
+    A prior on k: with class 0 = independent, the posterior q(k | gamma) is the MVHG
     q(k) ~ C(d, k) C(d, d - k) exp(k a_0 + (d - k) a_1), a = log omega = Dense(gamma) [batch, 2], and
     the prior p the same MVHG with log-weights [prior_log_ratio, 0]. The aggregation's loss is
     `prior_weight * KL(q || p)` per pair (exact, `tfp_mvhg.kl_divergence`). -log p(k) grows in k by

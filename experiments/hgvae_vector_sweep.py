@@ -18,8 +18,8 @@ variants use the paper's stochastic NeuralSort on the MVHG's annealed temperatur
         [--seeds 0 1 2] [--steps 10000] [--jobs 2] [--report_only]
 
 Finished runs are skipped (the sweep's rules), so an interrupted call continues. Writes
-OUT/summary.md (k_hat against the true k = F - s per variant and d, per seed, with the issue's
-targets checked) and OUT/k_hat_vs_s.png.
+OUT/summary.md (k_hat against the true k = F - s per variant and d, per seed, with the sweep's
+acceptance criteria checked) and OUT/k_hat_vs_s.png.
 """
 
 import argparse
@@ -105,9 +105,10 @@ def _mean_std(values):
 
 
 def target_check(found, variant, num_latent, values_of_s, seeds):
-    """The issue's targets for one (variant, d): mean k_hat within 1 of F - s at every s, strictly
-    decreasing in s, monotone (non-increasing) for at least 2 of 3 seeds, the shared score above
-    0.1 at s >= 1, every factor's independent score not below AdaVAE's (mean over s)."""
+    """The sweep's acceptance criteria for one (variant, d): mean k_hat within 1 of F - s at
+    every s, strictly decreasing in s, monotone (non-increasing) for at least 2 of 3 seeds, the
+    shared score above 0.1 at s >= 1, every factor's independent score not below AdaVAE's (mean
+    over s)."""
     means = []
     for num_shared in values_of_s:
         reports = found[variant, num_latent, num_shared]
@@ -179,7 +180,7 @@ def write_summary(out, found, variants, values_of_d, values_of_s, seeds):
                     f"{_mean_std([r.get('independent_score') for r in reports])} | "
                     f"{_mean_std([r.get('factor_score') for r in reports])} | "
                     f"{_mean_std([m.get('discrete_mig') for m in mig])} |")
-    lines += ["", "Targets (issue 21) per variant and d:", ""]
+    lines += ["", "Targets (the sweep's acceptance criteria) per variant and d:", ""]
     for variant in variants:
         if variant in ("ada", "label_true"):
             continue

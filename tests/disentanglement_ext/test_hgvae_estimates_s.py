@@ -1,5 +1,6 @@
-"""HGVAE options of issue 14 part 2 (`hypergeometric_aggregation`): the prior on k, the Dense
-layer's inputs, the stopped gamma gradient and the AdaVAE warm-up. Deterministic (fixed seeds)."""
+"""HGVAE options for a k_hat that estimates s (`hypergeometric_aggregation`): the prior on k, the
+Dense layer's inputs, the stopped gamma gradient and the AdaVAE warm-up. Deterministic (fixed
+seeds)."""
 
 import os
 
