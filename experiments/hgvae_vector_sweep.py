@@ -9,8 +9,8 @@ variants use the paper's stochastic NeuralSort on the MVHG's annealed temperatur
   hg_prior           hg.gin + hg_prior.gin (KL to an MVHG prior over k, m = [d, d])
   hg_prior_once      hg_prior plus group_vae.shared_kl = "once" (a shared dimension's KL paid once)
   hg_per_dimension   hg.gin + hg_per_dimension.gin (lambda E_q[k]: the same charge per
-                     dimension, lambda = 2; run with --steps 20000)
-  hg_per_dimension_w5  the same with lambda = 5 (the first sweep, 10000 steps)
+                     dimension, lambda = 5)
+  hg_per_dimension_w2  the same with lambda = 2 (swept with --steps 20000)
   ada, label_true    references: AdaVAE, and LabelVAE given the true independent set
 
     .venv/bin/python experiments/hgvae_vector_sweep.py --out experiments/results/hgvae_vector \
@@ -42,13 +42,14 @@ VARIANTS = {
     "hg_prior": ("hg", ["hg_prior"], STOCHASTIC_SORT),
     "hg_prior_once": ("hg", ["hg_prior"], STOCHASTIC_SORT + ['group_vae.shared_kl = "once"']),
     "hg_per_dimension": ("hg", ["hg_per_dimension"], STOCHASTIC_SORT),
-    "hg_per_dimension_w5": ("hg", ["hg_per_dimension"],
-                            STOCHASTIC_SORT + ["hypergeometric_aggregation.prior_weight = 5."]),
+    "hg_per_dimension_w2": ("hg", ["hg_per_dimension"],
+                            STOCHASTIC_SORT + ["hypergeometric_aggregation.prior_weight = 2."]),
     "ada": ("ada", [], []),
     "label_true": ("label_true", [], []),
 }
 COLOURS = {"hg": "tab:green", "hg_prior": "tab:red", "hg_prior_once": "tab:pink",
-           "hg_per_dimension": "tab:blue", "hg_per_dimension_w5": "tab:cyan", "ada": "tab:orange", "label_true": "tab:brown"}
+           "hg_per_dimension": "tab:blue", "hg_per_dimension_w2": "tab:cyan", "ada": "tab:orange",
+           "label_true": "tab:brown"}
 
 
 def variant_dir(out, variant, num_latent):
