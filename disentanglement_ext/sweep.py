@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from disentanglement_ext.configs import GIN_DIR
@@ -145,8 +146,13 @@ def _weak_training():
     return weak_training
 
 
+# gin's config is global to the process: the sweep's threads (--jobs) check runs one at a time.
+_GIN_LOCK = threading.Lock()
+
+
 def _is_complete(model_dir, files, bindings):
-    return _weak_training().is_complete(model_dir, files, bindings)
+    with _GIN_LOCK:
+        return _weak_training().is_complete(model_dir, files, bindings)
 
 
 def flatten_dlib_scores(report):

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 from matplotlib import pyplot as plt
 import numpy as np
@@ -302,3 +304,27 @@ def test_a_truncated_event_file_gives_the_points_before_the_cut(tmp_path):
     steps, values = sweep.read_training_scalars(str(tmp_path / "run"), "k_hat")
     assert 10 < len(steps) < 20 and list(steps) == list(range(1, len(steps) + 1))
     np.testing.assert_array_equal(values, steps.astype(float))
+
+
+def test_runs_are_checked_for_completion_one_at_a_time(monkeypatch):
+    """`--jobs 2` checked two finished runs at once in one process, and gin's global config, locked
+    by one check, crashed the other ("Attempted to modify locked Gin config")."""
+    inside, most = [], []
+
+    class Checker:
+        @staticmethod
+        def is_complete(*_):
+            inside.append(1)
+            most.append(len(inside))
+            time.sleep(0.2)
+            inside.pop()
+            return True
+
+    monkeypatch.setattr(sweep, "_weak_training", lambda: Checker)
+    threads = [threading.Thread(target=sweep._is_complete, args=("run", [], []))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(most) == 3 and max(most) == 1
