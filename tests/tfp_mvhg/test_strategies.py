@@ -1,7 +1,10 @@
 """A custom training loop with MVHGLayer (`strategy.run`, custom_loop.py) under MirroredStrategy on
-two logical CPU devices, in a subprocess so that the devices do not leak; both stacks."""
+two logical CPU devices and under MultiWorkerMirroredStrategy with two worker processes on
+localhost, each run in subprocesses so that neither the devices nor TF_CONFIG leak; both stacks."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -42,3 +45,43 @@ def test_custom_loop_under_mirrored_strategy_matches_the_loop_without_it(tmp_pat
     np.testing.assert_array_equal(result["counts"], result["reference_counts"])
     check_against_reference(result, [result])
 
+
+def free_ports(count):
+    """`count` TCP ports on localhost that were free a moment ago."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("localhost", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_custom_loop_under_multi_worker_mirrored_strategy_with_two_workers_on_localhost(tmp_path):
+    """Two processes, one CPU replica each, joined by TF_CONFIG: both end with the weights of the
+    loop without a strategy (gradients all-reduced over gRPC), each drew its half batch's counts,
+    and the workers drew different noise with the layer's own seed."""
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    workers, logs = [], []
+    for index in range(2):
+        env = dict(ENV, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        logs.append(open(tmp_path / f"worker{index}.log", "w+", encoding="utf-8"))
+        workers.append(subprocess.Popen(
+            [sys.executable, SCRIPT, "worker", str(tmp_path / f"worker{index}.npz")],
+            env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
+    try:
+        codes = [worker.wait(timeout=300) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    for code, log in zip(codes, logs):
+        log.seek(0)
+        assert code == 0, log.read()[-3000:]
+        log.close()
+    results = [np.load(tmp_path / f"worker{index}.npz") for index in range(2)]
+    for index, result in enumerate(results):
+        np.testing.assert_array_equal(result["counts"][:, 0], result["reference_counts"][:, index])
+        check_against_reference(result, results)
+    for i in range(4):
+        np.testing.assert_array_equal(results[0][f"weight_{i}"], results[1][f"weight_{i}"])
