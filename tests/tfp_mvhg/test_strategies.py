@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -62,23 +63,24 @@ def test_custom_loop_under_multi_worker_mirrored_strategy_with_two_workers_on_lo
     loop without a strategy (gradients all-reduced over gRPC), each drew its half batch's counts,
     and the workers drew different noise with the layer's own seed."""
     cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
-    workers, logs = [], []
+    workers = []
     for index in range(2):
         env = dict(ENV, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        logs.append(open(tmp_path / f"worker{index}.log", "w+", encoding="utf-8"))
-        workers.append(subprocess.Popen(
-            [sys.executable, SCRIPT, "worker", str(tmp_path / f"worker{index}.npz")],
-            env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
-    try:
-        codes = [worker.wait(timeout=300) for worker in workers]
+        with open(tmp_path / f"worker{index}.log", "w", encoding="utf-8") as log:
+            workers.append(subprocess.Popen(
+                [sys.executable, SCRIPT, "worker", str(tmp_path / f"worker{index}.npz")],
+                env=env, stdout=log, stderr=subprocess.STDOUT))
+    try:  # until both end, one fails (the other would wait for it) or 300 s pass
+        deadline = time.monotonic() + 300
+        while (any(worker.poll() is None for worker in workers)
+               and not any(worker.poll() for worker in workers) and time.monotonic() < deadline):
+            time.sleep(0.2)
     finally:
         for worker in workers:
             worker.kill()
-    for code, log in zip(codes, logs):
-        log.seek(0)
-        assert code == 0, log.read()[-3000:]
-        log.close()
+    for index, worker in enumerate(workers):
+        assert worker.wait() == 0, (tmp_path / f"worker{index}.log").read_text()[-3000:]
     results = [np.load(tmp_path / f"worker{index}.npz") for index in range(2)]
     for index, result in enumerate(results):
         np.testing.assert_array_equal(result["counts"][:, 0], result["reference_counts"][:, index])
