@@ -204,7 +204,8 @@ class HypergeometricAggregation:
       hard_sort: straight-through hard permutation in the forward pass.
       anneal_sort_temperature: NeuralSort follows the MVHG's temperature schedule (the paper).
       stochastic_sort: Gumbel-perturbed NeuralSort (a relaxed Plackett-Luce sample with log-scores
-        gamma, new noise every step), as the paper states; else the deterministic sort.
+        gamma, new noise every step and replica), as the paper states; else the deterministic
+        sort.
       prior: "mvhg" (KL(q || MVHG prior)) or "per_dimension" (lambda E_q[k]), see above.
       prior_weight: weight (>= 0) of the prior term (lambda for "per_dimension"); 0 (default)
         adds nothing.
@@ -312,7 +313,8 @@ class HypergeometricAggregation:
         sort_temperature = (tf.cast(temperature, gamma.dtype) if self.anneal_sort_temperature
                             else self.sort_temperature)
         if self.stochastic_sort:
-            seed = tf.stack([tf.cast(global_step, tf.int64), tf.constant(0x5047, tf.int64)])
+            seed = replica_seed(tf.stack([tf.cast(global_step, tf.int64),
+                                          tf.constant(0x5047, tf.int64)]))
             permutation = neural_sort.gumbel_neural_sort(gamma, sort_temperature, seed,
                                                          hard=self.hard_sort)
         else:
@@ -333,6 +335,15 @@ class HypergeometricAggregation:
             loss, prior_summaries = self.prior_loss(log_omega, num_latent, global_step)
             summaries.update(prior_summaries)
         return Aggregation(independent, num_independent, summaries, loss)
+
+
+def replica_seed(seed):
+    """Stateless seed `seed` `[2]` with the replica's id folded in under a distribution strategy
+    of several replicas (which would all draw the same noise from it), else `seed`."""
+    replica = tf.distribute.get_replica_context()
+    if replica is None or replica.num_replicas_in_sync == 1:
+        return seed
+    return tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
 
 
 def pair_kl(kl_per_dim_1, kl_per_dim_2, independent, shared_kl):

@@ -287,10 +287,13 @@ def make_pair_dataset(ground_truth_data, batch_size, seed, num_shared=None, num_
 
 def make_input_fn(ground_truth_data, seed, num_shared=None, num_changed=None, num_batches=None,
                   dynamics="exact"):
-    """An Estimator/TPUEstimator `input_fn(params)` returning `make_pair_dataset(...)`.
+    """An Estimator/TPUEstimator `input_fn(params, input_context=None)` returning
+    `make_pair_dataset(...)`.
 
     The batch size is read from `params["batch_size"]` (TPUEstimator passes its train/eval batch
-    size there). Features are the observations [batch, 2, *observation_shape]; labels the dict of
+    size there); under a distribution strategy (an `input_context`: one call per worker, whose
+    replicas take consecutive batches) it is the global batch, and each batch is one replica's
+    share of it. Features are the observations [batch, 2, *observation_shape]; labels the dict of
     `make_pair_dataset`.
 
     Raises:
@@ -299,7 +302,10 @@ def make_input_fn(ground_truth_data, seed, num_shared=None, num_changed=None, nu
     check_dynamics(dynamics)
     resolve_num_changed(len(ground_truth_data.factors_num_values), num_shared, num_changed)
 
-    def input_fn(params):
-        return make_pair_dataset(ground_truth_data, params["batch_size"], seed, num_shared,
-                                 num_changed, num_batches, dynamics)
+    def input_fn(params, input_context=None):
+        batch_size = params["batch_size"]
+        if input_context is not None:  # a distribution strategy: each replica takes its share
+            batch_size = input_context.get_per_replica_batch_size(batch_size)
+        return make_pair_dataset(ground_truth_data, batch_size, seed, num_shared, num_changed,
+                                 num_batches, dynamics)
     return input_fn

@@ -51,13 +51,14 @@ from disentanglement_lib.visualize import visualize_model
 EVALUATION_FILE = "evaluation.json"
 CONFIG_FILE = "gin_config.gin"
 STAGES_DIR = "stages"
+DISTRIBUTIONS = (None, "mirrored")
 CHECKPOINT_SECS = 600  # at most this much training is lost to a kill (and 1/10 of the steps)
 
 
 @gin.configurable("model", module="weak", denylist=["model_dir", "overwrite"])
 def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQUIRED,
           random_seed=gin.REQUIRED, batch_size=gin.REQUIRED, num_shared=-1, eval_steps=100,
-          dynamics="exact"):
+          dynamics="exact", distribution=None, devices=None):
     """Trains, exports, evaluates; see the module docstring for the outputs and the stages.
 
     Args:
@@ -72,6 +73,14 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
       dynamics: how pairs are made (`disentanglement_ext.pairs`): "exact" (exactly s shared) or
         "dlib" (disentanglement_lib's `simple_dynamics` with k = F - s: 1 or k factors resampled,
         possibly to the same value); training and evaluation pairs alike.
+      distribution: None (one device) or "mirrored": synchronous data-parallel training over
+        `devices` with `tf.distribute.MirroredStrategy`, through the estimator's own mechanism
+        (`RunConfig(train_distribute=...)`, which the TPUEstimator honours off TPUs; one machine:
+        see the README for several); `batch_size` is then the global batch, split evenly
+        over the replicas, and the progress line shows the first replica's values. Evaluation,
+        export and prediction run on one device.
+      devices: with "mirrored", the devices to train on (e.g. `["/gpu:0", "/gpu:1"]`); None: every
+        GPU, or the CPU if there is none.
 
     Returns:
       the evaluation dict (`evaluation.json`), or None if the run was complete.
@@ -98,6 +107,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         pairs.check_dynamics(dynamics)
     except ValueError as error:
         raise configs.ConfigError(str(error)) from error
+    strategy = make_strategy(distribution, devices, batch_size)
     stages = _Stages(model_dir, stage_names(dlib_metrics.metrics))
     if not changes and stages.complete(training_steps):
         print(f"[train_weak] {model_dir} is complete with this gin config; skipping (use "
@@ -115,7 +125,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     train_seed, eval_seed, downstream_seed = (random_state.randint(2**31) for _ in range(3))
     contrib_tpu = tf.estimator.tpu
     run_config = contrib_tpu.RunConfig(
-        tf_random_seed=random_seed, keep_checkpoint_max=1,
+        tf_random_seed=random_seed, keep_checkpoint_max=1, train_distribute=strategy,
         save_checkpoints_steps=checkpoint_every(training_steps),  # (our hook saves them)
         save_summary_steps=max(1, min(100, training_steps // 20)),  # >= 20 points per curve
         tpu_config=contrib_tpu.TPUConfig(iterations_per_loop=max(1, min(500, training_steps))))
@@ -192,6 +202,44 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     print(f"[train_weak] done in {time.time() - start:.0f} s: {describe_s_hat(report)}",
           flush=True)
     return report
+
+
+def make_strategy(distribution, devices, batch_size):
+    """The `tf.distribute` strategy of `model.distribution` and `model.devices` (None for none).
+
+    Raises:
+      ConfigError: an unknown `distribution`, `devices` that are not this machine's (or given
+        without a distribution), or a `batch_size` that the replicas cannot share evenly.
+    """
+    if distribution not in DISTRIBUTIONS:
+        raise configs.ConfigError(f"model.distribution must be one of {DISTRIBUTIONS}, got "
+                                  f"{distribution!r}.")
+    if distribution is None:
+        if devices is not None:
+            raise configs.ConfigError('model.devices needs model.distribution = "mirrored".')
+        return None
+    if devices is not None and not (isinstance(devices, (list, tuple)) and devices):
+        raise configs.ConfigError(f'model.devices must be a non-empty list of device names such as '
+                                  f'["/gpu:0", "/gpu:1"], got {devices!r}.')
+    try:
+        # Made for a session, where the estimator runs it, it reduces over CPU devices on one
+        # device; made eagerly it picks collective ops, which hung in the estimator's session on
+        # two logical CPU devices here (2 cores).
+        with tf.Graph().as_default():
+            strategy = tf.distribute.MirroredStrategy(devices)
+    except ValueError as error:  # a name that does not parse
+        raise configs.ConfigError(f"model.devices = {devices!r}: {error}") from error
+    known = [device.name for device in tf.config.list_logical_devices()]
+    unknown = [device for device in strategy.extended.worker_devices
+               if not device.endswith(tuple(known))]
+    if unknown:
+        raise configs.ConfigError(f"model.devices = {devices!r}: this machine has no "
+                                  f"{', '.join(unknown)} (it has {', '.join(known)}).")
+    if batch_size % strategy.num_replicas_in_sync:
+        raise configs.ConfigError(
+            f"model.batch_size = {batch_size} cannot be split evenly over the "
+            f"{strategy.num_replicas_in_sync} replicas of model.distribution = {distribution!r}.")
+    return strategy
 
 
 def stage_names(metrics):

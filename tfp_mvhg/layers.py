@@ -52,7 +52,9 @@ class MVHGLayer(tf.keras.layers.Layer):
       hard, method, shuffle_classes: as for `RelaxedMultivariateHypergeometric`.
       return_one_hots: also return the per-class relaxed one-hots `[batch, c, W]`,
         W = min(max m, n) + 1.
-      seed: optional int for reproducible draws (an op-level seed).
+      seed: optional int for reproducible draws (an op-level seed); under a `tf.distribute`
+        strategy each replica folds its id into the drawn seed, so replicas (devices, workers)
+        draw different noise.
       inference: "sample", "mode" or "mean": the output at inference (see above).
     """
 
@@ -105,7 +107,8 @@ class MVHGLayer(tf.keras.layers.Layer):
 
         Args:
           logits: `[batch, c]` float log class weights (16-bit floats are computed in float32).
-          seed: optional stateless seed `[2]` int32; by default a fresh one per call.
+          seed: optional stateless seed `[2]` int32 (used as given on every replica); by default
+            a fresh one per call and per replica.
           training: whether this is a training call (else `inference` decides the output).
         """
         logits = tf.convert_to_tensor(logits)
@@ -120,6 +123,12 @@ class MVHGLayer(tf.keras.layers.Layer):
             return counts
         if seed is None:
             seed = tf.random.uniform([2], maxval=2**31 - 1, dtype=tf.int32, seed=self.seed)
+            # Every replica builds this op with the same seeds (and workers the same graph): the
+            # replica id tells their draws apart.
+            replica = tf.distribute.get_replica_context()
+            if replica is not None and replica.num_replicas_in_sync > 1:
+                seed = tf.random.experimental.stateless_fold_in(
+                    seed, replica.replica_id_in_sync_group)
         sample = distribution.sample_with_details(seed=seed)
         if self.return_one_hots:
             return sample.counts, sample.one_hots
