@@ -20,7 +20,7 @@ The last class takes what remains, `x_c = n - sum_{j<c} x_j`, so soft counts als
 
 Memory is O(S B W) per class (S samples, B parameter sets, W = min(max m, max n) + 1), plus the
 tables O(c K B) with K = max n + 1. Work: the exact method's tables cost c - 2 class steps of
-O(K W B) (`_tables.suffix_log_tables`: q_{c-1} is direct, q_0 is not needed); the merged tables
+O(K W B) (`suffix_tables.suffix_log_tables`: q_{c-1} is direct, q_0 is not needed); the merged tables
 are direct, O(c K B).
 """
 
@@ -29,7 +29,9 @@ import collections
 import numpy as np
 import tensorflow as tf
 
-from tfp_mvhg import _tables
+from tfp_mvhg.internal.log_space import log_class_term, safe_reduce_logsumexp
+from tfp_mvhg.internal.random_bits import stateless_open_uniform
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables
 
 __all__ = ["METHODS", "RelaxedSample", "class_conditional_logits", "conditional_tables",
            "counts_from_one_hots", "relaxed_sample"]
@@ -79,7 +81,7 @@ def _merged_next_tables(num_per_class, logits, table_size):
     k = tf.range(table_size, dtype=logits.dtype)[None, :, None]                       # [1, K, 1]
     merged_count = tf.transpose(merged_count)[:, None, :]                             # [c, 1, B]
     merged_logit = tf.transpose(merged_logit)[:, None, :]
-    return _tables.log_class_term(merged_count, k, merged_logit)
+    return log_class_term(merged_count, k, merged_logit)
 
 
 def conditional_tables(num_per_class, logits, table_size, window, method):
@@ -89,7 +91,7 @@ def conditional_tables(num_per_class, logits, table_size, window, method):
     conditional of class i with r remaining (see the module docstring).
     """
     if method == "exact":
-        return _tables.suffix_log_tables(num_per_class, logits, table_size, window, first=1)
+        return suffix_log_tables(num_per_class, logits, table_size, window, first=1)
     return _merged_next_tables(num_per_class, logits, table_size)
 
 
@@ -136,12 +138,12 @@ def class_conditional_logits(num_i, theta_i, next_table, remaining, window):
     x = tf.range(window)
     x64 = tf.cast(x, tf.float64)
     batch_index = tf.range(tf.shape(theta_i)[0])[None, :, None]                     # [1, B, 1]
-    coefficient = _tables.log_class_term(num_i[:, None], x64, theta_i[:, None])       # [B, W]
+    coefficient = log_class_term(num_i[:, None], x64, theta_i[:, None])       # [B, W]
     rest = remaining[:, :, None] - x                                                # [S, B, W]
     row = tf.maximum(rest, 0)
     alpha = coefficient[None] + _gather_rows(next_table, row, batch_index)
     alpha = tf.where(rest >= 0, alpha, tf.constant(-np.inf, tf.float64))
-    log_norm = _tables.safe_reduce_logsumexp(alpha, axis=-1, keepdims=True)
+    log_norm = safe_reduce_logsumexp(alpha, axis=-1, keepdims=True)
     # an infeasible r (no x possible) keeps its row -inf
     return alpha - tf.where(log_norm > -np.inf, log_norm, tf.zeros_like(log_norm)), row
 
@@ -188,7 +190,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
     x64 = tf.cast(x, tf.float64)
     mask = ((x64[None, None, :] <= num_per_class[:, :, None])
             & (x64[None, None, :] <= total_count[:, None, None]))                   # [B, c, W]
-    uniforms = _tables.stateless_open_uniform(
+    uniforms = stateless_open_uniform(
         [num_classes - 1, num_samples, batch, window], noise_seed, dtype)
     gumbels = -tf.math.log(-tf.math.log(uniforms))
     inverse_temperature = (1. / temperature)[None, :, None]

@@ -10,11 +10,13 @@ from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg import _tables
-from tfp_mvhg import _windowed
+from tfp_mvhg.internal import dispatch
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.moments import moments_by_sweeps
+from tfp_mvhg.internal.suffix_tables import marginal_log_probs
 
 tfd = tfp.distributions
-_moments_by_sweeps = _tables.compiled_when_eager(_tables.moments_by_sweeps)
+_moments_by_sweeps = dispatch.compiled_when_eager(moments_by_sweeps)
 
 __all__ = ["MultivariateHypergeometric"]
 
@@ -118,10 +120,10 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     `mean` and `sample` restrict each remaining count `S_i = sum_{j >= i} X_j` to a window of
     O(sqrt(Var) + 75) counts around its mean (cost O(c K_w^2), K_w the window width: seconds and
     under 0.5 GB at m_i = n = 10^5, c = 10), with a certified neglected mass below 1e-30 of P0
-    (Bernstein tails of the binomial representation; `_windowed` has the bound). The
+    (Bernstein tails of the binomial representation; `internal.windows` has the bound). The
     distribution is an exponential family in `theta` with
     log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact
-    (the covariance by sweeps over the exact conditionals, `_tables.moments_by_sweeps`);
+    (the covariance by sweeps over the exact conditionals, `internal.moments`);
     `entropy` uses the exact marginals `P(X_i = x)` (prefix and suffix tables) and `mode` the
     greedy solution of the separable concave log-pmf (see `_mode`).
     `sample` draws exactly from the sequential conditionals
@@ -297,13 +299,10 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
     def _flat_log_normalizer(self, num_per_class, logits, total_count):
         """log P0 = q_0[n] for each flattened batch member: `[B]` float64.
 
-        Windowed tables (`_windowed`, neglected relative mass below 1e-30) where they are
-        cheaper than the full ones."""
+        Windowed tables (neglected relative mass below 1e-30) where they are cheaper than the
+        full ones (`internal.dispatch`)."""
         table_size, window = self._table_sizes(num_per_class, total_count)
-        return _windowed.log_normalizer(
-            num_per_class, logits, total_count, table_size, window,
-            lambda: _tables.log_normalizer(num_per_class, logits, total_count, table_size,
-                                           window))
+        return dispatch.log_normalizer(num_per_class, logits, total_count, table_size, window)
 
     @staticmethod
     def _flat_undefined(num_per_class, logits, total_count):
@@ -377,7 +376,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         logits = tf.cast(self._pmf_logits(), tf.float64)
         total_count = tf.cast(tf.convert_to_tensor(self._total_count), tf.float64)
         x = tf.cast(x, tf.float64)
-        unnormalized = tf.reduce_sum(_tables.log_class_term(num_per_class, x, logits), axis=-1)
+        unnormalized = tf.reduce_sum(log_class_term(num_per_class, x, logits), axis=-1)
         on_support = (tf.equal(tf.reduce_sum(x, axis=-1), total_count)
                       & tf.reduce_all(tf.equal(x, tf.round(x)), axis=-1)
                       & tf.math.is_finite(unnormalized))
@@ -392,7 +391,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         seed = tfp.random.sanitize_seed(seed, salt="MultivariateHypergeometric")
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
-        draws = _windowed.sample_counts(
+        draws = dispatch.sample_counts(
             num_per_class, logits, total_count, table_size, window,
             tf.compat.dimension_value(logits.shape[-1]), n, seed)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
@@ -425,7 +424,7 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
 
     def _covariance(self):
         """Cov[X] (= hessian A) by one forward and one backward sweep over the classes' exact
-        conditionals, all c columns at once (`_tables.moments_by_sweeps`): O(c^2 n min(m, n))
+        conditionals, all c columns at once (`internal.moments`): O(c^2 n min(m, n))
         work, no derivatives."""
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
@@ -446,11 +445,11 @@ class MultivariateHypergeometric(tfd.AutoCompositeTensorDistribution):
         P(X_i = x) from prefix and suffix tables (cost O(c W K) per batch member)."""
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
-        marginals, log_norm = _tables.marginal_log_probs(
+        marginals, log_norm = marginal_log_probs(
             num_per_class, logits, total_count, table_size, window)           # [c, W, B], [B]
         x = tf.cast(tf.range(window), tf.float64)[None, :, None]
-        terms = _tables.log_class_term(tf.transpose(num_per_class)[:, None, :], x,
-                                       tf.transpose(logits)[:, None, :])    # [c, W, B]
+        terms = log_class_term(tf.transpose(num_per_class)[:, None, :], x,
+                               tf.transpose(logits)[:, None, :])            # [c, W, B]
         probs = tf.exp(marginals)
         has_mass = probs > 0.
         expected = tf.reduce_sum(

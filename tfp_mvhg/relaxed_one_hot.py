@@ -16,8 +16,8 @@ from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 
 from tfp_mvhg import _relaxed_sampler
-from tfp_mvhg import _tables
 from tfp_mvhg import multivariate_hypergeometric
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 
 tfb = tfp.bijectors
@@ -42,7 +42,7 @@ def _masked_exp_concrete_log_prob(alpha, log_one_hot, temperature, feasible):
     safe_y = tf.where(usable, log_one_hot, tf.zeros_like(log_one_hot))
     safe_alpha = tf.where(feasible, alpha, tf.zeros_like(alpha))
     terms = safe_alpha - temperature[..., None] * safe_y
-    log_sum = _tables.safe_reduce_logsumexp(
+    log_sum = safe_reduce_logsumexp(
         tf.where(feasible, terms, tf.fill(tf.shape(terms), tf.constant(_NEG_INF, tf.float64))),
         axis=-1)
     safe_count = tf.maximum(count, 1.)

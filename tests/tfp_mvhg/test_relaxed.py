@@ -256,17 +256,6 @@ def test_exact_hard_distribution_shares_the_mvhg_moments():
     assert dist.reparameterization_type == tfp.distributions.FULLY_REPARAMETERIZED
 
 
-@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
-def test_uniform_bits_stay_inside_the_open_unit_interval(dtype):
-    from tfp_mvhg import _tables
-    extremes = tf.constant([0, -1, 2**62, 2**63 - 1], tf.int64)  # all-zero and all-one words
-    uniforms = _tables.uniform_from_bits(extremes, dtype).numpy()
-    assert np.all((uniforms > 0) & (uniforms < 1))
-    assert np.all(np.isfinite(-np.log(-np.log(uniforms))))
-    many = _tables.stateless_open_uniform([200000], tf.constant([1, 2]), dtype).numpy()
-    assert abs(many.mean() - 0.5) < 5 * np.sqrt(1 / 12 / len(many))
-
-
 def test_tf1_graph_mode_matches_eager():
     """disentanglement_lib builds TF1 graphs (estimators), where `Tensor.__eq__` is identity."""
     m, n, logits = [10., 6., 8.], 12., np.array([0.5, -0.2, 1.0], np.float32)
