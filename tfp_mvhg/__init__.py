@@ -16,11 +16,11 @@ import tensorflow_probability as tfp
 
 from tfp_mvhg.fisher import FisherNoncentralHypergeometric
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg._relaxed_sampler import RelaxedSample, counts_from_one_hots
 from tfp_mvhg.layers import MVHGLayer, relaxed_mvhg_distribution_lambda
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 from tfp_mvhg.relaxed_one_hot import (ExpRelaxedMultivariateHypergeometric,
                                       RelaxedOneHotMultivariateHypergeometric)
+from tfp_mvhg.relaxed_sampling import RelaxedSample, counts_from_one_hots
 from tfp_mvhg.schedule import TemperatureAnnealing, temperature_schedule
 
 kl_divergence = tfp.distributions.kl_divergence

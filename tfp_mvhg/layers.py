@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_mvhg import _relaxed_sampler
+from tfp_mvhg.internal import conditionals
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 
 __all__ = ["MVHGLayer", "relaxed_mvhg_distribution_lambda"]
@@ -72,8 +72,8 @@ class MVHGLayer(tf.keras.layers.Layer):
             raise ValueError("`inference='mean'` has no one-hots: use return_one_hots=False.")
         self.inference = inference
         self.num_per_class, self.total_count = _check_counts(num_per_class, total_count)
-        if method not in _relaxed_sampler.METHODS:
-            raise ValueError(f"`method` must be one of {_relaxed_sampler.METHODS}, got {method!r}.")
+        if method not in conditionals.METHODS:
+            raise ValueError(f"`method` must be one of {conditionals.METHODS}, got {method!r}.")
         if not float(temperature) > 0:
             raise ValueError(f"`temperature` must be positive, got {temperature!r}.")
         self.initial_temperature = float(temperature)

@@ -9,10 +9,11 @@ from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg import _relaxed_sampler
 from tfp_mvhg import multivariate_hypergeometric
+from tfp_mvhg.internal import conditionals, gumbel_softmax
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 from tfp_mvhg.multivariate_hypergeometric import _kl_multivariate_hypergeometric
+from tfp_mvhg.relaxed_sampling import RelaxedSample
 
 __all__ = ["RelaxedMultivariateHypergeometric"]
 
@@ -69,8 +70,8 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
           validate_args, allow_nan_stats, name: as for `tfd.Distribution`.
         """
         parameters = dict(locals())
-        if method not in _relaxed_sampler.METHODS:
-            raise ValueError(f"`method` must be one of {_relaxed_sampler.METHODS}, got {method!r}.")
+        if method not in conditionals.METHODS:
+            raise ValueError(f"`method` must be one of {conditionals.METHODS}, got {method!r}.")
         self._hard = bool(hard)
         self._method = method
         self._shuffle_classes = bool(shuffle_classes)
@@ -121,7 +122,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
     def _relaxed(self, num_samples, seed, **sampler_options):
         """Flat samples `RelaxedSample` (`[S, B, ...]`) and the batch shape.
 
-        `sampler_options` go to `_relaxed_sampler.relaxed_sample` (`return_log_one_hots`)."""
+        `sampler_options` go to `gumbel_softmax.relaxed_sample` (`return_log_one_hots`)."""
         seed = tfp.random.sanitize_seed(seed, salt="RelaxedMultivariateHypergeometric")
         num_per_class, _, total_count, batch_shape = self._flat_params()
         if tf.compat.dimension_value(self.event_shape[0]) is None:
@@ -132,7 +133,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
                                             ps.concat([batch_shape, [num_classes]], 0)),
                             [-1, num_classes])
         table_size, window = self._table_sizes(num_per_class, total_count)
-        output = _relaxed_sampler.relaxed_sample(
+        output = gumbel_softmax.relaxed_sample(
             num_per_class, logits, total_count, self._flat_temperature(batch_shape),
             table_size, window, num_samples, seed, hard=self._hard, method=self._method,
             shuffle_classes=self._shuffle_classes, **sampler_options)
@@ -169,7 +170,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
             window = ps.shape(sample.one_hots)[-1]
             mask = tf.broadcast_to(sample.mask[None], ps.concat(
                 [[num_samples], ps.shape(sample.mask)], 0))
-            return _relaxed_sampler.RelaxedSample(
+            return RelaxedSample(
                 counts=reshape(sample.counts, event),
                 one_hots=reshape(sample.one_hots, ps.concat([event, [window]], 0)),
                 logits=reshape(sample.logits, ps.concat([event, [window]], 0)),
@@ -193,7 +194,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         x = tf.broadcast_to(tf.cast(x, tf.float64), ps.concat([sample_shape, batch_shape, event], 0))
         flat_x = tf.reshape(x, [-1, ps.shape(logits)[0], event[0]])
         table_size, window = self._table_sizes(num_per_class, total_count)
-        log_prob = _relaxed_sampler.chain_log_prob(
+        log_prob = conditionals.chain_log_prob(
             num_per_class, logits, total_count, flat_x, table_size, window, self._method)
         return tf.cast(tf.reshape(log_prob, ps.concat([sample_shape, batch_shape], 0)), self.dtype)
 

@@ -15,69 +15,17 @@ from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg import _relaxed_sampler
 from tfp_mvhg import multivariate_hypergeometric
-from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
+from tfp_mvhg.bijectors import PaddedExp
+from tfp_mvhg.internal import gumbel_softmax
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
+from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 
-tfb = tfp.bijectors
 tfd = tfp.distributions
 
-__all__ = ["ExpRelaxedMultivariateHypergeometric", "PaddedExp",
-           "RelaxedOneHotMultivariateHypergeometric"]
+__all__ = ["ExpRelaxedMultivariateHypergeometric", "RelaxedOneHotMultivariateHypergeometric"]
 
-_NEG_INF = -np.inf
 _EVENT = "[the number of classes, W = min(max m, max n) + 1]"  # the one-hots' event dimensions
-
-
-def _masked_exp_concrete_log_prob(alpha, log_one_hot, temperature, feasible):
-    """log density of an ExpConcrete vector over the `feasible` entries only: `[...]` float64.
-
-    `lgamma(K) + (K - 1) log tau + sum_F (alpha - tau y) - K logsumexp_F (alpha - tau y)`, with
-    K = |F| (the formula of `tfd.ExpRelaxedOneHotCategorical`); 0 for K = 1 (a point mass). All
-    intermediates stay finite off F (where `alpha` is -inf), so gradients are finite.
-    """
-    count = tf.reduce_sum(tf.cast(feasible, tf.float64), axis=-1)
-    usable = feasible & tf.math.is_finite(log_one_hot)
-    safe_y = tf.where(usable, log_one_hot, tf.zeros_like(log_one_hot))
-    safe_alpha = tf.where(feasible, alpha, tf.zeros_like(alpha))
-    terms = safe_alpha - temperature[..., None] * safe_y
-    log_sum = safe_reduce_logsumexp(
-        tf.where(feasible, terms, tf.fill(tf.shape(terms), tf.constant(_NEG_INF, tf.float64))),
-        axis=-1)
-    safe_count = tf.maximum(count, 1.)
-    return (tf.math.lgamma(safe_count) + (safe_count - 1.) * tf.math.log(temperature)
-            + tf.reduce_sum(tf.where(feasible, terms, tf.zeros_like(terms)), axis=-1)
-            - safe_count * tf.where(count > 0., log_sum, tf.zeros_like(log_sum)))
-
-
-def _chain_log_prob(num_per_class, logits, total_count, temperature, log_one_hots, table_size,
-                    window, method):
-    """log density of stacked log one-hots `[N, B, c, W]` (float64): `[N, B]` float64.
-
-    Row i's count is `argmax y_i`; the remaining counts give the conditional logits alpha_i; the
-    value is -inf unless every row is -inf exactly where alpha_i is (off the support).
-    """
-    next_tables = _relaxed_sampler.conditional_tables(
-        num_per_class, logits, table_size, window, method)
-    present = log_one_hots > _NEG_INF
-    draws = tf.argmax(log_one_hots, axis=-1, output_type=tf.int32)                  # [N, B, c]
-    remaining = (tf.cast(total_count, tf.int32)[None, :, None]
-                 - tf.cumsum(draws, axis=-1, exclusive=True))
-    in_support = tf.reduce_all(remaining >= 0, axis=-1)                             # [N, B]
-    remaining = tf.maximum(remaining, 0)
-    total = tf.zeros(tf.shape(in_support), tf.float64)
-    for i in range(int(logits.shape[-1])):
-        alpha, _ = _relaxed_sampler.class_conditional_logits(
-            num_per_class[:, i], logits[:, i], next_tables[i], remaining[..., i], window)
-        feasible = alpha > _NEG_INF
-        in_support &= tf.reduce_all(tf.equal(feasible, present[..., i, :]), axis=-1)
-        total += _masked_exp_concrete_log_prob(alpha, log_one_hots[..., i, :],
-                                               temperature[None, :], feasible)
-    off_support = tf.fill(tf.shape(total), tf.constant(_NEG_INF, tf.float64))
-    result = tf.where(in_support, total, off_support)
-    is_nan = tf.reduce_any(tf.math.is_nan(log_one_hots), axis=[-2, -1])
-    return tf.where(is_nan, tf.fill(tf.shape(total), tf.constant(np.nan, tf.float64)), result)
 
 
 def _view(name, doc):
@@ -227,8 +175,9 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
         x = tf.broadcast_to(tf.cast(x, tf.float64), full_shape)
         flat_x = tf.reshape(x, ps.concat([[-1, ps.shape(logits)[0]], event], 0))
         temperature = tf.cast(chain._flat_temperature(batch_shape), tf.float64)
-        log_prob = _chain_log_prob(num_per_class, logits, total_count, temperature, flat_x,
-                                   table_size, window, chain.method)
+        log_prob = gumbel_softmax.one_hots_log_prob(num_per_class, logits, total_count,
+                                                    temperature, flat_x, table_size, window,
+                                                    chain.method)
         return tf.cast(tf.reshape(log_prob, ps.concat([sample_shape, batch_shape], 0)), self.dtype)
 
     def counts_from_one_hots(self, log_one_hots, hard=True):
@@ -270,46 +219,9 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
 def _counts_with_remainder(one_hots, total_count, hard, dtype):
     """counts_from_one_hots for classes 0..c-2, `n - sum` for the last: `[..., c]`."""
     one_hots = tf.convert_to_tensor(one_hots)
-    counts = _relaxed_sampler.counts_from_one_hots(one_hots[..., :-1, :], hard)
+    counts = counts_from_one_hots(one_hots[..., :-1, :], hard)
     last = tf.cast(tf.convert_to_tensor(total_count), one_hots.dtype) - tf.reduce_sum(counts, -1)
     return tf.cast(tf.concat([counts, last[..., None]], axis=-1), dtype)
-
-
-class PaddedExp(tfb.AutoCompositeTensorBijector):
-    """`Y = exp(X)` elementwise, where `X = -inf` is padding: a point mass sent to `Y = 0`.
-
-    The log-det-Jacobian sums `X` over finite entries only (`tfb.Exp` sums every entry, -inf with
-    padding); in the inverse direction it sums `-log Y` over `Y > 0`. So an event whose padding is
-    -inf (log space) or 0 (one-hots) keeps the density of its other coordinates.
-    """
-
-    def __init__(self, validate_args=False, name="padded_exp"):
-        parameters = dict(locals())
-        with tf.name_scope(name) as name:
-            super().__init__(forward_min_event_ndims=0, validate_args=validate_args,
-                             parameters=parameters, name=name)
-
-    @classmethod
-    def _parameter_properties(cls, dtype):
-        return dict()
-
-    @classmethod
-    def _is_increasing(cls):
-        return True
-
-    def _forward(self, x):
-        return tf.exp(x)
-
-    def _inverse(self, y):
-        return tf.math.log(y)
-
-    def _forward_log_det_jacobian(self, x):
-        return tf.where(x > _NEG_INF, x, tf.zeros_like(x))
-
-    def _inverse_log_det_jacobian(self, y):
-        positive = y > 0.
-        return -tf.where(positive, tf.math.log(tf.where(positive, y, tf.ones_like(y))),
-                         tf.zeros_like(y))
 
 
 class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDistribution):

@@ -160,16 +160,6 @@ def test_sample_with_details_shapes_masks_and_counts():
     assert np.all(probabilities[~details.mask.numpy()] == 0)
 
 
-def test_counts_from_one_hots_straight_through():
-    soft = tf.Variable([[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]])
-    with tf.GradientTape(persistent=True) as tape:
-        hard_counts = tfp_mvhg.counts_from_one_hots(soft, hard=True)
-        soft_counts = tfp_mvhg.counts_from_one_hots(soft, hard=False)
-    np.testing.assert_array_equal(hard_counts.numpy(), [1., 0.])
-    np.testing.assert_allclose(soft_counts.numpy(), [1.1, 0.8])
-    np.testing.assert_allclose(tape.gradient(hard_counts, soft), tape.gradient(soft_counts, soft))
-
-
 def test_batch_of_different_logits_per_row():
     logits = np.log(np.array([[1., 5., 1.], [1., 1., 1.], [8., 1., 0.5]]))
     m, n = np.array([30., 30., 30.]), 27.

@@ -360,19 +360,6 @@ def test_values_off_the_support_have_zero_density_not_nan():
         exp_relaxed([1., 2., 1.], 2, [0., 0., 0.], 1., method="approximate")
 
 
-def test_padded_exp_counts_only_the_unpadded_coordinates():
-    bijector = tfp_mvhg.RelaxedOneHotMultivariateHypergeometric(
-        [1., 1.], 1., 1., logits=[0., 0.]).bijector
-    x = np.array([[-0.3, -1.4, -np.inf], [-2., -0.1, -np.inf]])
-    np.testing.assert_allclose(bijector.forward_log_det_jacobian(x, event_ndims=2), -3.8)
-    np.testing.assert_allclose(bijector.inverse_log_det_jacobian(np.exp(x), event_ndims=2), 3.8)
-    unpadded = x[:, :2]
-    np.testing.assert_allclose(bijector.forward_log_det_jacobian(unpadded, event_ndims=2),
-                               tfp.bijectors.Exp().forward_log_det_jacobian(unpadded, 2))
-    # TFP's Exp is not usable here: the padding makes its log-det-Jacobian -inf
-    assert tfp.bijectors.Exp().forward_log_det_jacobian(x, event_ndims=2).numpy() == -np.inf
-
-
 def test_temperature_gradients_are_finite_with_padding():
     """(alpha + g) / tau is -inf off the support: its temperature gradient must not be -inf * 0."""
     m, n = [[4., 3., 5.], [2., 6., 1.]], [6., 5.]
