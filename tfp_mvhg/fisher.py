@@ -7,9 +7,9 @@ from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_mvhg.internal.distribution_base import (assert_integer_form, assert_log_weights,
+                                                 float_dtype)
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg.multivariate_hypergeometric import (  # pylint: disable=protected-access
-    _assert_integer_form, _assert_log_weights, _float_dtype)
 
 tfd = tfp.distributions
 
@@ -47,7 +47,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         if (log_odds is None) == (odds is None):
             raise ValueError("Pass exactly one of `log_odds` or `odds`.")
         with tf.name_scope(name) as name:
-            dtype = _float_dtype([log_odds, odds], "log_odds" if log_odds is not None else "odds")
+            dtype = float_dtype([log_odds, odds], "log_odds" if log_odds is not None else "odds")
             self._log_odds = tensor_util.convert_nonref_to_tensor(log_odds, dtype=dtype)
             self._odds = tensor_util.convert_nonref_to_tensor(odds, dtype=dtype)
             self._num_successes = tf.cast(num_successes, dtype)
@@ -124,7 +124,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
                 assertions += [
                     assert_util.assert_non_negative(
                         count, message=f"`{name}` must be non-negative."),
-                    _assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
+                    assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
             assertions.append(assert_util.assert_less_equal(
                 self._total_count, self._num_successes + self._num_failures,
                 message="`total_count` must be at most `num_successes + num_failures`."))
@@ -135,6 +135,6 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
                 assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(odds)), True,
                                          message="`odds` must be finite.")]
         if self._log_odds is not None and is_init != tensor_util.is_ref(self._log_odds):
-            assertions.append(_assert_log_weights(tf.convert_to_tensor(self._log_odds),
+            assertions.append(assert_log_weights(tf.convert_to_tensor(self._log_odds),
                                                   message="`log_odds` must not be NaN or +inf."))
         return assertions

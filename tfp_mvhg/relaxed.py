@@ -9,16 +9,16 @@ from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.internal import conditionals, gumbel_softmax
+from tfp_mvhg.internal.distribution_base import (MultivariateHypergeometricBase, float_dtype,
+                                                 kl_divergence)
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg.multivariate_hypergeometric import _kl_multivariate_hypergeometric
 from tfp_mvhg.relaxed_sampling import RelaxedSample
 
 __all__ = ["RelaxedMultivariateHypergeometric"]
 
 
-class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
+class RelaxedMultivariateHypergeometric(MultivariateHypergeometricBase):
     """Differentiable MVHG samples: sequential per-class Gumbel-softmax with straight-through counts.
 
     Each class `i` in turn is a categorical over `x = 0..min(m_i, n)` given the remaining count
@@ -76,8 +76,7 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
         self._method = method
         self._shuffle_classes = bool(shuffle_classes)
         with tf.name_scope(name) as name:
-            dtype = multivariate_hypergeometric._float_dtype(  # pylint: disable=protected-access
-                [logits, weights], "logits" if logits is not None else "weights")
+            dtype = float_dtype([logits, weights], "logits" if logits is not None else "weights")
             self._temperature = tensor_util.convert_nonref_to_tensor(
                 temperature, dtype=dtype, name="temperature")
             static = (None if tensor_util.is_ref(self._temperature)
@@ -85,16 +84,15 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometric):
             if static is not None and not np.all((static > 0.) & np.isfinite(static)):
                 raise ValueError(
                     f"`temperature` must be positive and finite, got {static.tolist()}.")
-            super().__init__(num_per_class, total_count, logits=logits, weights=weights,
+            super().__init__(num_per_class, total_count, logits, weights,
+                             reparameterization_type=reparameterization.FULLY_REPARAMETERIZED,
                              validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                             name=name)
-        self._parameters = self._no_dependency(parameters)
-        self._reparameterization_type = reparameterization.FULLY_REPARAMETERIZED
+                             parameters=parameters, name=name)
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
         return dict(
-            MultivariateHypergeometric._parameter_properties(dtype, num_classes),
+            MultivariateHypergeometricBase._parameter_properties(dtype, num_classes),
             temperature=parameter_properties.ParameterProperties(
                 default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED))
 
@@ -242,7 +240,7 @@ def _kl_with_relaxed(p, q, name=None):
                 "KL divergence is available for RelaxedMultivariateHypergeometric only with "
                 "method='exact' and hard=True, where the samples follow the MVHG; got "
                 f"method={dist.method!r}, hard={dist.hard}.")
-    return _kl_multivariate_hypergeometric(p, q, name=name)
+    return kl_divergence(p, q, name=name)
 
 
 for _pair in ((RelaxedMultivariateHypergeometric, MultivariateHypergeometric),

@@ -15,9 +15,9 @@ from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg import multivariate_hypergeometric
 from tfp_mvhg.bijectors import PaddedExp
 from tfp_mvhg.internal import gumbel_softmax
+from tfp_mvhg.internal.distribution_base import event_shape_assertions
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 
@@ -195,7 +195,7 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
 
     def _sample_control_dependencies(self, x):
         x = tf.convert_to_tensor(x)
-        shape_assertions = multivariate_hypergeometric._event_shape_assertions(
+        shape_assertions = event_shape_assertions(
             x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
         if not self.validate_args:
             return []
@@ -268,7 +268,7 @@ class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDi
 
     def _sample_control_dependencies(self, x):
         """The event shape, checked before `PaddedExp` reduces over it."""
-        return multivariate_hypergeometric._event_shape_assertions(
+        return event_shape_assertions(
             x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
 
     def counts_from_one_hots(self, one_hots, hard=True):
