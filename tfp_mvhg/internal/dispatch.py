@@ -8,7 +8,7 @@ they have data-dependent shapes, so XLA always gets the full tables.
 import functools
 
 import tensorflow as tf
-from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
+from tensorflow_probability.python.internal import implementation_selection
 
 from tfp_mvhg.internal import exact_sampler, suffix_tables, windows
 
@@ -33,12 +33,13 @@ def use_windows(table_size, window, num_classes, tolerance=windows.TOLERANCE):
     """Whether to use windowed tables: False, True, or None (decide at run time by the actual
     widths, `windows.windows_are_cheaper`).
 
-    Never under XLA (data-dependent shapes) or with a number of classes unknown when tracing.
+    Never under XLA (data-dependent shapes: TFP's `implementation_selection.is_xla()`, as in
+    `random_bits.count_at_most`) or with a number of classes unknown when tracing.
     With static K and W, True only when even the largest possible widths make the windowed class
     steps cheaper than full ones: then no full-table op is built at all (a graph holding
     `[K, W, B]` ops with static shapes is constant-folded by Grappler even in a branch that never
     runs)."""
-    if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
+    if implementation_selection.is_xla():
         return False
     if num_classes is None:
         return False
