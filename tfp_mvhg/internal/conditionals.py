@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_mvhg.internal.log_space import log_class_term, safe_reduce_logsumexp
-from tfp_mvhg.internal.suffix_tables import suffix_log_tables
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables, table_entries
 
 __all__ = ["METHODS", "chain_log_prob", "class_by_class", "class_conditional_logits",
            "conditional_tables", "slope_at"]
@@ -61,21 +61,15 @@ def conditional_tables(num_per_class, logits, table_size, window, method):
     return _merged_next_tables(num_per_class, logits, table_size)
 
 
-def _gather_rows(table, row, batch_index):
-    """`table[row, batch_index]` for `table [K, B]` and integer indices of any common shape."""
-    flat = tf.reshape(table, [-1])
-    return tf.gather(flat, row * tf.shape(table)[1] + batch_index)
-
-
 def slope_at(table, row, batch_index):
     """Derivative in k of the piecewise-linear interpolation of `table` (`[K, B]`) at `row`
     (`[S, B, W]`): the mean of the forward and backward differences where both neighbours are
     finite, the one-sided difference at the edges of the support, 0 where the table is -inf.
     Read at the rows only (O(S B W) memory, not O(K B))."""
     size = tf.shape(table)[0]
-    here = _gather_rows(table, row, batch_index)
-    below = _gather_rows(table, tf.maximum(row - 1, 0), batch_index)
-    above = _gather_rows(table, tf.minimum(row + 1, size - 1), batch_index)
+    here = table_entries(table, row, batch_index)
+    below = table_entries(table, tf.maximum(row - 1, 0), batch_index)
+    above = table_entries(table, tf.minimum(row + 1, size - 1), batch_index)
     finite = tf.math.is_finite(here)
     backward_ok = (row > 0) & finite & tf.math.is_finite(below)
     forward_ok = (row < size - 1) & finite & tf.math.is_finite(above)
@@ -107,7 +101,7 @@ def class_conditional_logits(num_i, theta_i, next_table, remaining, window):
     coefficient = log_class_term(num_i[:, None], x64, theta_i[:, None])             # [B, W]
     rest = remaining[:, :, None] - x                                                # [S, B, W]
     row = tf.maximum(rest, 0)
-    alpha = coefficient[None] + _gather_rows(next_table, row, batch_index)
+    alpha = coefficient[None] + table_entries(next_table, row, batch_index)
     alpha = tf.where(rest >= 0, alpha, tf.constant(-np.inf, tf.float64))
     log_norm = safe_reduce_logsumexp(alpha, axis=-1, keepdims=True)
     # an infeasible r (no x possible) keeps its row -inf

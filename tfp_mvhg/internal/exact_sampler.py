@@ -21,7 +21,7 @@ import tensorflow as tf
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.log_space import log_class_term
 from tfp_mvhg.internal.random_bits import draw_by_inverse_cdf, stateless_open_uniform
-from tfp_mvhg.internal.suffix_tables import suffix_log_tables
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables, table_entries
 
 __all__ = ["sample_on_full_tables", "sample_on_windows"]
 
@@ -83,13 +83,12 @@ def _draw_class(q_next, num_i, theta_i, low_i, low_next, width_i, width_next, wi
     low_next_row = tf.gather(low_next, row_member)                                     # [R]
     first = tf.maximum(row_count - low_next_row - width_next + 1, 0)                   # x0
     x = first[:, None] + tf.range(columns)[None, :]                                    # [R, V]
-    member = tf.broadcast_to(row_member[:, None], tf.shape(x))
+    member = row_member[:, None]
     t = x - tf.gather(start, row_member)[:, None]
     u = row_count[:, None] - x - low_next_row[:, None]
     inside = (t >= 0) & (t < reach) & (u >= 0) & (u < width_next)
-    terms = (tf.gather_nd(coefficient, tf.stack([tf.clip_by_value(t, 0, reach - 1), member], -1))
-             + tf.gather_nd(q_next, tf.stack([tf.clip_by_value(u, 0, width_next - 1), member],
-                                             -1)))
+    terms = (table_entries(coefficient, tf.clip_by_value(t, 0, reach - 1), member)
+             + table_entries(q_next, tf.clip_by_value(u, 0, width_next - 1), member))
     row_logits = tf.where(inside, terms, tf.constant(-np.inf, tf.float64))
     column = draw_by_inverse_cdf(row_logits, query, tf.reshape(uniforms, [-1]))
     draw = tf.reshape(tf.gather(first, query) + column, tf.shape(remaining))

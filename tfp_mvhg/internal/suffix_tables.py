@@ -20,7 +20,14 @@ import tensorflow as tf
 from tfp_mvhg.internal.log_space import (log_class_term, log_convolve, neg_inf_like,
                                          safe_reduce_logsumexp)
 
-__all__ = ["class_logits", "log_normalizer", "marginal_log_probs", "suffix_log_tables"]
+__all__ = ["class_logits", "log_normalizer", "marginal_log_probs", "suffix_log_tables",
+           "table_entries"]
+
+
+def table_entries(table, row, member):
+    """`table[row, member]` for a k-major table `[K, B]` and integer indices of broadcastable
+    shapes (one flat gather)."""
+    return tf.gather(tf.reshape(table, [-1]), row * tf.shape(table)[1] + member)
 
 
 def class_logits(q_next, num_i, theta_i, window):
