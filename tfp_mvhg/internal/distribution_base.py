@@ -29,9 +29,6 @@ tfd = tfp.distributions
 __all__ = ["MultivariateHypergeometricBase", "assert_integer_form", "assert_log_weights",
            "event_shape_assertions", "float_dtype", "kl_divergence"]
 
-_moments_by_sweeps = dispatch.compiled_when_eager(moments_by_sweeps)
-
-
 def _as_float(value, dtype, name):
     """Converts a count argument to `dtype`, keeping variables as references."""
     if value is None or tensor_util.is_ref(value):
@@ -376,7 +373,7 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
         work, no derivatives."""
         num_per_class, logits, total_count, batch_shape = self._flat_params()
         table_size, window = self._table_sizes(num_per_class, total_count)
-        _, covariance = _moments_by_sweeps(num_per_class, logits, total_count, table_size,
+        _, covariance = moments_by_sweeps(num_per_class, logits, total_count, table_size,
                                            window)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
         covariance = self._nan_where_undefined(covariance, undefined, "covariance")
