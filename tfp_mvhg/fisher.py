@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import reparameterization
@@ -16,7 +17,8 @@ tfd = tfp.distributions
 __all__ = ["FisherNoncentralHypergeometric"]
 
 
-class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
+class FisherNoncentralHypergeometric(distribution.DiscreteDistributionMixin,
+                                     tfd.AutoCompositeTensorDistribution):
     """Number of successes X in `total_count` draws from an urn of successes and failures.
 
     #### Mathematical Details

@@ -1,6 +1,7 @@
 """The multivariate Fisher noncentral hypergeometric distribution (exact)."""
 
 import tensorflow_probability as tfp
+from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import reparameterization
 
 from tfp_mvhg.internal.distribution_base import MultivariateHypergeometricBase, kl_divergence
@@ -10,7 +11,8 @@ tfd = tfp.distributions
 __all__ = ["MultivariateHypergeometric"]
 
 
-class MultivariateHypergeometric(MultivariateHypergeometricBase):
+class MultivariateHypergeometric(distribution.DiscreteDistributionMixin,
+                                 MultivariateHypergeometricBase):
     """Multivariate Fisher noncentral hypergeometric distribution.
 
     An urn holds `m_i` items of class `i = 1..c`, with class weights `omega_i >= 0`; `n` items are
