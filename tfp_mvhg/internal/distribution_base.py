@@ -26,10 +26,11 @@ from tfp_mvhg.internal.suffix_tables import marginal_log_probs
 
 tfd = tfp.distributions
 
-__all__ = ["MultivariateHypergeometricBase", "assert_integer_form", "assert_log_weights",
-           "event_shape_assertions", "float_dtype", "kl_divergence"]
+__all__ = ["MultivariateHypergeometricBase", "as_float", "assert_integer_form",
+           "assert_log_weights", "event_shape_assertions", "float_dtype", "kl_divergence"]
 
-def _as_float(value, dtype, name):
+
+def as_float(value, dtype, name):
     """Converts a count argument to `dtype`, keeping variables as references."""
     if value is None or tensor_util.is_ref(value):
         return value
@@ -125,8 +126,8 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
             self._logits = tensor_util.convert_nonref_to_tensor(logits, dtype=dtype, name="logits")
             self._weights = tensor_util.convert_nonref_to_tensor(
                 weights, dtype=dtype, name="weights")
-            self._num_per_class = _as_float(num_per_class, dtype, "num_per_class")
-            self._total_count = _as_float(total_count, dtype, "total_count")
+            self._num_per_class = as_float(num_per_class, dtype, "num_per_class")
+            self._total_count = as_float(total_count, dtype, "total_count")
             class_param = self._logits if logits is not None else self._weights
             num_classes = tf.compat.dimension_value(class_param.shape[-1])
             count_classes = tf.compat.dimension_value(self._num_per_class.shape[-1])
