@@ -4,7 +4,8 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg.internal.distribution_base import MultivariateHypergeometricBase, kl_divergence
+from tfp_mvhg.internal.distribution_base import (MultivariateHypergeometricBase,
+                                                 family_parameter_properties, kl_divergence)
 
 tfd = tfp.distributions
 
@@ -94,7 +95,7 @@ class MultivariateHypergeometric(distribution.DiscreteDistributionMixin,
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
-        return MultivariateHypergeometricBase._parameter_properties(dtype, num_classes)
+        return family_parameter_properties(dtype)
 
 
 tfd.RegisterKL(MultivariateHypergeometric, MultivariateHypergeometric)(kl_divergence)

@@ -13,11 +13,11 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import prefer_static as ps
-from tensorflow_probability.python.internal import reparameterization
 
 from tfp_mvhg.bijectors import PaddedExp
 from tfp_mvhg.internal import gumbel_softmax
-from tfp_mvhg.internal.distribution_base import event_shape_assertions
+from tfp_mvhg.internal.distribution_base import (event_shape_assertions,
+                                                 family_parameter_properties)
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 
@@ -82,8 +82,12 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
     to be normalised (`logsumexp y_i = 0`) except under `validate_args`.
 
     Samples use the Gumbel noise of `RelaxedMultivariateHypergeometric` (same seed, same draws),
-    and the same gradient: through alpha_i and, straight-through, through the remaining counts
-    (the argmaxes are piecewise constant, so like the counts' it is a surrogate gradient).
+    and the same gradient: through alpha_i and, straight-through, through the remaining counts.
+    The argmaxes are piecewise constant, so the sample jumps where a draw changes (the last row,
+    the one-hot of the remainder, always does): like the counts', the gradient is a biased
+    surrogate, and the `reparameterization_type` is `NOT_REPARAMETERIZED` (for one class, whose
+    sample is constant, `FULLY_REPARAMETERIZED`); the density makes score-function estimators
+    available.
     `dist.counts_from_one_hots(y)` gives the sampler's straight-through counts. The event width
     `W` is the maximum over the whole batch, as in `sample_with_details` (slicing can change it).
     With `method="merged"` the density is that of the paper's scheme in the given class order.
@@ -121,13 +125,15 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
                 allow_nan_stats=allow_nan_stats)
             super().__init__(
                 dtype=self._chain.dtype,
-                reparameterization_type=reparameterization.FULLY_REPARAMETERIZED,
+                reparameterization_type=gumbel_softmax.reparameterization_type(
+                    tf.compat.dimension_value(self._chain.event_shape[0]), hard=True,
+                    one_hots=True),
                 validate_args=validate_args, allow_nan_stats=allow_nan_stats,
                 parameters=parameters, name=name)
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
-        return RelaxedMultivariateHypergeometric._parameter_properties(dtype, num_classes)
+        return family_parameter_properties(dtype, event_ndims=2, relaxed=True)
 
     def _parameter_source(self):
         return self._chain

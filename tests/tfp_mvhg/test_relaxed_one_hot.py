@@ -246,7 +246,7 @@ def test_shapes_with_batch_and_sample_shapes():
         assert dist.method == "exact" and dist.weights is None
         np.testing.assert_array_equal(dist.event_shape_tensor(), [3, window])
         assert dist.dtype == tf.float32
-        assert dist.reparameterization_type == tfd.FULLY_REPARAMETERIZED
+        assert dist.reparameterization_type == tfd.NOT_REPARAMETERIZED  # the draws jump
         samples = dist.sample([4, 2], seed=(1, 1))
         assert samples.shape == [4, 2, 2, 3, 3, window]
         log_prob = dist.log_prob(samples).numpy()

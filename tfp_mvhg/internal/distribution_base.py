@@ -27,7 +27,52 @@ from tfp_mvhg.internal.suffix_tables import marginal_log_probs
 tfd = tfp.distributions
 
 __all__ = ["MultivariateHypergeometricBase", "as_float", "assert_integer_form",
-           "assert_log_weights", "event_shape_assertions", "float_dtype", "kl_divergence"]
+           "assert_log_weights", "event_shape_assertions", "family_parameter_properties",
+           "float_dtype", "kl_divergence"]
+
+
+def family_parameter_properties(dtype, event_ndims=1, relaxed=False):
+    """`ParameterProperties` of the family's parameters, for samples with `event_ndims` event
+    dimensions (1: counts `[c]`; 2: one-hots `[c, W]`).
+
+    The counts have no constraining bijector (they are integers), `weights` are positive through
+    `Softplus`, and `relaxed` adds `temperature`, positive through `Softplus(low=eps)` as in
+    `tfd.RelaxedOneHotCategorical`. The shape functions map a sample's shape
+    (`batch_shape + event_shape`) to the parameter's: `[..., c]` per class, `[...]` per member.
+    """
+    def per_class(shape):
+        return shape if event_ndims == 1 else shape[:1 - event_ndims]
+
+    def per_member(shape):
+        return shape[:-event_ndims]
+
+    counts = dict(default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED)
+    properties = dict(
+        num_per_class=parameter_properties.ParameterProperties(
+            event_ndims=1, shape_fn=per_class, **counts),
+        total_count=parameter_properties.ParameterProperties(shape_fn=per_member, **counts),
+        logits=parameter_properties.ParameterProperties(event_ndims=1, shape_fn=per_class),
+        weights=parameter_properties.ParameterProperties(
+            event_ndims=1, shape_fn=per_class,
+            default_constraining_bijector_fn=tfp.bijectors.Softplus, is_preferred=False))
+    if relaxed:
+        properties["temperature"] = parameter_properties.ParameterProperties(
+            shape_fn=per_member,
+            default_constraining_bijector_fn=(
+                lambda: tfp.bijectors.Softplus(low=dtype_util.eps(dtype))))
+    return properties
+
+
+def static_num_classes(num_per_class, class_parameter):
+    """c from the static shapes of `num_per_class` and `logits` (or `weights`), else None."""
+    def last_size(x):
+        shape = tf.TensorShape(getattr(x, "shape", np.shape(x)))
+        return None if shape.rank in (None, 0) else tf.compat.dimension_value(shape[-1])
+
+    sizes = [last_size(num_per_class), last_size(class_parameter)]
+    if None in sizes:
+        return None
+    return max(sizes) if 1 in sizes else sizes[0]
 
 
 def as_float(value, dtype, name):
@@ -148,17 +193,7 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
-        return dict(
-            num_per_class=parameter_properties.ParameterProperties(
-                event_ndims=1,
-                default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED),
-            total_count=parameter_properties.ParameterProperties(
-                default_constraining_bijector_fn=parameter_properties.BIJECTOR_NOT_IMPLEMENTED),
-            logits=parameter_properties.ParameterProperties(event_ndims=1),
-            weights=parameter_properties.ParameterProperties(
-                event_ndims=1,
-                default_constraining_bijector_fn=tfp.bijectors.Softplus,
-                is_preferred=False))
+        return family_parameter_properties(dtype)
 
     @property
     def num_per_class(self):

@@ -26,13 +26,33 @@ tables O(c K B) with K = max n + 1.
 
 import numpy as np
 import tensorflow as tf
+from tensorflow_probability.python.internal import reparameterization
 
 from tfp_mvhg.internal.conditionals import class_by_class, conditional_tables, slope_at
 from tfp_mvhg.internal.log_space import neg_inf_like, safe_reduce_logsumexp
 from tfp_mvhg.internal.random_bits import stateless_open_uniform
 from tfp_mvhg.relaxed_sampling import RelaxedSample, counts_from_one_hots
 
-__all__ = ["one_hots_log_prob", "relaxed_sample"]
+__all__ = ["one_hots_log_prob", "relaxed_sample", "reparameterization_type"]
+
+
+def reparameterization_type(num_classes, hard, one_hots=False):
+    """`FULLY_REPARAMETERIZED` where, for fixed noise, the sample is a continuous function of the
+    parameters, else `NOT_REPARAMETERIZED` (the surrogate gradient is biased).
+
+    Continuous: a single class (the sample is constant), or soft counts of two classes (the first
+    class's soft count is smooth, the second takes the rest). Hard counts jump with the draws; so
+    do the one-hots of the last class (the one-hot of the remainder) and, from three classes on,
+    every class after the first (its logits depend on the drawn remaining count).
+
+    Args:
+      num_classes: c, a Python int or None (unknown: `NOT_REPARAMETERIZED`).
+      hard: integer (True) or soft (False) counts.
+      one_hots: the sample is the (log) one-hots rather than the counts.
+    """
+    continuous = num_classes == 1 or (num_classes == 2 and not hard and not one_hots)
+    return (reparameterization.FULLY_REPARAMETERIZED if continuous
+            else reparameterization.NOT_REPARAMETERIZED)
 
 
 def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, window,
