@@ -32,7 +32,8 @@ class MultivariateHypergeometric(distribution.DiscreteDistributionMixin,
     `mean` and `sample` restrict each remaining count `S_i = sum_{j >= i} X_j` to a window of
     O(sqrt(Var) + 75) counts around its mean (cost O(c K_w^2), K_w the window width: seconds and
     under 0.5 GB at m_i = n = 10^5, c = 10), with a certified neglected mass below 1e-30 of P0
-    (Bernstein tails of the binomial representation; `internal.windows` has the bound). The
+    (Chernoff bounds on the tails of the binomial representation, checked after the fact;
+    `internal.windows` has the certificate). The
     distribution is an exponential family in `theta` with
     log-partition `A(theta) = log P0`, so `mean = grad A` and `covariance = hessian A` are exact
     (the covariance by sweeps over the exact conditionals, `internal.moments`);
