@@ -5,6 +5,7 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import parameter_properties
+from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
@@ -113,16 +114,17 @@ class FisherNoncentralHypergeometric(distribution.DiscreteDistributionMixin,
             self._num_successes, self._num_failures, self._total_count))
 
     def _multivariate(self):
-        """The equivalent two-class `MultivariateHypergeometric`."""
+        """The equivalent two-class `MultivariateHypergeometric` (its counts static where these
+        are, so that its tables have static sizes, as XLA needs)."""
         log_odds = self._log_odds_parameter_no_checks()
         num_successes, num_failures, total_count = self._counts()
-        successes, failures, log_odds = (
-            tf.broadcast_to(t, tf.broadcast_dynamic_shape(
-                tf.broadcast_dynamic_shape(tf.shape(num_successes), tf.shape(num_failures)),
-                tf.shape(log_odds)))
-            for t in (num_successes, num_failures, log_odds))
+        shape = ps.broadcast_shape(
+            ps.broadcast_shape(ps.shape(num_successes), ps.shape(num_failures)),
+            ps.shape(log_odds))
+        log_odds = tf.broadcast_to(log_odds, shape)
         return MultivariateHypergeometric(
-            num_per_class=tf.stack([successes, failures], axis=-1),
+            num_per_class=ps.stack([ps.broadcast_to(num_successes, shape),
+                                    ps.broadcast_to(num_failures, shape)], axis=-1),
             total_count=total_count,
             logits=tf.stack([log_odds, tf.zeros_like(log_odds)], axis=-1),
             allow_nan_stats=self.allow_nan_stats)

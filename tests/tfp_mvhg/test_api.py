@@ -296,14 +296,3 @@ def test_weights_and_shifted_logits_give_the_same_law():
     x = [[1., 3., 1.], [0., 5., 0.]]
     np.testing.assert_allclose(by_weights.log_prob(x), by_logits.log_prob(x), rtol=1e-5)
     np.testing.assert_allclose(by_weights.mean(), by_logits.mean(), rtol=1e-5)
-
-
-@pytest.mark.parametrize("dist, value", [
-    (tfp_mvhg.MultivariateHypergeometric([4., 3., 5.], 6., logits=[0., 1., -1.]), [2., 2., 2.]),
-    (tfp_mvhg.FisherNoncentralHypergeometric(7., 5., 6., odds=2.), 3.),
-], ids=["multivariate", "fisher"])
-def test_discrete_distributions_keep_their_probabilities_under_a_bijector(dist, value):
-    """`DiscreteDistributionMixin`: a pmf pushed through a bijector gets no Jacobian term."""
-    transformed = tfp.bijectors.Scale(2.)(dist)
-    np.testing.assert_allclose(transformed.log_prob(2. * np.array(value)), dist.log_prob(value))
-    assert np.isfinite(dist.log_prob(value))

@@ -265,8 +265,9 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
     def _flat_classes(self, x):
         """A per-class parameter (`[..., c]`) broadcast to the batch shape, `[B, c]` float64."""
         full_shape = ps.concat([self.batch_shape_tensor(), self.event_shape_tensor()], axis=0)
+        num_classes = tf.compat.dimension_value(self.event_shape[-1])
         return tf.reshape(tf.broadcast_to(tf.cast(x, tf.float64), full_shape),
-                          [-1, full_shape[-1]])
+                          [-1, full_shape[-1] if num_classes is None else num_classes])
 
     def _table_sizes(self, num_per_class, total_count):
         """K = max n + 1 and W = min(max m, max n) + 1: Python ints when the counts are static."""
