@@ -123,7 +123,7 @@ def test_compiled_samples_and_log_prob_equal_eager(case, jit_compile):
 
     eager = sample_and_log_prob(tf.constant([5, 6]))
     compiled = tf.function(sample_and_log_prob, jit_compile=jit_compile)(tf.constant([5, 6]))
-    for actual, expected in zip(compiled, eager):
+    for actual, expected in zip(compiled, eager, strict=True):
         assert_close(actual, expected)
 
 
@@ -186,3 +186,101 @@ def test_discrete_distributions_keep_their_probabilities_under_a_bijector(name):
     transformed = tfp.bijectors.Scale(2.)(dist)
     assert_close(transformed.log_prob(2. * samples), dist.log_prob(samples))
     assert np.all(np.isfinite(dist.log_prob(samples)))
+
+
+# Errors shared by several distributions ----------------------------------------------------------
+
+WRONG_EVENT_SHAPES = [([[1.]], "got 1"), ([1., 2.], "got 2"), ([[1., 2., 1., 1.]], "got 4"),
+                      (5., "got a value of shape")]
+
+
+COUNT_DISTRIBUTIONS = {
+    "exact": lambda **kwargs: tfp_mvhg.MultivariateHypergeometric(
+        [3., 4., 2.], 5., logits=[0.1, 0.2, 0.3], **kwargs),
+    "relaxed": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], **kwargs),
+    "merged": lambda **kwargs: tfp_mvhg.RelaxedMultivariateHypergeometric(
+        [3., 4., 2.], 5., 0.5, logits=[0.1, 0.2, 0.3], method="merged", **kwargs),
+}
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+@pytest.mark.parametrize("value,got", WRONG_EVENT_SHAPES)
+def test_log_prob_of_counts_with_the_wrong_number_of_classes_raises_a_value_error(make, value, got):
+    """Not a broadcasting error from deep inside, nor -inf for a last dimension of 1."""
+    for validate_args in (False, True):
+        with pytest.raises(ValueError, match=(
+                r"`value`'s last dimension must be the number of classes, 3, " + got)):
+            make(validate_args=validate_args).log_prob(value)
+
+
+@pytest.mark.parametrize("make", COUNT_DISTRIBUTIONS.values(), ids=COUNT_DISTRIBUTIONS.keys())
+def test_log_prob_of_counts_of_unknown_shape_is_checked_at_run_time_with_validation(make):
+    dist = make(validate_args=True)
+    log_prob = tf.function(dist.log_prob, input_signature=[tf.TensorSpec(None, tf.float32)])
+    np.testing.assert_allclose(log_prob(tf.constant([[1., 2., 2.]])),
+                               dist.log_prob([[1., 2., 2.]]), rtol=1e-6)
+    for value, _ in WRONG_EVENT_SHAPES:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="last dimension must be the number of classes"):
+            log_prob(tf.constant(value))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tfp_mvhg.MultivariateHypergeometric(M, 6., logits=np.array([0, 1, 2])),
+    lambda: tfp_mvhg.MultivariateHypergeometric(M, 6., weights=np.array([1, 1, 2])),
+    lambda: tfp_mvhg.FisherNoncentralHypergeometric(7., 5., 6., odds=np.array(2)),
+    lambda: tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=np.array([0, 1, 2])),
+])
+def test_integer_class_parameters_raise_a_type_error(make):
+    with pytest.raises(TypeError, match="floating"):
+        make()
+
+
+RELAXED_CLASSES = [tfp_mvhg.RelaxedMultivariateHypergeometric,
+                   tfp_mvhg.ExpRelaxedMultivariateHypergeometric,
+                   tfp_mvhg.RelaxedOneHotMultivariateHypergeometric]
+
+
+BAD_TEMPERATURES = [0., -1., np.inf, np.nan]
+
+
+@pytest.mark.parametrize("make", RELAXED_CLASSES)
+@pytest.mark.parametrize("temperature", BAD_TEMPERATURES + [[1., 0.]])
+def test_a_temperature_that_is_not_positive_and_finite_raises_a_value_error(make, temperature):
+    """It gave NaN or plausible-looking counts (-1: counts outside [0, m]; inf: means)."""
+    for validate_args in (False, True):
+        with pytest.raises(ValueError, match="`temperature` must be positive and finite, got"):
+            make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
+                 validate_args=validate_args)
+
+
+@pytest.mark.parametrize("make", RELAXED_CLASSES)
+def test_a_temperature_not_known_statically_is_checked_at_run_time_with_validation(make):
+    @tf.function(input_signature=[tf.TensorSpec([])])
+    def draw(temperature):
+        return make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
+                    validate_args=True).sample(seed=(1, 2))
+
+    variable = tf.Variable(1.)
+    dist = make([3., 4., 2.], 5., variable, logits=[0.1, 0.2, 0.3], validate_args=True)
+    for sample in (draw(tf.constant(1.)), dist.sample(seed=(1, 2))):
+        assert not np.any(np.isnan(sample))  # (log one-hots are -inf off the support)
+    for temperature in BAD_TEMPERATURES:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+            draw(tf.constant(temperature))
+        variable.assign(temperature)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
+            dist.sample(seed=(1, 2))
+
+
+@pytest.mark.parametrize("make", RELAXED_CLASSES)
+def test_temperature_is_constrained_positive_by_softplus(make):
+    """As in `tfd.RelaxedOneHotCategorical`: Softplus with a floor of eps, so any real number
+    maps to a temperature the distribution accepts."""
+    bijector = make.parameter_properties(tf.float64)["temperature"] \
+        .default_constraining_bijector_fn()
+    temperature = bijector.forward(tf.constant([-100., 0., 5.], tf.float64))
+    assert np.all(temperature.numpy() > 0)
+    dist = make([3., 4., 2.], 5., temperature, logits=np.zeros(3), validate_args=True)
+    assert not np.any(np.isnan(dist.sample(seed=(1, 2)).numpy()))  # log one-hots: -inf pads

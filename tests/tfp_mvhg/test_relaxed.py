@@ -13,7 +13,9 @@ import tensorflow_probability as tfp
 import mvhg_reference as ref
 import tfp_mvhg
 
+tfd = tfp.distributions
 P_MIN = 1e-3
+M, N, LOGITS = [4., 3., 5.], 6, [0., 1., -1.]
 NONCENTRAL = ([30., 30., 30.], 27, np.log([1., 5., 1.]))
 
 
@@ -257,41 +259,6 @@ def test_bad_arguments():
         relaxed([3., 3.], 2, [0., 0.], method="merged").mean()
 
 
-RELAXED_CLASSES = [tfp_mvhg.RelaxedMultivariateHypergeometric,
-                   tfp_mvhg.ExpRelaxedMultivariateHypergeometric,
-                   tfp_mvhg.RelaxedOneHotMultivariateHypergeometric]
-BAD_TEMPERATURES = [0., -1., np.inf, np.nan]
-
-
-@pytest.mark.parametrize("make", RELAXED_CLASSES)
-@pytest.mark.parametrize("temperature", BAD_TEMPERATURES + [[1., 0.]])
-def test_a_temperature_that_is_not_positive_and_finite_raises_a_value_error(make, temperature):
-    """It gave NaN or plausible-looking counts (-1: counts outside [0, m]; inf: means)."""
-    for validate_args in (False, True):
-        with pytest.raises(ValueError, match="`temperature` must be positive and finite, got"):
-            make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
-                 validate_args=validate_args)
-
-
-@pytest.mark.parametrize("make", RELAXED_CLASSES)
-def test_a_temperature_not_known_statically_is_checked_at_run_time_with_validation(make):
-    @tf.function(input_signature=[tf.TensorSpec([])])
-    def draw(temperature):
-        return make([3., 4., 2.], 5., temperature, logits=[0.1, 0.2, 0.3],
-                    validate_args=True).sample(seed=(1, 2))
-
-    variable = tf.Variable(1.)
-    dist = make([3., 4., 2.], 5., variable, logits=[0.1, 0.2, 0.3], validate_args=True)
-    for sample in (draw(tf.constant(1.)), dist.sample(seed=(1, 2))):
-        assert not np.any(np.isnan(sample))  # (log one-hots are -inf off the support)
-    for temperature in BAD_TEMPERATURES:
-        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
-            draw(tf.constant(temperature))
-        variable.assign(temperature)
-        with pytest.raises(tf.errors.InvalidArgumentError, match="`temperature`"):
-            dist.sample(seed=(1, 2))
-
-
 def test_exact_hard_distribution_shares_the_mvhg_moments():
     m, n, logits = NONCENTRAL
     exact = tfp_mvhg.MultivariateHypergeometric(np.array(m), float(n), logits=logits)
@@ -319,18 +286,54 @@ def test_tf1_graph_mode_matches_eager():
         gradient = tf.compat.v1.gradients(tf.reduce_sum(graph[2] * [1., -1., 2.]), logits_tensor)
         with tf.compat.v1.Session() as session:
             graph_values, gradient_value = session.run([graph, gradient])
-    for graph_value, eager_value in zip(graph_values, eager):
+    for graph_value, eager_value in zip(graph_values, eager, strict=True):
         np.testing.assert_allclose(graph_value, eager_value, rtol=1e-6)
     assert np.all(np.isfinite(gradient_value))
 
 
-@pytest.mark.parametrize("make", RELAXED_CLASSES)
-def test_temperature_is_constrained_positive_by_softplus(make):
-    """As in `tfd.RelaxedOneHotCategorical`: Softplus with a floor of eps, so any real number
-    maps to a temperature the distribution accepts."""
-    bijector = make.parameter_properties(tf.float64)["temperature"] \
-        .default_constraining_bijector_fn()
-    temperature = bijector.forward(tf.constant([-100., 0., 5.], tf.float64))
-    assert np.all(temperature.numpy() > 0)
-    dist = make([3., 4., 2.], 5., temperature, logits=np.zeros(3), validate_args=True)
-    assert not np.any(np.isnan(dist.sample(seed=(1, 2)).numpy()))  # log one-hots: -inf pads
+# Everyday use -----------------------------------------------------------------------------------
+
+def test_relaxed_distribution_passed_into_a_tf_function():
+    dist = tfp_mvhg.RelaxedMultivariateHypergeometric(M, float(N), 0.5, logits=LOGITS)
+    samples = tf.function(lambda d: d.sample(20, seed=(1, 2)))(dist)
+    np.testing.assert_array_equal(samples.numpy().sum(-1), N)
+
+
+def test_merged_log_prob_with_a_batch_of_parameters():
+    m = np.array([[4., 3., 5.], [2., 6., 1.]])
+    weights = np.array([[1., 2., .5], [3., 1., 1.]])
+    dist = tfp_mvhg.RelaxedMultivariateHypergeometric(m, 5., 1., weights=weights, method="merged")
+    x = np.array([[2., 2., 1.], [1., 3., 1.]])
+    expected = []
+    for b in range(2):
+        support, log_p = ref.merged_scheme_pmf(m[b], 5, weights[b])
+        expected.append([log_p[(support == row).all(-1)][0] for row in x])
+    expected = np.array(expected)                                       # [batch, point]
+    np.testing.assert_allclose(dist.log_prob(x[0]).numpy(), expected[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(dist.log_prob(x).numpy(), np.diag(expected), rtol=1e-10)
+    np.testing.assert_allclose(dist.log_prob(x[:, None]).numpy(), expected.T, rtol=1e-10)
+
+
+def test_kl_of_relaxed_distributions():
+    exact = tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=LOGITS)
+    central = tfp_mvhg.MultivariateHypergeometric(M, 6., logits=[0., 0., 0.])
+    support, log_p = ref.enumerate_pmf(M, 6, LOGITS)
+    _, log_q = ref.enumerate_pmf(M, 6, [0., 0., 0.])
+    expected = np.sum(np.exp(log_p) * (log_p - log_q))
+    np.testing.assert_allclose(tfd.kl_divergence(exact, central).numpy(), expected, rtol=1e-5)
+    for method, hard in (("merged", True), ("exact", False)):
+        relaxed = tfp_mvhg.RelaxedMultivariateHypergeometric(
+            M, 6., 1., logits=LOGITS, method=method, hard=hard)
+        for p, q in ((relaxed, central), (central, relaxed), (relaxed, exact)):
+            with pytest.raises(NotImplementedError, match="method='exact' and hard=True"):
+                tfd.kl_divergence(p, q)
+
+
+def test_relaxed_entropy_and_mode_only_for_exact_hard_samples():
+    exact = tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=LOGITS)
+    mvhg = tfp_mvhg.MultivariateHypergeometric(M, 6., logits=LOGITS)
+    np.testing.assert_allclose(exact.entropy().numpy(), mvhg.entropy().numpy())
+    merged = tfp_mvhg.RelaxedMultivariateHypergeometric(M, 6., 1., logits=LOGITS, method="merged")
+    for statistic in (merged.entropy, merged.mode):
+        with pytest.raises(NotImplementedError, match="method='exact' with hard=True"):
+            statistic()

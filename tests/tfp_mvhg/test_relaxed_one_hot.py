@@ -181,7 +181,7 @@ def test_one_hot_density_integrates_to_one_on_the_simplex():
     rows = [np.stack([p_low, 1. - p_low], -1), np.stack([1. - q_high, q_high], -1)]
     lasts = [[1., 0.], [0., 1.]]
     masses = []
-    for row, last in zip(rows, lasts):
+    for row, last in zip(rows, lasts, strict=True):
         points = np.stack([row, np.broadcast_to(last, row.shape)], axis=1)
         masses.append(np.sum(np.exp(dist.log_prob(points).numpy()) * weights))
     _, log_pmf = ref.enumerate_pmf([1., 1.], 1, [0.3, -0.5])  # support [[0, 1], [1, 0]]

@@ -70,7 +70,8 @@ def test_value_and_gradient_match_direct_sums(shape):
     finite = np.isfinite(expected)
     np.testing.assert_array_equal(np.isfinite(y.numpy()), finite)
     np.testing.assert_allclose(y.numpy()[finite], expected[finite], rtol=1e-13)
-    for actual, reference in zip(gradients, reference_gradients(coefficient, table, upstream)):
+    references = reference_gradients(coefficient, table, upstream)
+    for actual, reference in zip(gradients, references, strict=True):
         assert np.all(np.isfinite(actual))
         np.testing.assert_allclose(actual, reference, rtol=1e-12, atol=1e-14)
 
@@ -89,7 +90,8 @@ def test_chunked_loop_matches_direct_sums(monkeypatch):
         expected = direct(coefficient, table)[0]
         finite = np.isfinite(expected)
         np.testing.assert_allclose(y.numpy()[finite], expected[finite], rtol=1e-13)
-        for actual, reference in zip(gradients, reference_gradients(coefficient, table, upstream)):
+        references = reference_gradients(coefficient, table, upstream)
+        for actual, reference in zip(gradients, references, strict=True):
             np.testing.assert_allclose(tf.convert_to_tensor(actual).numpy(), reference,
                                        rtol=1e-12, atol=1e-14)
 
@@ -115,8 +117,8 @@ def test_output_offset_gives_the_tail_of_the_outputs_and_their_gradients(offset,
         finite = np.isfinite(expected)
         np.testing.assert_array_equal(np.isfinite(y.numpy()), finite)
         np.testing.assert_allclose(y.numpy()[finite], expected[finite], rtol=1e-13)
-        for actual, reference in zip(gradients,
-                                     reference_gradients(coefficient, table, upstream)):
+        references = reference_gradients(coefficient, table, upstream)
+        for actual, reference in zip(gradients, references, strict=True):
             np.testing.assert_allclose(tf.convert_to_tensor(actual).numpy(), reference,
                                        rtol=1e-12, atol=1e-14)
 
@@ -141,7 +143,7 @@ def test_second_derivatives_match_finite_differences():
         return np.sum(reference_gradients(a, table, upstream)[1] * direction)
 
     step, expected = 1e-5, np.zeros_like(coefficient)
-    for index in zip(*np.nonzero(np.isfinite(coefficient))):
+    for index in zip(*np.nonzero(np.isfinite(coefficient)), strict=True):
         plus, minus = coefficient.copy(), coefficient.copy()
         plus[index] += step
         minus[index] -= step

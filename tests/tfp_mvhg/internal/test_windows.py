@@ -5,11 +5,12 @@ distribution on them at large n."""
 import numpy as np
 import pytest
 import tensorflow as tf
-from scipy import special, stats
+from scipy import stats
 
 import tfp_mvhg
 from tfp_mvhg.internal import suffix_tables, windows
 from windowed_cases import CASES, flat
+
 
 def full_log_normalizer(m, n, theta):
     num, logits, _ = flat(m, n, theta)
