@@ -15,13 +15,16 @@ Public API:
 import tensorflow_probability as tfp
 
 from tfp_mvhg.fisher import FisherNoncentralHypergeometric
+from tfp_mvhg.layers import MVHGLayer
+from tfp_mvhg.layers import relaxed_mvhg_distribution_lambda
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg.layers import MVHGLayer, relaxed_mvhg_distribution_lambda
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
-from tfp_mvhg.relaxed_one_hot import (ExpRelaxedMultivariateHypergeometric,
-                                      RelaxedOneHotMultivariateHypergeometric)
-from tfp_mvhg.relaxed_sampling import RelaxedSample, counts_from_one_hots
-from tfp_mvhg.schedule import TemperatureAnnealing, temperature_schedule
+from tfp_mvhg.relaxed_one_hot import ExpRelaxedMultivariateHypergeometric
+from tfp_mvhg.relaxed_one_hot import RelaxedOneHotMultivariateHypergeometric
+from tfp_mvhg.relaxed_sampling import RelaxedSample
+from tfp_mvhg.relaxed_sampling import counts_from_one_hots
+from tfp_mvhg.schedule import TemperatureAnnealing
+from tfp_mvhg.schedule import temperature_schedule
 
 kl_divergence = tfp.distributions.kl_divergence
 

@@ -9,8 +9,10 @@ from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg.internal.distribution_base import (as_float, assert_integer_form,
-                                                 assert_log_weights, float_dtype)
+from tfp_mvhg.internal.distribution_base import as_float
+from tfp_mvhg.internal.distribution_base import assert_integer_form
+from tfp_mvhg.internal.distribution_base import assert_log_weights
+from tfp_mvhg.internal.distribution_base import float_dtype
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 
 tfd = tfp.distributions

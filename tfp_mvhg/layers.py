@@ -2,7 +2,8 @@
 
 `MVHGLayer` returns tensors, so it works with tf.keras (Keras 2, TF 2.15) and with Keras 3
 (TF >= 2.16) alike. `relaxed_mvhg_distribution_lambda` returns a `tfp.layers.DistributionLambda`,
-which needs the Keras that `tfp.layers` is built on (tf.keras on TF 2.15, tf_keras on Keras-3 stacks).
+which needs the Keras that `tfp.layers` is built on (tf.keras on TF 2.15, tf_keras on Keras-3
+stacks).
 """
 
 import numpy as np
@@ -96,7 +97,8 @@ class MVHGLayer(tf.keras.layers.Layer):
         """The `RelaxedMultivariateHypergeometric` with batch shape `[batch]` for these logits."""
         logits = tf.convert_to_tensor(logits)
         return RelaxedMultivariateHypergeometric(
-            tf.constant(self.num_per_class, logits.dtype), tf.constant(self.total_count, logits.dtype),
+            tf.constant(self.num_per_class, logits.dtype),
+            tf.constant(self.total_count, logits.dtype),
             tf.cast(tf.convert_to_tensor(self.temperature), logits.dtype), logits=logits,
             hard=self.hard, method=self.method, shuffle_classes=self.shuffle_classes)
 
@@ -133,8 +135,9 @@ class MVHGLayer(tf.keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_per_class=[int(m) for m in self.num_per_class], total_count=self.total_count,
-                      temperature=self.initial_temperature, hard=self.hard, method=self.method,
+        config.update(num_per_class=[int(m) for m in self.num_per_class],
+                      total_count=self.total_count, temperature=self.initial_temperature,
+                      hard=self.hard, method=self.method,
                       shuffle_classes=self.shuffle_classes, return_one_hots=self.return_one_hots,
                       seed=self.seed, inference=self.inference)
         return config

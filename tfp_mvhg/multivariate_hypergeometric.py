@@ -4,8 +4,9 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg.internal.distribution_base import (MultivariateHypergeometricBase,
-                                                 family_parameter_properties, kl_divergence)
+from tfp_mvhg.internal.distribution_base import MultivariateHypergeometricBase
+from tfp_mvhg.internal.distribution_base import family_parameter_properties
+from tfp_mvhg.internal.distribution_base import kl_divergence
 
 tfd = tfp.distributions
 

@@ -7,10 +7,13 @@ from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import tensor_util
 
-from tfp_mvhg.internal import conditionals, gumbel_softmax
-from tfp_mvhg.internal.distribution_base import (MultivariateHypergeometricBase,
-                                                 family_parameter_properties, float_dtype,
-                                                 kl_divergence, static_num_classes)
+from tfp_mvhg.internal import conditionals
+from tfp_mvhg.internal import gumbel_softmax
+from tfp_mvhg.internal.distribution_base import MultivariateHypergeometricBase
+from tfp_mvhg.internal.distribution_base import family_parameter_properties
+from tfp_mvhg.internal.distribution_base import float_dtype
+from tfp_mvhg.internal.distribution_base import kl_divergence
+from tfp_mvhg.internal.distribution_base import static_num_classes
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 from tfp_mvhg.relaxed_sampling import RelaxedSample
 
@@ -18,7 +21,7 @@ __all__ = ["RelaxedMultivariateHypergeometric"]
 
 
 class RelaxedMultivariateHypergeometric(MultivariateHypergeometricBase):
-    """Differentiable MVHG samples: sequential per-class Gumbel-softmax with straight-through counts.
+    """Differentiable MVHG samples: sequential per-class Gumbel-softmax, straight-through counts.
 
     Each class `i` in turn is a categorical over `x = 0..min(m_i, n)` given the remaining count
     `r_i = n - sum_{j<i} x_j`; it is sampled with the Gumbel-softmax trick at temperature `tau`,
@@ -157,7 +160,8 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometricBase):
 
     def _sample_n(self, n, seed=None):
         sample, batch_shape = self._relaxed(n, seed)
-        return tf.reshape(sample.counts, ps.concat([[n], batch_shape, self.event_shape_tensor()], 0))
+        return tf.reshape(sample.counts,
+                          ps.concat([[n], batch_shape, self.event_shape_tensor()], 0))
 
     def sample_with_details(self, sample_shape=(), seed=None, name="sample_with_details"):
         """Everything Algorithm 1 returns: a `RelaxedSample` of counts, one-hots, logits, mask.
@@ -199,7 +203,8 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometricBase):
         logits = tf.reshape(logits, [-1, num_classes])
         event = self.event_shape_tensor()
         sample_shape = ps.shape(x)[:ps.maximum(ps.rank(x) - ps.size(batch_shape) - 1, 0)]
-        x = tf.broadcast_to(tf.cast(x, tf.float64), ps.concat([sample_shape, batch_shape, event], 0))
+        x = tf.broadcast_to(tf.cast(x, tf.float64),
+                            ps.concat([sample_shape, batch_shape, event], 0))
         flat_x = tf.reshape(x, [-1, ps.shape(logits)[0], event[0]])
         table_size, window = self._table_sizes(num_per_class, total_count)
         log_prob = conditionals.chain_log_prob(

@@ -16,8 +16,8 @@ from tensorflow_probability.python.internal import prefer_static as ps
 
 from tfp_mvhg.bijectors import PaddedExp
 from tfp_mvhg.internal import gumbel_softmax
-from tfp_mvhg.internal.distribution_base import (event_shape_assertions,
-                                                 family_parameter_properties)
+from tfp_mvhg.internal.distribution_base import event_shape_assertions
+from tfp_mvhg.internal.distribution_base import family_parameter_properties
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
-from scipy import special, stats
+from scipy import special
+from scipy import stats
 
 import mvhg_reference as ref
 import tfp_mvhg

@@ -21,8 +21,10 @@ q_{c-1} is direct, q_0 is not needed); the merged tables are direct, O(c K B).
 import numpy as np
 import tensorflow as tf
 
-from tfp_mvhg.internal.log_space import log_class_term, safe_reduce_logsumexp
-from tfp_mvhg.internal.suffix_tables import suffix_log_tables, table_entries
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables
+from tfp_mvhg.internal.suffix_tables import table_entries
 
 __all__ = ["METHODS", "chain_log_prob", "class_by_class", "class_conditional_logits",
            "conditional_tables", "slope_at"]

@@ -16,7 +16,9 @@ more than it saves.
 import tensorflow as tf
 from tensorflow_probability.python.internal import implementation_selection
 
-from tfp_mvhg.internal import exact_sampler, suffix_tables, windows
+from tfp_mvhg.internal import exact_sampler
+from tfp_mvhg.internal import suffix_tables
+from tfp_mvhg.internal import windows
 
 __all__ = ["log_normalizer", "sample_counts", "use_windows"]
 

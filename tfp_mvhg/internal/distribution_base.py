@@ -143,7 +143,7 @@ def event_shape_assertions(value, event_shape, event_shape_tensor, meaning, vali
         if rank < event_ndims:
             raise ValueError(f"{what}, got a value of shape {value.shape.as_list()}.")
         got = value.shape[rank - event_ndims:].as_list()
-        if any(None not in (e, g) and e != g for e, g in zip(expected, got)):
+        if any(None not in (e, g) and e != g for e, g in zip(expected, got, strict=True)):
             raise ValueError(f"{what}, got {sizes(got)}.")
         if None not in expected + got:
             return []

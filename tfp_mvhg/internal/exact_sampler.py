@@ -20,8 +20,10 @@ import tensorflow as tf
 
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.log_space import log_class_term
-from tfp_mvhg.internal.random_bits import draw_by_inverse_cdf, stateless_open_uniform
-from tfp_mvhg.internal.suffix_tables import suffix_log_tables, table_entries
+from tfp_mvhg.internal.random_bits import draw_by_inverse_cdf
+from tfp_mvhg.internal.random_bits import stateless_open_uniform
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables
+from tfp_mvhg.internal.suffix_tables import table_entries
 
 __all__ = ["sample_on_full_tables", "sample_on_windows"]
 

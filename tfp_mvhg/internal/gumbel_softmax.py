@@ -28,10 +28,14 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg.internal.conditionals import class_by_class, conditional_tables, slope_at
-from tfp_mvhg.internal.log_space import neg_inf_like, safe_reduce_logsumexp
+from tfp_mvhg.internal.conditionals import class_by_class
+from tfp_mvhg.internal.conditionals import conditional_tables
+from tfp_mvhg.internal.conditionals import slope_at
+from tfp_mvhg.internal.log_space import neg_inf_like
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 from tfp_mvhg.internal.random_bits import stateless_open_uniform
-from tfp_mvhg.relaxed_sampling import RelaxedSample, counts_from_one_hots
+from tfp_mvhg.relaxed_sampling import RelaxedSample
+from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 
 __all__ = ["one_hots_log_prob", "relaxed_sample", "reparameterization_type"]
 
@@ -134,7 +138,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
 
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32)[None, :], [num_samples, batch])
     outputs = class_by_class(num_per_class, logits64, next_tables, remaining, window, visit)
-    counts, one_hots, class_logits, log_one_hots = zip(*outputs)
+    counts, one_hots, class_logits, log_one_hots = zip(*outputs, strict=True)
     counts = tf.stack(counts, axis=-1)
     one_hots = tf.stack(one_hots, axis=-2)
     class_logits = tf.stack(class_logits, axis=-2)

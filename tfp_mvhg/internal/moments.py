@@ -13,7 +13,8 @@ and input signature): op by op, an eager covariance took 10 times longer (measur
 import tensorflow as tf
 
 from tfp_mvhg.internal import blocks
-from tfp_mvhg.internal.suffix_tables import class_logits, suffix_log_tables
+from tfp_mvhg.internal.suffix_tables import class_logits
+from tfp_mvhg.internal.suffix_tables import suffix_log_tables
 
 __all__ = ["moments_by_sweeps"]
 

@@ -17,8 +17,10 @@ All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1
 
 import tensorflow as tf
 
-from tfp_mvhg.internal.log_space import (log_class_term, log_convolve, neg_inf_like,
-                                         safe_reduce_logsumexp)
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.log_space import log_convolve
+from tfp_mvhg.internal.log_space import neg_inf_like
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
 __all__ = ["class_logits", "log_normalizer", "marginal_log_probs", "suffix_log_tables",
            "table_entries"]

@@ -44,8 +44,9 @@ import collections
 import numpy as np
 import tensorflow as tf
 
-from tfp_mvhg.internal.log_space import (log_class_term, log_convolve,
-                                         safe_reduce_logsumexp)
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.log_space import log_convolve
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
 __all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "static_width_bound",
            "windowed_log_normalizer", "windowed_suffix_tables", "windows_are_cheaper"]

@@ -6,8 +6,10 @@ import tensorflow as tf
 from scipy import stats
 
 import tfp_mvhg
-from tfp_mvhg.internal import exact_sampler, windows
-from windowed_cases import CASES, flat
+from tfp_mvhg.internal import exact_sampler
+from tfp_mvhg.internal import windows
+from windowed_cases import CASES
+from windowed_cases import flat
 
 
 def test_windowed_draws_equal_full_table_draws_for_the_same_seed():

@@ -12,7 +12,8 @@ from scipy import special
 
 import mvhg_reference as ref
 import tfp_mvhg
-from tfp_mvhg.internal import blocks, log_space
+from tfp_mvhg.internal import blocks
+from tfp_mvhg.internal import log_space
 
 
 def direct(coefficient, table):

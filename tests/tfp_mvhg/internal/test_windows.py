@@ -8,8 +8,10 @@ import tensorflow as tf
 from scipy import stats
 
 import tfp_mvhg
-from tfp_mvhg.internal import suffix_tables, windows
-from windowed_cases import CASES, flat
+from tfp_mvhg.internal import suffix_tables
+from tfp_mvhg.internal import windows
+from windowed_cases import CASES
+from windowed_cases import flat
 
 
 def full_log_normalizer(m, n, theta):
