@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Large-n configurations on which the windowed tables are tested, as flat `[1, c]` tensors."""
 
 import numpy as np

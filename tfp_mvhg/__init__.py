@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """tfp_mvhg: the multivariate Fisher noncentral hypergeometric distribution for TFP.
 
 Public API:

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Bijectors for the relaxed one-hots: `PaddedExp`, `tfb.Exp` with -inf padding."""
 
 import numpy as np

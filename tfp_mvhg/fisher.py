@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Fisher's noncentral hypergeometric distribution: the two-class case of the MVHG."""
 
 import tensorflow as tf

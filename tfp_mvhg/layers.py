@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Keras layers around the relaxed MVHG sampler.
 
 `MVHGLayer` returns tensors, so it works with tf.keras (Keras 2, TF 2.15) and with Keras 3

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The multivariate Fisher noncentral hypergeometric distribution (exact)."""
 
 import tensorflow_probability as tfp

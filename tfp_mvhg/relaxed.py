@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The relaxed (reparameterized) multivariate hypergeometric distribution."""
 
 import numpy as np

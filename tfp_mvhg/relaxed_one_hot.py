@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The density of the relaxed MVHG one-hots: a chain of Concrete (Gumbel-softmax) densities.
 
 `ExpRelaxedMultivariateHypergeometric` is a distribution over the per-class log relaxed one-hots,

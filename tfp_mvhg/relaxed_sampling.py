@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """What the relaxed sampler returns, and the straight-through counts of relaxed one-hots."""
 
 import collections

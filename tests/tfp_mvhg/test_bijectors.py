@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`PaddedExp`: `tfb.Exp` whose -inf padding is a point mass."""
 
 import numpy as np

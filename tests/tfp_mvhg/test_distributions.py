@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Generic checks of every public distribution, driven by one table: shapes (static and dynamic),
 slicing, `copy`, eager / `tf.function` / XLA, parameter properties, validation, and the TFP
 conventions (reparameterization type, discreteness)."""

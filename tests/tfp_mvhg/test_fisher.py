@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """FisherNoncentralHypergeometric: its parameters, and its law against scipy."""
 
 import numpy as np

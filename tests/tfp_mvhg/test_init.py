@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`tfp_mvhg/__init__.py`: the public names, each defined in a public module."""
 
 import tensorflow_probability as tfp

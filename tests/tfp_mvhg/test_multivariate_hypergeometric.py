@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """MultivariateHypergeometric against enumeration, scipy and chi-square goodness of fit; its
 shapes, seeds, dtypes, compilation, gradients, errors and KL; and everyday use, where each test
 reproduces a defect a new user hit (expected values from enumeration or scipy).

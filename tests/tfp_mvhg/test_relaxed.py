@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """RelaxedMultivariateHypergeometric: exactness of hard samples, the merged scheme, gradients, API.
 
 Statistical tests use fixed seeds; a goodness-of-fit test fails when p < 1e-3 (false-fail rate

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Exp/RelaxedOneHot MVHG: the density of the relaxed one-hots, against independent references.
 
 References: TFP's per-class `tfd.ExpRelaxedOneHotCategorical` / `tfd.RelaxedOneHotCategorical`

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`counts_from_one_hots`: the straight-through count of relaxed one-hots."""
 
 import numpy as np

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The computations behind the distributions; nothing here is public API.
 
 Shapes: parameters are flattened batches, `num_per_class` and `logits` `[B, c]`, `total_count`

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Memory-bounded loops over the x values of a class step: C values at a time.
 
 A class step sums over x = 0..W-1 terms that are `[K, B]` each (or `[K, c, B]` for the covariance

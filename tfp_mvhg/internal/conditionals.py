@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The per-class conditionals of the sequential sampler, exact or merged, and their class loop.
 
 Class i, given the remaining count r_i = n - sum_{j<i} x_j, is a categorical over x = 0..W-1

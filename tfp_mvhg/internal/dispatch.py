@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Windowed or full suffix tables, by cost: the log normalizer and the exact draws.
 
 A class step costs K W summands on full tables (`suffix_tables`, K = max n + 1, W = min(max m,

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The base of the exact and relaxed MVHG distributions: parameters, shapes, validation, and
 the exact law's log_prob, log normalizer, samples and statistics.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Exact sequential draws of the MVHG, on full or on windowed suffix tables.
 
 Class i, with r remaining (r = n - sum_{j<i} x_j), takes x with probability

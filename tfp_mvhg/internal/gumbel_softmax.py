@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Per-class Gumbel-softmax sampling of the MVHG (Algorithm 1 of the paper, with exact
 conditionals), and the density of its relaxed one-hots.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Log-space primitives: log C(m, x), the class terms, a safe logsumexp and the log-space
 convolution of one class step.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """E[X] and Cov[X] of the MVHG from the chain of exact conditionals, without derivatives.
 
 S_i = sum_{j >= i} X_j, the remaining count before class i, is a Markov chain (S_0 = n) with the

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Random bits: Philox uniforms in the open interval (0, 1), and inverse-CDF draws.
 
 A draw from the normalized `p = exp(logits)` over x = 0..W-1 with a uniform u is the first x

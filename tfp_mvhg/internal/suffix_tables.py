@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Suffix tables of the generating function, the log normalizer and the marginals.
 
 With classes i = 0..c-1, m_i items and log-weights theta_i, the suffix tables are

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Windowed suffix tables: the exact tables restricted to the remaining counts that can occur.
 
 The remaining count after class i-1 is S_i = sum_{j >= i} X_j (S_0 = n, S_c = 0). For any

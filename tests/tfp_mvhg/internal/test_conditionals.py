@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`conditionals`: the chain of conditionals, visited class by class, gives the pmf."""
 
 import numpy as np

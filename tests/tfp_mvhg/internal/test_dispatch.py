@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`dispatch`: which tables (windowed or full) the distribution takes, statically and at run
 time."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`exact_sampler`: the same draws on windowed and full tables, and the windowed draws against
 scipy."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`log_space.log_convolve` (the table recursion's step with a recomputing gradient) against
 direct numpy sums, finite differences and enumeration; and its memory bound in a child process."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`moments.moments_by_sweeps`: the mean and covariance by sweeps over the exact conditionals."""
 
 import numpy as np

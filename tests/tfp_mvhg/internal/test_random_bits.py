@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """`random_bits`: Philox uniforms inside the open unit interval."""
 
 import numpy as np

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Windowed tables (`windows`): values against the full tables and scipy, the certified bound on
 the neglected mass (checked against the true neglected mass where it is measurable), and the
 distribution on them at large n."""
