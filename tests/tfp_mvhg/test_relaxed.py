@@ -87,9 +87,10 @@ def test_shuffled_classes_mix_the_class_orders():
         dist.log_prob(support[:2])
 
 
-def test_straight_through_jacobian_of_the_mean_is_the_covariance_at_unit_temperature():
-    """d E[X_i] / d theta_j = Cov(X_i, X_j) (exponential family); the straight-through estimate,
-    with its remaining-count gradients, matches it at tau = 1 within Monte-Carlo error."""
+def straight_through_jacobians(temperature, num_seeds):
+    """`[seeds, c, c]` straight-through Jacobians d mean(X_i) / d theta_j of 2000 hard samples
+    each, and the exact covariance (= d E[X_i] / d theta_j, an exponential family), at
+    (m, n, omega) = ([200] * 3, 180, [1, 5, 1])."""
     m, n, logits = [200., 200., 200.], 180., np.log([1., 5., 1.])
     covariance = tfp_mvhg.MultivariateHypergeometric(
         np.array(m), n, logits=logits).covariance().numpy()
@@ -100,11 +101,18 @@ def test_straight_through_jacobian_of_the_mean_is_the_covariance_at_unit_tempera
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(theta)
             counts = tfp_mvhg.RelaxedMultivariateHypergeometric(
-                m, n, 1.0, logits=theta).sample(2000, seed=seed)
+                m, n, temperature, logits=theta).sample(2000, seed=seed)
             mean = tf.unstack(tf.reduce_mean(counts, axis=0))
         return tf.stack([tape.gradient(mean_i, theta) for mean_i in mean])
 
-    estimates = np.stack([jacobian(tf.constant([21, s])).numpy() for s in range(20)])
+    estimates = np.stack([jacobian(tf.constant([21, s])).numpy() for s in range(num_seeds)])
+    return estimates, covariance
+
+
+def test_straight_through_jacobian_of_the_mean_is_the_covariance_at_unit_temperature():
+    """d E[X_i] / d theta_j = Cov(X_i, X_j) (exponential family); the straight-through estimate,
+    with its remaining-count gradients, matches it at tau = 1 within Monte-Carlo error."""
+    estimates, covariance = straight_through_jacobians(1.0, 20)
     error = estimates.mean(0) - covariance
     standard_error = estimates.std(0, ddof=1) / np.sqrt(len(estimates))
     assert np.all(np.abs(error) < 6 * standard_error), (estimates.mean(0), covariance)
@@ -114,20 +122,7 @@ def test_straight_through_jacobian_of_the_mean_is_biased_at_high_temperature():
     """The surrogate gradient is not that of the expectation: at tau = 10 the straight-through
     Jacobian of the mean misses the covariance by far more than its Monte-Carlo error (about 5%
     on the diagonal), hence NOT_REPARAMETERIZED for hard samples."""
-    m, n, logits = [200., 200., 200.], 180., np.log([1., 5., 1.])
-    covariance = tfp_mvhg.MultivariateHypergeometric(
-        np.array(m), n, logits=logits).covariance().numpy()
-
-    @tf.function(jit_compile=True)
-    def jacobian(seed):
-        theta = tf.constant(logits, tf.float32)
-        with tf.GradientTape(persistent=True) as tape:
-            tape.watch(theta)
-            dist = tfp_mvhg.RelaxedMultivariateHypergeometric(m, n, 10.0, logits=theta)
-            mean = tf.unstack(tf.reduce_mean(dist.sample(2000, seed=seed), axis=0))
-        return tf.stack([tape.gradient(mean_i, theta) for mean_i in mean])
-
-    estimates = np.stack([jacobian(tf.constant([21, s])).numpy() for s in range(5)])
+    estimates, covariance = straight_through_jacobians(10.0, 5)
     error = np.diag(estimates.mean(0) - covariance)
     standard_error = np.diag(estimates.std(0, ddof=1)) / np.sqrt(len(estimates))
     assert np.all(np.abs(error) > 20 * standard_error), (error, standard_error)
