@@ -12,6 +12,9 @@ Public API:
   MVHGLayer, relaxed_mvhg_distribution_lambda: Keras layers.
   temperature_schedule, TemperatureAnnealing: exponential annealing and its Keras callback.
   kl_divergence: `tfd.kl_divergence`, with the MVHG pair registered.
+
+Public modules besides: `bijectors` (`PaddedExp`, the relaxed one-hots' `tfb.Exp`) and
+`relaxed_sampling`. `tfp_mvhg.internal` holds the computations and is not public API.
 """
 
 import tensorflow_probability as tfp

@@ -118,14 +118,17 @@ class RelaxedMultivariateHypergeometric(MultivariateHypergeometricBase):
 
     @property
     def hard(self):
+        """Straight-through integer counts (True) or soft counts (False)."""
         return self._hard
 
     @property
     def method(self):
+        """"exact" (true conditionals) or "merged" (the paper's approximation)."""
         return self._method
 
     @property
     def shuffle_classes(self):
+        """Whether each call visits the classes in a new random order."""
         return self._shuffle_classes
 
     def _flat_temperature(self, batch_shape):
