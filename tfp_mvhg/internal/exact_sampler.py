@@ -24,55 +24,26 @@ from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.log_space import log_class_term
 from tfp_mvhg.internal.random_bits import draw_by_inverse_cdf
 from tfp_mvhg.internal.random_bits import stateless_open_uniform
+from tfp_mvhg.internal.suffix_tables import class_logits
 from tfp_mvhg.internal.suffix_tables import suffix_log_tables
 from tfp_mvhg.internal.suffix_tables import table_entries
 
 __all__ = ["sample_on_full_tables", "sample_on_windows"]
 
 
-def _rows(remaining, low_i, width_i, num_samples):
-    """The remaining counts whose CDF rows are built, and where each sample finds its row.
-
-    One row per (sample, member) when S <= K_i (memory O(S B V)), else one per (count of the
-    window, member) (O(K_i B V)); decided in Python when S and K_i are known, else by `tf.cond`.
-
-    Returns:
-      `(row_count [R], row_member [R], query [S B])`, int32.
-    """
-    batch = tf.shape(remaining)[1]
-    member = tf.broadcast_to(tf.range(batch)[None, :], tf.shape(remaining))          # [S, B]
-
-    def per_sample():
-        return (tf.reshape(remaining, [-1]), tf.reshape(member, [-1]),
-                tf.range(tf.size(remaining)))
-
-    def per_count():
-        j = tf.range(width_i)
-        row_member = tf.repeat(tf.range(batch), width_i)
-        row_count = tf.gather(low_i, row_member) + tf.tile(j, [batch])
-        offset = tf.clip_by_value(remaining - low_i[None, :], 0, width_i - 1)
-        return row_count, row_member, tf.reshape(member * width_i + offset, [-1])
-
-    samples, width = tf.get_static_value(num_samples), tf.get_static_value(width_i)
-    if samples is not None and width is not None:
-        return per_sample() if samples <= width else per_count()
-    return tf.cond(num_samples <= width_i, per_sample, per_count)
-
-
-def _draw_class(q_next, num_i, theta_i, low_i, low_next, width_i, width_next, window,
-                remaining, uniforms, num_samples):
-    """Draws of class i given the remaining counts: `[S, B]` int32.
+def _row_logits(q_next, num_i, theta_i, windows, window, row_count, row_member):
+    """CDF rows for the given remaining counts: logits `[R, V]` over x = x0 + 0..V-1, and x0
+    `[R]` (module docstring).
 
     Args:
       q_next: `[K', B]` q_{i+1} on its window (entry u at count low_{i+1} + u; -inf from K_{i+1}).
       num_i, theta_i: `[B]` float64 m_i and theta_i.
-      low_i, low_next: `[B]` int32 first counts of windows i and i+1.
-      width_i, width_next: K_i and K_{i+1}, Python ints or int32 scalars.
+      windows: `(low_i, low_next, K_i, K_{i+1})`: `[B]` int32 first counts of windows i and
+        i+1, and their widths (Python ints or int32 scalars).
       window: W.
-      remaining: `[S, B]` int32 remaining counts r.
-      uniforms: `[S, B]` float64 in (0, 1).
-      num_samples: S.
+      row_count, row_member: `[R]` int32 remaining count and batch member of each row.
     """
+    low_i, low_next, width_i, width_next = windows
     static = all(isinstance(size, int) for size in (width_i, width_next, window))
     minimum = min if static else tf.minimum
     # the class terms log C(m_i, x) + x theta_i on the x that window i can reach: x = start + t,
@@ -82,25 +53,74 @@ def _draw_class(q_next, num_i, theta_i, low_i, low_next, width_i, width_next, wi
     coefficient = log_class_term(
         num_i[None, :], tf.cast(start[None, :] + tf.range(reach)[:, None], tf.float64),
         theta_i[None, :])                                                              # [T, B]
-    row_count, row_member, query = _rows(remaining, low_i, width_i, num_samples)
-    columns = minimum(width_next, window)
     low_next_row = tf.gather(low_next, row_member)                                     # [R]
     first = tf.maximum(row_count - low_next_row - width_next + 1, 0)                   # x0
-    x = first[:, None] + tf.range(columns)[None, :]                                    # [R, V]
+    x = first[:, None] + tf.range(minimum(width_next, window))[None, :]               # [R, V]
     member = row_member[:, None]
     t = x - tf.gather(start, row_member)[:, None]
     u = row_count[:, None] - x - low_next_row[:, None]
     inside = (t >= 0) & (t < reach) & (u >= 0) & (u < width_next)
     terms = (table_entries(coefficient, tf.clip_by_value(t, 0, reach - 1), member)
              + table_entries(q_next, tf.clip_by_value(u, 0, width_next - 1), member))
-    row_logits = tf.where(inside, terms, tf.constant(-np.inf, tf.float64))
-    column = draw_by_inverse_cdf(row_logits, query, tf.reshape(uniforms, [-1]))
-    draw = tf.reshape(tf.gather(first, query) + column, tf.shape(remaining))
+    return tf.where(inside, terms, tf.constant(-np.inf, tf.float64)), first
+
+
+def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, num_samples):
+    """Draws of class i given the remaining counts: `[S, B]` int32.
+
+    The CDF rows are built for one row per (sample, member) when S <= K_i (memory O(S B V)),
+    else for one per (count of window i, member) (O(K_i B V)): on full tables the Toeplitz gather
+    of `suffix_tables.class_logits`, on windows `_row_logits`. The choice is made in Python when
+    S and K_i are known, else by `tf.cond`.
+
+    Args:
+      q_next, num_i, theta_i, window: as for `_row_logits`.
+      windows: as for `_row_logits`, or None: full tables, every window 0..K-1 (K the length of
+        `q_next`).
+      remaining: `[S, B]` int32 remaining counts r.
+      uniforms: `[S, B]` float64 in (0, 1).
+      num_samples: S.
+    """
+    batch = tf.shape(remaining)[1]
+    member = tf.broadcast_to(tf.range(batch)[None, :], tf.shape(remaining))          # [S, B]
+    full = windows is None
+    if full:
+        size = tf.compat.dimension_value(q_next.shape[0])
+        size = tf.shape(q_next)[0] if size is None else size
+        zeros = tf.zeros([batch], tf.int32)
+        windows = (zeros, zeros, size, size)
+    low_i, width_i = windows[0], windows[2]
+
+    def per_sample():
+        """`(row logits, query rows [S B], x0 of each query [S B])`."""
+        rows, first = _row_logits(q_next, num_i, theta_i, windows, window,
+                                  tf.reshape(remaining, [-1]), tf.reshape(member, [-1]))
+        return rows, tf.range(tf.size(remaining)), first
+
+    def per_count():
+        offset = tf.clip_by_value(remaining - low_i[None, :], 0, width_i - 1)
+        query = tf.reshape(member * width_i + offset, [-1])
+        if full:  # x0 = 0: the Toeplitz rows of every count
+            rows = tf.transpose(class_logits(q_next, num_i, theta_i, window), [2, 0, 1])
+            return tf.reshape(rows, [-1, window]), query, tf.zeros_like(query)
+        row_member = tf.repeat(tf.range(batch), width_i)
+        row_count = tf.gather(low_i, row_member) + tf.tile(tf.range(width_i), [batch])
+        rows, first = _row_logits(q_next, num_i, theta_i, windows, window, row_count,
+                                  row_member)
+        return rows, query, tf.gather(first, query)
+
+    samples, width = tf.get_static_value(num_samples), tf.get_static_value(width_i)
+    if samples is not None and width is not None:
+        rows, query, first = per_sample() if samples <= width else per_count()
+    else:
+        rows, query, first = tf.cond(num_samples <= width_i, per_sample, per_count)
+    column = draw_by_inverse_cdf(rows, query, tf.reshape(uniforms, [-1]))
+    draw = tf.reshape(first + column, tf.shape(remaining))
     return tf.clip_by_value(draw, 0, tf.minimum(tf.cast(num_i, tf.int32)[None, :], remaining))
 
 
-def _sample_counts(num_per_class, logits, total_count, next_tables, lows, widths, window,
-                  num_samples, seed):
+def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_samples, seed,
+                   lows=None, widths=None):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
 
     Args:
@@ -108,32 +128,27 @@ def _sample_counts(num_per_class, logits, total_count, next_tables, lows, widths
       total_count: `[B]` float64.
       next_tables: `[c, K', B]` q_1..q_c on their windows (entry u of table i at count
         lows[:, i + 1] + u; -inf padding beyond widths[i + 1]).
-      lows: `[B, c + 1]` int32 first counts of the windows of S_0..S_c.
-      widths: `[c + 1]` int32 window widths K_0..K_c, or a Python int K: every window is
-        0..K-1 (full tables, static shapes: the route under XLA).
       window: W = min(max m, max n) + 1.
       num_samples: S.
       seed: stateless seed, `[2]` int32; one Philox uniform per (class, sample, batch member).
+      lows, widths: `[B, c + 1]` and `[c + 1]` int32, the first counts and the widths of the
+        windows of S_0..S_c; None: full tables (every window 0..K-1, K' = K).
     """
     batch = tf.shape(logits)[0]
     uniforms = stateless_open_uniform([tf.shape(logits)[1], num_samples, batch], seed, tf.float64)
     remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
-    static_width = widths if isinstance(widths, int) else None
-    if static_width is not None:
-        widths = tf.fill([tf.shape(logits)[1] + 1], static_width)
+    elems = (next_tables, tf.transpose(num_per_class), tf.transpose(logits), uniforms)
+    if lows is not None:
+        lows = tf.transpose(lows)
+        elems += (lows[:-1], lows[1:], widths[:-1], widths[1:])
 
     def step(carry, elems):
         remaining, _ = carry
-        q_next, num_i, theta_i, low_i, low_next, width_i, width_next, uniforms_i = elems
-        if static_width is not None:
-            width_i = width_next = static_width
-        draw = _draw_class(q_next, num_i, theta_i, low_i, low_next, width_i, width_next, window,
-                           remaining, uniforms_i, num_samples)
+        q_next, num_i, theta_i, uniforms_i = elems[:4]
+        draw = _draw_class(q_next, num_i, theta_i, elems[4:] or None, window, remaining,
+                           uniforms_i, num_samples)
         return remaining - draw, draw
 
-    lows = tf.transpose(lows)
-    elems = (next_tables, tf.transpose(num_per_class), tf.transpose(logits), lows[:-1], lows[1:],
-             widths[:-1], widths[1:], uniforms)
     _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
     return tf.transpose(draws, [1, 2, 0])
 
@@ -151,11 +166,7 @@ def sample_on_full_tables(num_per_class, logits, total_count, table_size, window
       seed: stateless seed `[2]` int32.
     """
     tables = suffix_log_tables(num_per_class, logits, table_size, window, first=1)
-    boundaries = tf.shape(logits)[1] + 1
-    lows = tf.zeros([tf.shape(logits)[0], boundaries], tf.int32)
-    widths = table_size if isinstance(table_size, int) else tf.fill([boundaries], table_size)
-    return _sample_counts(num_per_class, logits, total_count, tables, lows, widths, window,
-                          num_samples, seed)
+    return _sample_counts(num_per_class, logits, total_count, tables, window, num_samples, seed)
 
 
 def sample_on_windows(num_per_class, logits, total_count, chosen, window, num_samples, seed):
@@ -166,5 +177,5 @@ def sample_on_windows(num_per_class, logits, total_count, chosen, window, num_sa
     widest = tf.reduce_max(chosen.widths[1:])
     padded = tf.stack([tf.pad(table, [[0, widest - tf.shape(table)[0]], [0, 0]],
                               constant_values=-np.inf) for table in tables])
-    return _sample_counts(num_per_class, logits, total_count, padded, chosen.lows, chosen.widths,
-                          window, num_samples, seed)
+    return _sample_counts(num_per_class, logits, total_count, padded, window, num_samples, seed,
+                          chosen.lows, chosen.widths)

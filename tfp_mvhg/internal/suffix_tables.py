@@ -38,7 +38,7 @@ def class_logits(q_next, num_i, theta_i, window):
     """Unnormalized log P(X_i = x | k remaining) for every k: `[K, W, B]`.
 
     Tables are k-major (`[K, B]`) so that the Toeplitz gather is on axis 0 and no transposes
-    appear inside the moment sweeps' scans.
+    appear inside the scans (the exact sampler's and the moment sweeps').
 
     Args:
       q_next: `[K, B]` suffix table q_{i+1}.
