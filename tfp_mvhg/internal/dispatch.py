@@ -10,7 +10,8 @@ The exact draws and the windowed normalizer loop over classes, samples and bisec
 op, eager calls took 3 to 10 times longer (measured), so `sample_counts` and the windowed
 normalizer are `tf.function`s (`autograph=False`, traced once per table size and input
 signature), as TFP's own samplers are (`tfd.Binomial`'s, `tfd.Poisson`'s); called from a
-caller's `tf.function` or under XLA, they are traced into the caller's graph. The full
+caller's `tf.function`, they are traced into its graph. A trace is reused from one context to
+another, XLA included, so whether XLA compiles the draws is one of their arguments. The full
 normalizer is plain ops: for `log_prob` and the mean, tracing once per new configuration costs
 more than it saves.
 """
@@ -25,17 +26,20 @@ from tfp_mvhg.internal import windows
 __all__ = ["log_normalizer", "sample_counts", "use_windows"]
 
 
-def use_windows(table_size, window, num_classes, tolerance=windows.TOLERANCE):
+def use_windows(table_size, window, num_classes, tolerance=windows.TOLERANCE, xla=None):
     """Whether to use windowed tables: False, True, or None (decide at run time by the actual
     widths, `windows.windows_are_cheaper`).
 
-    Never under XLA (data-dependent shapes: TFP's `implementation_selection.is_xla()`, as in
-    `random_bits.count_at_most`) or with a number of classes unknown when tracing.
+    Never under XLA (data-dependent shapes) or with a number of classes unknown when tracing.
     With static K and W, True only when even the largest possible widths make the windowed class
     steps cheaper than full ones: then no full-table op is built at all (a graph holding
     `[K, W, B]` ops with static shapes is constant-folded by Grappler even in a branch that never
-    runs)."""
-    if implementation_selection.is_xla():
+    runs).
+
+    `xla`: whether XLA compiles the ops; None asks TFP's `implementation_selection.is_xla()`,
+    the test TFP's own samplers use (TensorFlow has no public one).
+    """
+    if implementation_selection.is_xla() if xla is None else xla:
         return False
     if num_classes is None:
         return False
@@ -51,10 +55,10 @@ def _with_classes(num_classes, *tensors):
 
 
 def _dispatch(num_per_class, logits, total_count, table_size, window, num_classes, windowed,
-              full):
+              full, xla=None):
     """`windowed(windows)` or `full()` by `use_windows` (a `tf.cond` only when the table sizes
     are not static)."""
-    choice = use_windows(table_size, window, num_classes)
+    choice = use_windows(table_size, window, num_classes, xla=xla)
     if choice is False:
         return full()
     num_per_class, logits = _with_classes(num_classes, num_per_class, logits)
@@ -89,11 +93,13 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window):
                                              window))
 
 
-@tf.function(autograph=False, reduce_retracing=True)
 def sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
                   num_samples, seed):
     """Exact draws `[S, B, c]` int32 (`exact_sampler`): on windowed tables where `use_windows`
     says so, else on the full ones.
+
+    Whether XLA compiles the caller is asked here and passed on: the draws are a `tf.function`,
+    whose traces are reused from one context to another, so it is part of their signature.
 
     Args:
       num_per_class, logits: `[B, c]` float64.
@@ -103,10 +109,19 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
       num_samples: S.
       seed: stateless seed `[2]` int32.
     """
+    return _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
+                          num_samples, seed, implementation_selection.is_xla())
+
+
+@tf.function(autograph=False, reduce_retracing=True)
+def _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
+                   num_samples, seed, xla):
+    """`sample_counts`, told whether XLA compiles it."""
     return _dispatch(
         num_per_class, logits, total_count, table_size, window, num_classes,
         lambda chosen: exact_sampler.sample_on_windows(
             *_with_classes(num_classes, num_per_class, logits), total_count, chosen, window,
             num_samples, seed),
         lambda: exact_sampler.sample_on_full_tables(num_per_class, logits, total_count,
-                                                    table_size, window, num_samples, seed))
+                                                    table_size, window, num_samples, seed, xla),
+        xla)

@@ -65,7 +65,8 @@ def _row_logits(q_next, num_i, theta_i, windows, window, row_count, row_member):
     return tf.where(inside, terms, tf.constant(-np.inf, tf.float64)), first
 
 
-def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, num_samples):
+def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, num_samples,
+                xla):
     """Draws of class i given the remaining counts: `[S, B]` int32.
 
     The CDF rows are built for one row per (sample, member) when S <= K_i (memory O(S B V)),
@@ -80,6 +81,7 @@ def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, nu
       remaining: `[S, B]` int32 remaining counts r.
       uniforms: `[S, B]` float64 in (0, 1).
       num_samples: S.
+      xla: whether XLA compiles the ops (`random_bits.count_at_most`).
     """
     batch = tf.shape(remaining)[1]
     member = tf.broadcast_to(tf.range(batch)[None, :], tf.shape(remaining))          # [S, B]
@@ -114,13 +116,13 @@ def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, nu
         rows, query, first = per_sample() if samples <= width else per_count()
     else:
         rows, query, first = tf.cond(num_samples <= width_i, per_sample, per_count)
-    column = draw_by_inverse_cdf(rows, query, tf.reshape(uniforms, [-1]))
+    column = draw_by_inverse_cdf(rows, query, tf.reshape(uniforms, [-1]), xla)
     draw = tf.reshape(first + column, tf.shape(remaining))
     return tf.clip_by_value(draw, 0, tf.minimum(tf.cast(num_i, tf.int32)[None, :], remaining))
 
 
 def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_samples, seed,
-                   lows=None, widths=None):
+                   xla, lows=None, widths=None):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
 
     Args:
@@ -131,6 +133,7 @@ def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_
       window: W = min(max m, max n) + 1.
       num_samples: S.
       seed: stateless seed, `[2]` int32; one Philox uniform per (class, sample, batch member).
+      xla: whether XLA compiles the ops (`random_bits.count_at_most`).
       lows, widths: `[B, c + 1]` and `[c + 1]` int32, the first counts and the widths of the
         windows of S_0..S_c; None: full tables (every window 0..K-1, K' = K).
     """
@@ -146,7 +149,7 @@ def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_
         remaining, _ = carry
         q_next, num_i, theta_i, uniforms_i = elems[:4]
         draw = _draw_class(q_next, num_i, theta_i, elems[4:] or None, window, remaining,
-                           uniforms_i, num_samples)
+                           uniforms_i, num_samples, xla)
         return remaining - draw, draw
 
     _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
@@ -154,7 +157,7 @@ def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_
 
 
 def sample_on_full_tables(num_per_class, logits, total_count, table_size, window, num_samples,
-                          seed):
+                          seed, xla):
     """Exact draws `[S, B, c]` int32 on the full tables (every window is 0..K-1).
 
     Args:
@@ -164,9 +167,11 @@ def sample_on_full_tables(num_per_class, logits, total_count, table_size, window
         static (XLA).
       num_samples: S.
       seed: stateless seed `[2]` int32.
+      xla: whether XLA compiles the ops (`random_bits.count_at_most`).
     """
     tables = suffix_log_tables(num_per_class, logits, table_size, window, first=1)
-    return _sample_counts(num_per_class, logits, total_count, tables, window, num_samples, seed)
+    return _sample_counts(num_per_class, logits, total_count, tables, window, num_samples, seed,
+                          xla)
 
 
 def sample_on_windows(num_per_class, logits, total_count, chosen, window, num_samples, seed):
@@ -178,4 +183,4 @@ def sample_on_windows(num_per_class, logits, total_count, chosen, window, num_sa
     padded = tf.stack([tf.pad(table, [[0, widest - tf.shape(table)[0]], [0, 0]],
                               constant_values=-np.inf) for table in tables])
     return _sample_counts(num_per_class, logits, total_count, padded, window, num_samples, seed,
-                          chosen.lows, chosen.widths)
+                          False, chosen.lows, chosen.widths)  # windows never run under XLA

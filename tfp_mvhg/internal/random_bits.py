@@ -8,7 +8,6 @@ raw Philox integers, so they are the same eagerly, in a `tf.function` and under 
 """
 
 import tensorflow as tf
-from tensorflow_probability.python.internal import implementation_selection
 
 from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
@@ -37,23 +36,24 @@ def stateless_open_uniform(shape, seed, dtype):
     return uniform_from_bits(words, dtype)
 
 
-def count_at_most(cdf_rows, row, values):
+def count_at_most(cdf_rows, row, values, xla):
     """#{x : cdf_rows[row, x] <= value} for each (row, value) query: `[N]` int32.
 
     Args:
       cdf_rows: `[R, W]` float64, each row non-decreasing in [0, 1].
       row: `[N]` int32 row of each query.
       values: `[N]` float64 in [0, 1).
+      xla: whether XLA compiles the ops (`dispatch.sample_counts` asks TFP's
+        `implementation_selection.is_xla()`, the test TFP's own samplers use; TensorFlow has no
+        public one).
 
     Outside XLA: one `tf.searchsorted` over all rows laid end to end, row j shifted by +j so the
     whole vector is sorted (queries are row + value). Under XLA, where `searchsorted` over a long
     vector compiles to a quadratic comparison, a binary search of ceil(log2(W + 1)) gathers (it is
-    up to 2x slower than `searchsorted` outside XLA, so both are kept). Whether XLA is compiling
-    is TFP's `implementation_selection.is_xla()`, the test TFP's own samplers use (TensorFlow has
-    no public one).
+    up to 2x slower than `searchsorted` outside XLA, so both are kept).
     """
     width = cdf_rows.shape[-1]
-    if not implementation_selection.is_xla():
+    if not xla:
         num_rows = tf.shape(cdf_rows)[0]
         shifted = tf.cast(tf.range(num_rows), tf.float64)[:, None] + cdf_rows
         position = tf.searchsorted(tf.reshape(shifted, [-1]), tf.cast(row, tf.float64) + values,
@@ -79,7 +79,7 @@ def count_at_most(cdf_rows, row, values):
     return low
 
 
-def draw_by_inverse_cdf(row_logits, row, values):
+def draw_by_inverse_cdf(row_logits, row, values, xla):
     """Inverse-CDF draws: for each query, the column of row `row` where the CDF of the
     normalized `exp(row_logits[row])` first exceeds the uniform: `[N]` int32 (W for a row of
     all -inf, which no drawn state reaches).
@@ -88,10 +88,11 @@ def draw_by_inverse_cdf(row_logits, row, values):
       row_logits: `[R, W]` float64 unnormalized log-probabilities (-inf: impossible).
       row: `[N]` int32 row of each query.
       values: `[N]` float64 uniforms in [0, 1).
+      xla: whether XLA compiles the ops (`count_at_most`).
     """
     log_norm = safe_reduce_logsumexp(row_logits, axis=1, keepdims=True)
     probs = tf.exp(row_logits - log_norm)
     probs = tf.where(tf.math.is_finite(probs), probs, tf.zeros_like(probs))  # infeasible rows
     cdf = tf.cumsum(probs, axis=1)
     cdf = cdf / tf.where(cdf[:, -1:] > 0., cdf[:, -1:], tf.ones_like(cdf[:, -1:]))
-    return count_at_most(cdf, row, values)
+    return count_at_most(cdf, row, values, xla)

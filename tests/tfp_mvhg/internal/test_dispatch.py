@@ -40,3 +40,13 @@ def test_dynamic_counts_choose_at_run_time():
         np.testing.assert_allclose(log_normalizer(tf.constant(m, tf.float64),
                                                   tf.constant(n, tf.float64)), reference,
                                    rtol=1e-12)
+
+
+def test_draws_under_xla_after_eager_draws_search_as_xla_needs():
+    """The draws' tf.function, traced eagerly with `searchsorted`, is not reused under XLA (where
+    `searchsorted` over 10^5 queries compiles to a comparison of terabytes)."""
+    dist = tfp_mvhg.MultivariateHypergeometric([200.] * 3, 180., weights=[1., 5., 1.])
+    seed = tf.constant([1, 2])
+    eager = dist.sample(100000, seed=seed)
+    compiled = tf.function(lambda: dist.sample(100000, seed=seed), jit_compile=True)()
+    np.testing.assert_array_equal(compiled, eager)
