@@ -59,10 +59,11 @@ class MultivariateHypergeometric(distribution.DiscreteDistributionMixin,
     are computed in float64. `logits`/`weights` must be floating (a `TypeError` otherwise). For
     XLA (`jit_compile=True`), `num_per_class` and `total_count` must be constants when the
     distribution is built, since they set the table shapes; elsewhere they may be tensors or
-    variables (the tables then grow to the largest `total_count` at run time). The loops of
-    `sample`, `covariance` and, for large n, of the log normalizer run as `tf.function`s, also
-    when called eagerly (traced once per table size; inside a `tf.function` or under XLA they
-    become part of the caller's graph).
+    variables (the tables then grow to the largest `total_count` at run time). Called eagerly,
+    the loops of `sample`, `covariance` and, for large n, of the log normalizer run as
+    `tf.function`s, traced once per table size (`tf.config.run_functions_eagerly(True)` runs them
+    op by op); inside a `tf.function`, under XLA or in a TF1 graph they are plain ops of that
+    graph.
 
     #### Examples
 

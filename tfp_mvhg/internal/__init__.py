@@ -13,6 +13,7 @@ Shapes: parameters are flattened batches, `num_per_class` and `logits` `[B, c]`,
   windows         windowed tables for large n and their error certificate
   exact_sampler   exact sequential draws, on full or windowed tables
   dispatch        windowed or full tables, by cost
+  compilation     the loops as tf.functions when called eagerly
   conditionals    the per-class conditionals (exact or merged) and their one class loop
   gumbel_softmax  the relaxed sampler (Algorithm 1) and the density of its one-hots
   distribution_base  the base class of the exact and relaxed distributions

@@ -6,14 +6,9 @@ A class step costs K W summands on full tables (`suffix_tables`, K = max n + 1, 
 max n) + 1) and K_i K_{i+1} on windowed ones (`windows`), each way. Windows pay for large n;
 they have data-dependent shapes, so XLA always gets the full tables.
 
-The exact draws and the windowed normalizer loop over classes, samples and bisection steps; op by
-op, eager calls took 3 to 10 times longer (measured), so `sample_counts` and the windowed
-normalizer are `tf.function`s (`autograph=False`, traced once per table size and input
-signature), as TFP's own samplers are (`tfd.Binomial`'s, `tfd.Poisson`'s); called from a
-caller's `tf.function`, they are traced into its graph. A trace is reused from one context to
-another, XLA included, so whether XLA compiles the draws is one of their arguments. The full
-normalizer is plain ops: for `log_prob` and the mean, tracing once per new configuration costs
-more than it saves.
+The exact draws and the windowed normalizer run as `tf.function`s when called eagerly
+(`compilation.function_when_eager`); the full normalizer is plain ops: for `log_prob` and the
+mean, tracing once per new configuration costs more than it saves.
 """
 
 import tensorflow as tf
@@ -22,6 +17,7 @@ from tensorflow_probability.python.internal import implementation_selection
 from tfp_mvhg.internal import exact_sampler
 from tfp_mvhg.internal import suffix_tables
 from tfp_mvhg.internal import windows
+from tfp_mvhg.internal.compilation import function_when_eager
 
 __all__ = ["log_normalizer", "sample_counts", "use_windows"]
 
@@ -69,7 +65,7 @@ def _dispatch(num_per_class, logits, total_count, table_size, window, num_classe
                    lambda: windowed(chosen), full)
 
 
-@tf.function(autograph=False, reduce_retracing=True)
+@function_when_eager
 def _windowed_log_normalizer(num_per_class, logits, total_count, chosen, num_classes):
     return windows.windowed_log_normalizer(*_with_classes(num_classes, num_per_class, logits),
                                            total_count, chosen)
@@ -98,8 +94,8 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
     """Exact draws `[S, B, c]` int32 (`exact_sampler`): on windowed tables where `use_windows`
     says so, else on the full ones.
 
-    Whether XLA compiles the caller is asked here and passed on: the draws are a `tf.function`,
-    whose traces are reused from one context to another, so it is part of their signature.
+    Whether XLA compiles the caller is asked here and passed on as an argument, part of the
+    signature of the eager calls' traces.
 
     Args:
       num_per_class, logits: `[B, c]` float64.
@@ -113,7 +109,7 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
                           num_samples, seed, implementation_selection.is_xla())
 
 
-@tf.function(autograph=False, reduce_retracing=True)
+@function_when_eager
 def _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
                    num_samples, seed, xla):
     """`sample_counts`, told whether XLA compiles it."""
