@@ -5,7 +5,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 MAIN := .venv/bin/python
 MODERN := .venv-modern/bin/python
 
-.PHONY: env env-modern demo test test-main test-modern test-wheel docs bench data
+.PHONY: env env-modern demo lint test test-main test-modern test-wheel docs bench data
 
 env:
 	@bash scripts/setup_env.sh .venv requirements/main.txt disentanglement-lib==1.5
@@ -26,7 +26,11 @@ demo: env
 	  --gin_bindings "hypergeometric_aggregation.n_steps = $$(( $(DEMO_STEPS) * 3 / 4 ))" \
 	  --gin_bindings "dlib_metrics.metrics = ['mig']"
 
-test: test-main test-modern test-wheel docs
+test: lint test-main test-modern test-wheel docs
+
+# ruff with the settings in pyproject.toml ([tool.ruff]).
+lint: env
+	$(MAIN) -m ruff check tfp_mvhg tests/tfp_mvhg
 
 test-main: env
 	$(MAIN) -m pytest tests

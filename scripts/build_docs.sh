@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # API reference from the docstrings (pdoc, Google style) into build/docs/; fails on any warning.
+# tfp_mvhg.internal.distribution_base is listed so that the members the distributions inherit from
+# their private base (num_per_class, log_normalizer, ...) link to their documentation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf build/docs
 log=$(PDOC_ALLOW_EXEC=1 .venv/bin/python -m pdoc --docformat google -o build/docs \
-  tfp_mvhg disentanglement_ext 2>&1)
+  tfp_mvhg tfp_mvhg.internal.distribution_base disentanglement_ext 2>&1)
 if grep -qi "warn" <<< "$log"; then
   echo "$log" >&2
   echo "[docs] pdoc reported warnings (above)" >&2

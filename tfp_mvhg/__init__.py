@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """tfp_mvhg: the multivariate Fisher noncentral hypergeometric distribution for TFP.
 
 Public API:
@@ -10,18 +12,24 @@ Public API:
   MVHGLayer, relaxed_mvhg_distribution_lambda: Keras layers.
   temperature_schedule, TemperatureAnnealing: exponential annealing and its Keras callback.
   kl_divergence: `tfd.kl_divergence`, with the MVHG pair registered.
+
+Public modules besides: `bijectors` (`PaddedExp`, the relaxed one-hots' `tfb.Exp`) and
+`relaxed_sampling`. `tfp_mvhg.internal` holds the computations and is not public API.
 """
 
 import tensorflow_probability as tfp
 
 from tfp_mvhg.fisher import FisherNoncentralHypergeometric
+from tfp_mvhg.layers import MVHGLayer
+from tfp_mvhg.layers import relaxed_mvhg_distribution_lambda
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg._relaxed_sampler import RelaxedSample, counts_from_one_hots
-from tfp_mvhg.layers import MVHGLayer, relaxed_mvhg_distribution_lambda
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
-from tfp_mvhg.relaxed_one_hot import (ExpRelaxedMultivariateHypergeometric,
-                                      RelaxedOneHotMultivariateHypergeometric)
-from tfp_mvhg.schedule import TemperatureAnnealing, temperature_schedule
+from tfp_mvhg.relaxed_one_hot import ExpRelaxedMultivariateHypergeometric
+from tfp_mvhg.relaxed_one_hot import RelaxedOneHotMultivariateHypergeometric
+from tfp_mvhg.relaxed_sampling import RelaxedSample
+from tfp_mvhg.relaxed_sampling import counts_from_one_hots
+from tfp_mvhg.schedule import TemperatureAnnealing
+from tfp_mvhg.schedule import temperature_schedule
 
 kl_divergence = tfp.distributions.kl_divergence
 

@@ -1,22 +1,29 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Fisher's noncentral hypergeometric distribution: the two-class case of the MVHG."""
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.distributions import distribution
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import parameter_properties
+from tensorflow_probability.python.internal import prefer_static as ps
 from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
+from tfp_mvhg.internal.distribution_base import as_float
+from tfp_mvhg.internal.distribution_base import assert_integer_form
+from tfp_mvhg.internal.distribution_base import assert_log_weights
+from tfp_mvhg.internal.distribution_base import float_dtype
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
-from tfp_mvhg.multivariate_hypergeometric import (  # pylint: disable=protected-access
-    _assert_integer_form, _assert_log_weights, _float_dtype)
 
 tfd = tfp.distributions
 
 __all__ = ["FisherNoncentralHypergeometric"]
 
 
-class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
+class FisherNoncentralHypergeometric(distribution.DiscreteDistributionMixin,
+                                     tfd.AutoCompositeTensorDistribution):
     """Number of successes X in `total_count` draws from an urn of successes and failures.
 
     #### Mathematical Details
@@ -47,12 +54,13 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         if (log_odds is None) == (odds is None):
             raise ValueError("Pass exactly one of `log_odds` or `odds`.")
         with tf.name_scope(name) as name:
-            dtype = _float_dtype([log_odds, odds], "log_odds" if log_odds is not None else "odds")
-            self._log_odds = tensor_util.convert_nonref_to_tensor(log_odds, dtype=dtype)
-            self._odds = tensor_util.convert_nonref_to_tensor(odds, dtype=dtype)
-            self._num_successes = tf.cast(num_successes, dtype)
-            self._num_failures = tf.cast(num_failures, dtype)
-            self._total_count = tf.cast(total_count, dtype)
+            dtype = float_dtype([log_odds, odds], "log_odds" if log_odds is not None else "odds")
+            self._log_odds = tensor_util.convert_nonref_to_tensor(log_odds, dtype=dtype,
+                                                                  name="log_odds")
+            self._odds = tensor_util.convert_nonref_to_tensor(odds, dtype=dtype, name="odds")
+            self._num_successes = as_float(num_successes, dtype, "num_successes")
+            self._num_failures = as_float(num_failures, dtype, "num_failures")
+            self._total_count = as_float(total_count, dtype, "total_count")
             super().__init__(dtype=dtype,
                              reparameterization_type=reparameterization.NOT_REPARAMETERIZED,
                              validate_args=validate_args, allow_nan_stats=allow_nan_stats,
@@ -68,18 +76,60 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
             odds=parameter_properties.ParameterProperties(
                 default_constraining_bijector_fn=tfp.bijectors.Softplus, is_preferred=False))
 
+    @property
+    def num_successes(self):
+        """Input argument `num_successes` (`[...]`), as floats."""
+        return self._num_successes
+
+    @property
+    def num_failures(self):
+        """Input argument `num_failures` (`[...]`), as floats."""
+        return self._num_failures
+
+    @property
+    def total_count(self):
+        """Input argument `total_count` (`[...]`), as floats."""
+        return self._total_count
+
+    @property
+    def log_odds(self):
+        """Input argument `log_odds` (or None)."""
+        return self._log_odds
+
+    @property
+    def odds(self):
+        """Input argument `odds` (or None)."""
+        return self._odds
+
+    def log_odds_parameter(self, name=None):
+        """The log odds ratio (`[...]`), derived from `odds` if needed."""
+        with self._name_and_control_scope(name or "log_odds_parameter"):
+            return self._log_odds_parameter_no_checks()
+
+    def _log_odds_parameter_no_checks(self):
+        if self._log_odds is None:
+            return tf.math.log(tf.convert_to_tensor(self._odds))
+        return tf.identity(self._log_odds)
+
+    def _counts(self):
+        """`num_successes`, `num_failures`, `total_count` as tensors of the distribution's dtype
+        (variables are read now)."""
+        return tuple(tf.cast(tf.convert_to_tensor(count), self.dtype) for count in (
+            self._num_successes, self._num_failures, self._total_count))
+
     def _multivariate(self):
-        """The equivalent two-class `MultivariateHypergeometric`."""
-        log_odds = (tf.math.log(tf.convert_to_tensor(self._odds)) if self._log_odds is None
-                    else tf.convert_to_tensor(self._log_odds))
-        successes, failures, log_odds = (
-            tf.broadcast_to(t, tf.broadcast_dynamic_shape(
-                tf.broadcast_dynamic_shape(tf.shape(self._num_successes),
-                                           tf.shape(self._num_failures)), tf.shape(log_odds)))
-            for t in (self._num_successes, self._num_failures, log_odds))
+        """The equivalent two-class `MultivariateHypergeometric` (its counts static where these
+        are, so that its tables have static sizes, as XLA needs)."""
+        log_odds = self._log_odds_parameter_no_checks()
+        num_successes, num_failures, total_count = self._counts()
+        shape = ps.broadcast_shape(
+            ps.broadcast_shape(ps.shape(num_successes), ps.shape(num_failures)),
+            ps.shape(log_odds))
+        log_odds = tf.broadcast_to(log_odds, shape)
         return MultivariateHypergeometric(
-            num_per_class=tf.stack([successes, failures], axis=-1),
-            total_count=self._total_count,
+            num_per_class=ps.stack([ps.broadcast_to(num_successes, shape),
+                                    ps.broadcast_to(num_failures, shape)], axis=-1),
+            total_count=total_count,
             logits=tf.stack([log_odds, tf.zeros_like(log_odds)], axis=-1),
             allow_nan_stats=self.allow_nan_stats)
 
@@ -90,7 +140,7 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         return tf.constant([], tf.int32)
 
     def _log_prob(self, x):
-        failures = self._total_count - x
+        failures = self._counts()[2] - x
         x = tf.broadcast_to(x, tf.shape(failures))
         return self._multivariate().log_prob(tf.stack([x, failures], axis=-1))
 
@@ -117,16 +167,20 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
         if not self.validate_args:
             return []
         assertions = []
-        if is_init:  # the counts are plain tensors, fixed at construction
-            for name, count in (("num_successes", self._num_successes),
-                                ("num_failures", self._num_failures),
-                                ("total_count", self._total_count)):
+        counts = (("num_successes", self._num_successes), ("num_failures", self._num_failures),
+                  ("total_count", self._total_count))
+        for name, count in counts:
+            if is_init != tensor_util.is_ref(count):
+                count = tf.convert_to_tensor(count)
                 assertions += [
                     assert_util.assert_non_negative(
                         count, message=f"`{name}` must be non-negative."),
-                    _assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
+                    assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
+        if is_init != any(tensor_util.is_ref(count) for _, count in counts):
+            num_successes, num_failures, total_count = (tf.convert_to_tensor(count)
+                                                        for _, count in counts)
             assertions.append(assert_util.assert_less_equal(
-                self._total_count, self._num_successes + self._num_failures,
+                total_count, num_successes + num_failures,
                 message="`total_count` must be at most `num_successes + num_failures`."))
         if self._odds is not None and is_init != tensor_util.is_ref(self._odds):
             odds = tf.convert_to_tensor(self._odds)
@@ -135,6 +189,6 @@ class FisherNoncentralHypergeometric(tfd.AutoCompositeTensorDistribution):
                 assert_util.assert_equal(tf.reduce_all(tf.math.is_finite(odds)), True,
                                          message="`odds` must be finite.")]
         if self._log_odds is not None and is_init != tensor_util.is_ref(self._log_odds):
-            assertions.append(_assert_log_weights(tf.convert_to_tensor(self._log_odds),
-                                                  message="`log_odds` must not be NaN or +inf."))
+            assertions.append(assert_log_weights(tf.convert_to_tensor(self._log_odds),
+                                                 message="`log_odds` must not be NaN or +inf."))
         return assertions

@@ -1,15 +1,18 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Keras layers around the relaxed MVHG sampler.
 
 `MVHGLayer` returns tensors, so it works with tf.keras (Keras 2, TF 2.15) and with Keras 3
 (TF >= 2.16) alike. `relaxed_mvhg_distribution_lambda` returns a `tfp.layers.DistributionLambda`,
-which needs the Keras that `tfp.layers` is built on (tf.keras on TF 2.15, tf_keras on Keras-3 stacks).
+which needs the Keras that `tfp.layers` is built on (tf.keras on TF 2.15, tf_keras on Keras-3
+stacks).
 """
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfp_mvhg import _relaxed_sampler
+from tfp_mvhg.internal import conditionals
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
 
 __all__ = ["MVHGLayer", "relaxed_mvhg_distribution_lambda"]
@@ -74,8 +77,8 @@ class MVHGLayer(tf.keras.layers.Layer):
             raise ValueError("`inference='mean'` has no one-hots: use return_one_hots=False.")
         self.inference = inference
         self.num_per_class, self.total_count = _check_counts(num_per_class, total_count)
-        if method not in _relaxed_sampler.METHODS:
-            raise ValueError(f"`method` must be one of {_relaxed_sampler.METHODS}, got {method!r}.")
+        if method not in conditionals.METHODS:
+            raise ValueError(f"`method` must be one of {conditionals.METHODS}, got {method!r}.")
         if not float(temperature) > 0:
             raise ValueError(f"`temperature` must be positive, got {temperature!r}.")
         self.initial_temperature = float(temperature)
@@ -98,7 +101,8 @@ class MVHGLayer(tf.keras.layers.Layer):
         """The `RelaxedMultivariateHypergeometric` with batch shape `[batch]` for these logits."""
         logits = tf.convert_to_tensor(logits)
         return RelaxedMultivariateHypergeometric(
-            tf.constant(self.num_per_class, logits.dtype), tf.constant(self.total_count, logits.dtype),
+            tf.constant(self.num_per_class, logits.dtype),
+            tf.constant(self.total_count, logits.dtype),
             tf.cast(tf.convert_to_tensor(self.temperature), logits.dtype), logits=logits,
             hard=self.hard, method=self.method, shuffle_classes=self.shuffle_classes)
 
@@ -142,8 +146,9 @@ class MVHGLayer(tf.keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(num_per_class=[int(m) for m in self.num_per_class], total_count=self.total_count,
-                      temperature=self.initial_temperature, hard=self.hard, method=self.method,
+        config.update(num_per_class=[int(m) for m in self.num_per_class],
+                      total_count=self.total_count, temperature=self.initial_temperature,
+                      hard=self.hard, method=self.method,
                       shuffle_classes=self.shuffle_classes, return_one_hots=self.return_one_hots,
                       seed=self.seed, inference=self.inference)
         return config

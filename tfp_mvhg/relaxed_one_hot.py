@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The density of the relaxed MVHG one-hots: a chain of Concrete (Gumbel-softmax) densities.
 
 `ExpRelaxedMultivariateHypergeometric` is a distribution over the per-class log relaxed one-hots,
@@ -13,71 +15,19 @@ import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import assert_util
 from tensorflow_probability.python.internal import dtype_util
 from tensorflow_probability.python.internal import prefer_static as ps
-from tensorflow_probability.python.internal import reparameterization
 
-from tfp_mvhg import _relaxed_sampler
-from tfp_mvhg import _tables
-from tfp_mvhg import multivariate_hypergeometric
+from tfp_mvhg.bijectors import PaddedExp
+from tfp_mvhg.internal import gumbel_softmax
+from tfp_mvhg.internal.distribution_base import event_shape_assertions
+from tfp_mvhg.internal.distribution_base import family_parameter_properties
 from tfp_mvhg.relaxed import RelaxedMultivariateHypergeometric
+from tfp_mvhg.relaxed_sampling import counts_from_one_hots
 
-tfb = tfp.bijectors
 tfd = tfp.distributions
 
-__all__ = ["ExpRelaxedMultivariateHypergeometric", "PaddedExp",
-           "RelaxedOneHotMultivariateHypergeometric"]
+__all__ = ["ExpRelaxedMultivariateHypergeometric", "RelaxedOneHotMultivariateHypergeometric"]
 
-_NEG_INF = -np.inf
 _EVENT = "[the number of classes, W = min(max m, max n) + 1]"  # the one-hots' event dimensions
-
-
-def _masked_exp_concrete_log_prob(alpha, log_one_hot, temperature, feasible):
-    """log density of an ExpConcrete vector over the `feasible` entries only: `[...]` float64.
-
-    `lgamma(K) + (K - 1) log tau + sum_F (alpha - tau y) - K logsumexp_F (alpha - tau y)`, with
-    K = |F| (the formula of `tfd.ExpRelaxedOneHotCategorical`); 0 for K = 1 (a point mass). All
-    intermediates stay finite off F (where `alpha` is -inf), so gradients are finite.
-    """
-    count = tf.reduce_sum(tf.cast(feasible, tf.float64), axis=-1)
-    usable = feasible & tf.math.is_finite(log_one_hot)
-    safe_y = tf.where(usable, log_one_hot, tf.zeros_like(log_one_hot))
-    safe_alpha = tf.where(feasible, alpha, tf.zeros_like(alpha))
-    terms = safe_alpha - temperature[..., None] * safe_y
-    log_sum = _tables.safe_reduce_logsumexp(
-        tf.where(feasible, terms, tf.fill(tf.shape(terms), tf.constant(_NEG_INF, tf.float64))),
-        axis=-1)
-    safe_count = tf.maximum(count, 1.)
-    return (tf.math.lgamma(safe_count) + (safe_count - 1.) * tf.math.log(temperature)
-            + tf.reduce_sum(tf.where(feasible, terms, tf.zeros_like(terms)), axis=-1)
-            - safe_count * tf.where(count > 0., log_sum, tf.zeros_like(log_sum)))
-
-
-def _chain_log_prob(num_per_class, logits, total_count, temperature, log_one_hots, table_size,
-                    window, method):
-    """log density of stacked log one-hots `[N, B, c, W]` (float64): `[N, B]` float64.
-
-    Row i's count is `argmax y_i`; the remaining counts give the conditional logits alpha_i; the
-    value is -inf unless every row is -inf exactly where alpha_i is (off the support).
-    """
-    next_tables = _relaxed_sampler.conditional_tables(
-        num_per_class, logits, table_size, window, method)
-    present = log_one_hots > _NEG_INF
-    draws = tf.argmax(log_one_hots, axis=-1, output_type=tf.int32)                  # [N, B, c]
-    remaining = (tf.cast(total_count, tf.int32)[None, :, None]
-                 - tf.cumsum(draws, axis=-1, exclusive=True))
-    in_support = tf.reduce_all(remaining >= 0, axis=-1)                             # [N, B]
-    remaining = tf.maximum(remaining, 0)
-    total = tf.zeros(tf.shape(in_support), tf.float64)
-    for i in range(int(logits.shape[-1])):
-        alpha, _ = _relaxed_sampler.class_conditional_logits(
-            num_per_class[:, i], logits[:, i], next_tables[i], remaining[..., i], window)
-        feasible = alpha > _NEG_INF
-        in_support &= tf.reduce_all(tf.equal(feasible, present[..., i, :]), axis=-1)
-        total += _masked_exp_concrete_log_prob(alpha, log_one_hots[..., i, :],
-                                               temperature[None, :], feasible)
-    off_support = tf.fill(tf.shape(total), tf.constant(_NEG_INF, tf.float64))
-    result = tf.where(in_support, total, off_support)
-    is_nan = tf.reduce_any(tf.math.is_nan(log_one_hots), axis=[-2, -1])
-    return tf.where(is_nan, tf.fill(tf.shape(total), tf.constant(np.nan, tf.float64)), result)
 
 
 def _view(name, doc):
@@ -134,8 +84,12 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
     to be normalised (`logsumexp y_i = 0`) except under `validate_args`.
 
     Samples use the Gumbel noise of `RelaxedMultivariateHypergeometric` (same seed, same draws),
-    and the same gradient: through alpha_i and, straight-through, through the remaining counts
-    (the argmaxes are piecewise constant, so like the counts' it is a surrogate gradient).
+    and the same gradient: through alpha_i and, straight-through, through the remaining counts.
+    The argmaxes are piecewise constant, so the sample jumps where a draw changes (the last row,
+    the one-hot of the remainder, always does): like the counts', the gradient is a biased
+    surrogate, and the `reparameterization_type` is `NOT_REPARAMETERIZED` (for one class, whose
+    sample is constant, `FULLY_REPARAMETERIZED`); the density makes score-function estimators
+    available.
     `dist.counts_from_one_hots(y)` gives the sampler's straight-through counts. The event width
     `W` is the maximum over the whole batch, as in `sample_with_details` (slicing can change it).
     With `method="merged"` the density is that of the paper's scheme in the given class order.
@@ -173,13 +127,15 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
                 allow_nan_stats=allow_nan_stats)
             super().__init__(
                 dtype=self._chain.dtype,
-                reparameterization_type=reparameterization.FULLY_REPARAMETERIZED,
+                reparameterization_type=gumbel_softmax.reparameterization_type(
+                    tf.compat.dimension_value(self._chain.event_shape[0]), hard=True,
+                    one_hots=True),
                 validate_args=validate_args, allow_nan_stats=allow_nan_stats,
                 parameters=parameters, name=name)
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
-        return RelaxedMultivariateHypergeometric._parameter_properties(dtype, num_classes)
+        return family_parameter_properties(dtype, event_ndims=2, relaxed=True)
 
     def _parameter_source(self):
         return self._chain
@@ -227,8 +183,9 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
         x = tf.broadcast_to(tf.cast(x, tf.float64), full_shape)
         flat_x = tf.reshape(x, ps.concat([[-1, ps.shape(logits)[0]], event], 0))
         temperature = tf.cast(chain._flat_temperature(batch_shape), tf.float64)
-        log_prob = _chain_log_prob(num_per_class, logits, total_count, temperature, flat_x,
-                                   table_size, window, chain.method)
+        log_prob = gumbel_softmax.one_hots_log_prob(num_per_class, logits, total_count,
+                                                    temperature, flat_x, table_size, window,
+                                                    chain.method)
         return tf.cast(tf.reshape(log_prob, ps.concat([sample_shape, batch_shape], 0)), self.dtype)
 
     def counts_from_one_hots(self, log_one_hots, hard=True):
@@ -246,7 +203,7 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
 
     def _sample_control_dependencies(self, x):
         x = tf.convert_to_tensor(x)
-        shape_assertions = multivariate_hypergeometric._event_shape_assertions(
+        shape_assertions = event_shape_assertions(
             x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
         if not self.validate_args:
             return []
@@ -270,46 +227,9 @@ class ExpRelaxedMultivariateHypergeometric(_ParameterViews, tfd.AutoCompositeTen
 def _counts_with_remainder(one_hots, total_count, hard, dtype):
     """counts_from_one_hots for classes 0..c-2, `n - sum` for the last: `[..., c]`."""
     one_hots = tf.convert_to_tensor(one_hots)
-    counts = _relaxed_sampler.counts_from_one_hots(one_hots[..., :-1, :], hard)
+    counts = counts_from_one_hots(one_hots[..., :-1, :], hard)
     last = tf.cast(tf.convert_to_tensor(total_count), one_hots.dtype) - tf.reduce_sum(counts, -1)
     return tf.cast(tf.concat([counts, last[..., None]], axis=-1), dtype)
-
-
-class PaddedExp(tfb.AutoCompositeTensorBijector):
-    """`Y = exp(X)` elementwise, where `X = -inf` is padding: a point mass sent to `Y = 0`.
-
-    The log-det-Jacobian sums `X` over finite entries only (`tfb.Exp` sums every entry, -inf with
-    padding); in the inverse direction it sums `-log Y` over `Y > 0`. So an event whose padding is
-    -inf (log space) or 0 (one-hots) keeps the density of its other coordinates.
-    """
-
-    def __init__(self, validate_args=False, name="padded_exp"):
-        parameters = dict(locals())
-        with tf.name_scope(name) as name:
-            super().__init__(forward_min_event_ndims=0, validate_args=validate_args,
-                             parameters=parameters, name=name)
-
-    @classmethod
-    def _parameter_properties(cls, dtype):
-        return dict()
-
-    @classmethod
-    def _is_increasing(cls):
-        return True
-
-    def _forward(self, x):
-        return tf.exp(x)
-
-    def _inverse(self, y):
-        return tf.math.log(y)
-
-    def _forward_log_det_jacobian(self, x):
-        return tf.where(x > _NEG_INF, x, tf.zeros_like(x))
-
-    def _inverse_log_det_jacobian(self, y):
-        positive = y > 0.
-        return -tf.where(positive, tf.math.log(tf.where(positive, y, tf.ones_like(y))),
-                         tf.zeros_like(y))
 
 
 class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDistribution):
@@ -356,7 +276,7 @@ class RelaxedOneHotMultivariateHypergeometric(_ParameterViews, tfd.TransformedDi
 
     def _sample_control_dependencies(self, x):
         """The event shape, checked before `PaddedExp` reduces over it."""
-        return multivariate_hypergeometric._event_shape_assertions(
+        return event_shape_assertions(
             x, self.event_shape, self.event_shape_tensor, _EVENT, self.validate_args)
 
     def counts_from_one_hots(self, one_hots, hard=True):

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Exponential temperature annealing for the relaxed sampler (paper eq. 52-53)."""
 
 import math

@@ -93,12 +93,13 @@ def test_seaborn_stand_in_is_scoped_to_visualize_scores():
 
 def test_tfp_mvhg_does_not_import_disentanglement_lib_or_gin():
     root = os.path.join(os.path.dirname(disentanglement_ext.__file__), os.pardir, "tfp_mvhg")
-    for filename in os.listdir(root):
-        if filename.endswith(".py"):
-            with open(os.path.join(root, filename), encoding="utf-8") as f:
-                source = f.read()
-            for forbidden in ("disentanglement_lib", "disentanglement_ext", "import gin"):
-                assert forbidden not in source, (filename, forbidden)
+    for directory, _, filenames in os.walk(root):  # tfp_mvhg/internal/ too
+        for filename in filenames:
+            if filename.endswith(".py"):
+                with open(os.path.join(directory, filename), encoding="utf-8") as f:
+                    source = f.read()
+                for forbidden in ("disentanglement_lib", "disentanglement_ext", "import gin"):
+                    assert forbidden not in source, (filename, forbidden)
 
 
 def test_contrib_stub_and_assign_from_checkpoint_fn(tmp_path):

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Keras integration: temperature schedule and callback, MVHGLayer, DistributionLambda variant,
 MirroredStrategy. Runs on tf.keras (TF 2.15) and Keras 3 (TF 2.21); all deterministic."""
 

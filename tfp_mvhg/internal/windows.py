@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Windowed suffix tables: the exact tables restricted to the remaining counts that can occur.
 
 The remaining count after class i-1 is S_i = sum_{j >= i} X_j (S_0 = n, S_c = 0). For any
@@ -43,13 +45,13 @@ import collections
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.ops import control_flow_util  # XLA context test (TF 2.15-2.21)
 
-from tfp_mvhg import _tables
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.log_space import log_convolve
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
-__all__ = ["TOLERANCE", "Windows", "use_windows", "choose_windows", "windows_are_cheaper",
-           "windowed_suffix_tables", "windowed_log_normalizer", "log_error_bound",
-           "sample_windowed_counts", "log_normalizer", "sample_counts"]
+__all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "static_width_bound",
+           "windowed_log_normalizer", "windowed_suffix_tables", "windows_are_cheaper"]
 
 TOLERANCE = 1e-30
 _BISECTION_STEPS = 110  # the tilt's bracket (width < 2^11 + range) halves to below 1 ulp
@@ -68,7 +70,7 @@ tilt:      `[B]` float64 lam.
 """
 
 
-def _static_width_bound(table_size, num_classes, tolerance):
+def static_width_bound(table_size, num_classes, tolerance):
     """A width no window is expected to exceed, from n = K - 1 alone (for the static choice of
     path only; correctness never depends on it): Bernstein's bound on one tail, which the
     two-tail Chernoff bound of `_tail_bounds` (at near-optimal tilts) does not exceed, with
@@ -79,25 +81,6 @@ def _static_width_bound(table_size, num_classes, tolerance):
            + 0.5 * np.log(2. * np.pi * np.e ** 4 * (n + 1.)) + np.log(n + 1.))
     half_width = ell / 3. + np.sqrt(ell ** 2 / 9. + n * ell)
     return min(table_size, 2 * int(np.ceil(half_width)) + 1)
-
-
-def use_windows(table_size, window, num_classes, tolerance=TOLERANCE):
-    """Whether to use windowed tables: False, True, or None (decide at run time by the actual
-    widths, `windows_are_cheaper`).
-
-    Never under XLA (data-dependent shapes) or with a number of classes unknown when tracing.
-    With static K and W, True only when even the largest possible widths make the windowed class
-    steps cheaper than full ones (`windows_are_cheaper`): then no full-table op is built at all
-    (a graph holding `[K, W, B]` ops with static shapes is constant-folded by Grappler even in a
-    branch that never runs)."""
-    if control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()):
-        return False
-    if num_classes is None:
-        return False
-    if not (isinstance(table_size, int) and isinstance(window, int)):
-        return None
-    width = _static_width_bound(table_size, num_classes, tolerance)
-    return 3 * width ** 2 < 2 * table_size * window
 
 
 def windows_are_cheaper(windows, table_size, window):
@@ -270,11 +253,11 @@ def choose_windows(num_per_class, logits, total_count, tolerance=TOLERANCE):
 
 def _class_coefficients(num_i, theta_i, low_i, low_next, width_i, width_next):
     """log C(m_i, x) + x theta_i on x = offset + v, v = 0..K_i + K_{i+1} - 2, offset = low_i -
-    low_next - (K_{i+1} - 1): `([K_i + K_{i+1} - 1, B], offset [B])`. Entry j + u' pairs the
-    remaining k = low_i + j with q~_{i+1} at low_next + K_{i+1} - 1 - u' (x = k - that)."""
+    low_next - (K_{i+1} - 1): `[K_i + K_{i+1} - 1, B]`. Entry j + u' pairs the remaining
+    k = low_i + j with q~_{i+1} at low_next + K_{i+1} - 1 - u' (x = k - that)."""
     offset = low_i - low_next - (width_next - 1)                                     # [B]
     x = tf.cast(offset[None, :] + tf.range(width_i + width_next - 1)[:, None], tf.float64)
-    return _tables.log_class_term(num_i[None, :], x, theta_i[None, :]), offset
+    return log_class_term(num_i[None, :], x, theta_i[None, :])
 
 
 def windowed_suffix_tables(num_per_class, logits, windows):
@@ -284,7 +267,7 @@ def windowed_suffix_tables(num_per_class, logits, windows):
     q~_c is the boundary and q~_{c-1}[k] = log C(m_{c-1}, k) + k theta_{c-1} (S_c = 0); each
     other class step is a log-space convolution of the window of q~_{i+1} (length K_{i+1}) with
     the class coefficients on the x range the two windows imply (length K_i + K_{i+1} - 1), of
-    which the outputs K_{i+1} - 1 .. are the new window (`_tables.log_convolve` with an output
+    which the outputs K_{i+1} - 1 .. are the new window (`log_convolve` with an output
     offset: K_i K_{i+1} summands each way, recomputed in the backward pass instead of stored).
     (q~_0 is needed at n only: `windowed_log_normalizer`.)
 
@@ -300,31 +283,24 @@ def windowed_suffix_tables(num_per_class, logits, windows):
     if num_classes == 1:
         return [boundary]
     k = tf.cast(lows[:, -2][None, :] + tf.range(widths[-2])[:, None], tf.float64)
-    tables = [_tables.log_class_term(num_per_class[None, :, -1], k, logits[None, :, -1]),
+    tables = [log_class_term(num_per_class[None, :, -1], k, logits[None, :, -1]),
               boundary]
     for i in range(num_classes - 2, 0, -1):
-        coefficient, _ = _class_coefficients(num_per_class[:, i], logits[:, i], lows[:, i],
-                                             lows[:, i + 1], widths[i], widths[i + 1])
-        tables.insert(0, _tables.log_convolve(tables[0], coefficient, widths[i + 1] - 1))
+        coefficient = _class_coefficients(num_per_class[:, i], logits[:, i], lows[:, i],
+                                          lows[:, i + 1], widths[i], widths[i + 1])
+        tables.insert(0, log_convolve(tables[0], coefficient, widths[i + 1] - 1))
     return tables
 
 
-def _with_classes(num_classes, *tensors):
-    """`[B, c]` tensors with their static c restored (a retraced tf.function relaxes shapes)."""
-    return tuple(tf.ensure_shape(tensor, [None, num_classes]) for tensor in tensors)
-
-
-@_tables.compiled_when_eager
-def windowed_log_normalizer(num_per_class, logits, total_count, windows, num_classes):
+def windowed_log_normalizer(num_per_class, logits, total_count, windows):
     """log P~0 = q~_0[n] = logsumexp_u (log C(m_0, x) + x theta_0 + q~_1[lows_1 + u]),
-    x = n - lows_1 - u: `[B]` float64, differentiable in logits (c = `num_classes`)."""
-    num_per_class, logits = _with_classes(num_classes, num_per_class, logits)
+    x = n - lows_1 - u: `[B]` float64, differentiable in logits (c static)."""
     q_1 = windowed_suffix_tables(num_per_class, logits, windows)[0]                 # [K_1, B]
     x = (tf.cast(total_count, tf.int32) - windows.lows[:, 1])[None, :] - tf.range(
         windows.widths[1])[:, None]
-    coefficient = _tables.log_class_term(num_per_class[None, :, 0], tf.cast(x, tf.float64),
-                                         logits[None, :, 0])
-    return _tables.safe_reduce_logsumexp(coefficient + q_1, axis=0)
+    coefficient = log_class_term(num_per_class[None, :, 0], tf.cast(x, tf.float64),
+                                 logits[None, :, 0])
+    return safe_reduce_logsumexp(coefficient + q_1, axis=0)
 
 
 def log_error_bound(num_per_class, logits, total_count, windows, log_normalizer):
@@ -351,91 +327,10 @@ def log_error_bound(num_per_class, logits, total_count, windows, log_normalizer)
     bound = (constant - rate * tf.concat([above, below], axis=1)
              + tf.math.log(tf.maximum(beyond, 1.)))
     tails = tf.where(cut, tf.minimum(bound, 0.), tf.constant(-np.inf, tf.float64))
-    log_tails = _tables.safe_reduce_logsumexp(tails, axis=1)
+    log_tails = safe_reduce_logsumexp(tails, axis=1)
     log_one_minus_p = -tf.math.softplus(windows.eta)
     log_denominator = (tf.reduce_sum(tf.where(num > 0., num * log_one_minus_p,
                                               tf.zeros_like(num)), axis=1)
                        + tf.where(total > 0., total * windows.tilt, tf.zeros_like(total))
                        + log_normalizer)
     return log_tails - log_denominator
-
-
-def sample_windowed_counts(num_per_class, logits, total_count, windows, num_samples, seed):
-    """Exact sequential draws on the windowed conditionals: `[S, B, c]` int32.
-
-    Class i with r remaining (r in its window) takes x with probability proportional to
-    C(m_i, x) omega_i^x exp(q~_{i+1}[r - x]), drawn by inverse CDF over x ascending with one
-    uniform per (class, sample, member), as `_tables.sample_exact_counts` does. The CDF rows are
-    built at the realized r of each sample when S <= K_i (memory O(S B K_{i+1}) per class), else
-    for every r of the window (O(B K_i K_{i+1})).
-    """
-    lows, widths = windows.lows, windows.widths
-    tables = windowed_suffix_tables(num_per_class, logits, windows)
-    batch = tf.shape(logits)[0]
-    uniforms = _tables.stateless_open_uniform([tf.shape(logits)[1], num_samples, batch], seed,
-                                              tf.float64)
-    remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
-    batch_index = tf.broadcast_to(tf.range(batch)[None, :], tf.shape(remaining))
-    draws = []
-    for i, q_next in enumerate(tables):
-        width, width_next = widths[i], widths[i + 1]
-        coefficient, offset = _class_coefficients(num_per_class[:, i], logits[:, i], lows[:, i],
-                                                  lows[:, i + 1], width, width_next)
-        j = remaining - lows[:, i][None, :]                                        # [S, B]
-        row_j, row_b, query_row = tf.cond(
-            num_samples <= width,
-            lambda j=j: (tf.reshape(j, [-1]), tf.reshape(batch_index, [-1]),
-                         tf.range(num_samples * batch)),
-            lambda j=j, width=width: (tf.tile(tf.range(width), [batch]),
-                                      tf.repeat(tf.range(batch), width),
-                                      tf.reshape(batch_index * width + j, [-1])))
-        # row (j, b), column u' (x ascending): coefficient[j + u'] + q~_{i+1}[K_{i+1} - 1 - u']
-        u = tf.range(width_next)
-        coefficient_index = (row_j[:, None] + u[None, :]) * batch + row_b[:, None]
-        rest = tf.gather(tf.transpose(q_next), row_b)[:, ::-1]                     # [R, K_i+1]
-        row_logits = tf.gather(tf.reshape(coefficient, [-1]), coefficient_index) + rest
-        column = _tables.draw_by_inverse_cdf(row_logits, query_row,
-                                             tf.reshape(uniforms[i], [-1]))
-        draw = tf.gather(offset, batch_index) + j + tf.reshape(column, tf.shape(remaining))
-        draw = tf.clip_by_value(draw, 0, tf.minimum(
-            tf.cast(num_per_class[:, i], tf.int32)[None, :], remaining))
-        draws.append(draw)
-        remaining -= draw
-    return tf.stack(draws, axis=-1)
-
-
-def _dispatch(num_per_class, logits, total_count, table_size, window, num_classes, windowed,
-              full):
-    """`windowed(windows)` or `full()` by `use_windows` (a `tf.cond` only when the table sizes
-    are not static)."""
-    choice = use_windows(table_size, window, num_classes)
-    if choice is False:
-        return full()
-    num_per_class, logits = _with_classes(num_classes, num_per_class, logits)
-    windows = choose_windows(num_per_class, logits, total_count)
-    if choice:
-        return windowed(windows)
-    return tf.cond(windows_are_cheaper(windows, table_size, window), lambda: windowed(windows),
-                   full)
-
-
-def log_normalizer(num_per_class, logits, total_count, table_size, window, full):
-    """log P0 (`[B]`): windowed where `use_windows` says so, else `full()` (the full tables)."""
-    num_classes = tf.compat.dimension_value(logits.shape[-1])
-    return _dispatch(num_per_class, logits, total_count, table_size, window, num_classes,
-                     lambda windows: windowed_log_normalizer(num_per_class, logits, total_count,
-                                                             windows, num_classes), full)
-
-
-@_tables.compiled_when_eager
-def sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
-                  num_samples, seed):
-    """Exact draws `[S, B, c]` int32: windowed where `use_windows` says so, else
-    `_tables.sample_exact_counts` (same arguments; c = `num_classes`, a Python int or None)."""
-    return _dispatch(
-        num_per_class, logits, total_count, table_size, window, num_classes,
-        lambda windows: sample_windowed_counts(
-            *_with_classes(num_classes, num_per_class, logits), total_count, windows,
-            num_samples, seed),
-        lambda: _tables.sample_exact_counts(num_per_class, logits, total_count, table_size,
-                                            window, num_samples, seed))

@@ -1,0 +1,160 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Suffix tables of the generating function, the log normalizer and the marginals.
+
+With classes i = 0..c-1, m_i items and log-weights theta_i, the suffix tables are
+
+    q_i[k] = log [t^k] prod_{j >= i} (1 + exp(theta_j) t)^{m_j},      k = 0..K-1,
+    q_c[k] = 0 if k == 0 else -inf,
+    q_i[k] = logsumexp_x ( log C(m_i, x) + x theta_i + q_{i+1}[k - x] ),   x = 0..min(m_i, k),
+
+so that log P0 = q_0[n]. The summands above, seen as a function of x for a fixed remaining count k,
+are the unnormalized logits of the exact conditional P(X_i = x | X_<i) with k = n - sum_{j<i} x_j;
+`class_logits` returns them for every k at once (a Toeplitz gather, `[K, W, B]`), and
+`log_space.log_convolve` reduces them to q_i block by block, with a gradient that recomputes
+them instead of storing them.
+
+All functions work on flattened batches: parameters are `[B, c]`, tables `[c + 1, K, B]`.
+"""
+
+import tensorflow as tf
+
+from tfp_mvhg.internal.log_space import log_class_term
+from tfp_mvhg.internal.log_space import log_convolve
+from tfp_mvhg.internal.log_space import neg_inf_like
+from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
+
+__all__ = ["class_logits", "log_normalizer", "marginal_log_probs", "suffix_log_tables",
+           "table_entries"]
+
+
+def table_entries(table, row, member):
+    """`table[row, member]` for a k-major table `[K, B]` and integer indices of broadcastable
+    shapes (one flat gather)."""
+    return tf.gather(tf.reshape(table, [-1]), row * tf.shape(table)[1] + member)
+
+
+def class_logits(q_next, num_i, theta_i, window):
+    """Unnormalized log P(X_i = x | k remaining) for every k: `[K, W, B]`.
+
+    Tables are k-major (`[K, B]`) so that the Toeplitz gather is on axis 0 and no transposes
+    appear inside the scans (the exact sampler's and the moment sweeps').
+
+    Args:
+      q_next: `[K, B]` suffix table q_{i+1}.
+      num_i: `[B]` items m_i of class i.
+      theta_i: `[B]` log-weight of class i.
+      window: W, a bound with W - 1 >= min(max m_i, K - 1); entries x > min(m_i, k) are -inf.
+    """
+    table_size = tf.shape(q_next)[0]
+    x = tf.range(window)
+    shift = tf.range(table_size)[:, None] - x[None, :]                       # [K, W]: k - x
+    x = tf.cast(x, q_next.dtype)[:, None]
+    coefficient = log_class_term(num_i[None, :], x, theta_i[None, :])       # [W, B]
+    terms = coefficient[None] + tf.gather(q_next, tf.maximum(shift, 0))     # [K, W, B]
+    return tf.where(shift[:, :, None] >= 0, terms, neg_inf_like(terms))
+
+
+def suffix_log_tables(num_per_class, logits, table_size, window, first=0):
+    """Suffix tables q_first..q_c, k-major: `[c + 1 - first, K, B]` (K = `table_size`).
+
+    q_c is the boundary and q_{c-1}[k] = log C(m_{c-1}, k) + k theta_{c-1} directly (its
+    convolution with the boundary is a copy), so only classes first..c-2 cost a class step, a
+    `log_convolve` (memory O(K B + W B) per class for the backward pass).
+
+    Args:
+      num_per_class: `[B, c]` float, integer-valued m.
+      logits: `[B, c]` float, theta = log omega.
+      table_size: K = max n + 1 (a Python int keeps shapes static for XLA).
+      window: W = min(max m, max n) + 1.
+      first: the first table returned, 0 or 1 (the sampler needs q_1..q_c only).
+    """
+    batch = tf.shape(logits)[0]
+    first_count = tf.equal(tf.range(table_size), 0)  # `==` is identity, not elementwise, in TF1
+    boundary = tf.where(first_count, tf.zeros([table_size], logits.dtype),
+                        tf.fill([table_size], tf.constant(-float("inf"), logits.dtype)))
+    boundary = tf.broadcast_to(boundary[:, None], [table_size, batch])
+    k = tf.cast(tf.range(table_size), logits.dtype)[:, None]
+    last = log_class_term(num_per_class[None, :, -1], k, logits[None, :, -1])       # q_{c-1}
+    x = tf.cast(tf.range(window), logits.dtype)[:, None]
+
+    def step(q_next, params):
+        num_i, theta_i = params
+        q_i = log_convolve(log_class_term(num_i[None, :], x, theta_i[None, :]), q_next)
+        return tf.ensure_shape(q_i, q_next.shape)  # a dynamic K must not loosen the loop shape
+
+    num_classes = tf.compat.dimension_value(logits.shape[-1])
+    if num_classes is None:  # the plain scan over every class from the boundary
+        tables = tf.scan(step, (tf.transpose(num_per_class), tf.transpose(logits)),
+                         initializer=boundary, reverse=True)
+        return tf.concat([tables, boundary[None]], axis=0)[first:]
+    last = tf.ensure_shape(last, boundary.shape)
+    tables = [last[None], boundary[None]]
+    if num_classes - 1 - first > 0:  # (an empty scan cannot stack a dynamic batch)
+        tables.insert(0, tf.scan(step, (tf.transpose(num_per_class)[first:-1],
+                                        tf.transpose(logits)[first:-1]),
+                                 initializer=last, reverse=True))
+    return tf.concat(tables, axis=0)[max(first + 1 - num_classes, 0):]  # c = first = 1: q_1
+
+
+def log_normalizer(num_per_class, logits, total_count, table_size, window):
+    """log P0 = q_0[n] = logsumexp_x (log C(m_0, x) + x theta_0 + q_1[n - x]): `[B]`.
+
+    Only q_1..q_c are full tables; q_0 is needed at k = n alone (O(W B) instead of O(K W B)).
+
+    Args:
+      total_count: `[B]` float, integer-valued n, 0 <= n < K.
+      Others: as for `suffix_log_tables`.
+    """
+    x = tf.range(window)
+    rest = tf.cast(total_count, tf.int32)[None, :] - x[:, None]                     # [W, B]
+    coefficient = log_class_term(num_per_class[None, :, 0], tf.cast(x, logits.dtype)[:, None],
+                                 logits[None, :, 0])
+    q_1 = suffix_log_tables(num_per_class, logits, table_size, window, first=1)[0]   # [K, B]
+    batch_index = tf.broadcast_to(tf.range(tf.shape(rest)[1])[None, :], tf.shape(rest))
+    rest_table = tf.gather_nd(q_1, tf.stack([tf.clip_by_value(rest, 0, table_size - 1),
+                                             batch_index], axis=-1))
+    terms = tf.where(rest >= 0, coefficient + rest_table, neg_inf_like(coefficient))
+    return safe_reduce_logsumexp(terms, axis=0)
+
+
+def marginal_log_probs(num_per_class, logits, total_count, table_size, window):
+    """log P(X_i = x) for every class and x = 0..W-1, `[c, W, B]`, and log P0, `[B]` (float64).
+
+    With prefix tables p_i[k] = log [t^k] prod_{j < i} (1 + omega_j t)^{m_j} (the suffix tables of
+    the reversed classes) and the suffix tables q,
+
+        P(X_i = x) = C(m_i, x) omega_i^x [t^{n-x}] prod_{j != i} (...) / P0,
+        log [t^k] prod_{j != i} (...) = logsumexp_a (p_i[a] + q_{i+1}[k - a]),
+
+    evaluated only at k = n - x: memory O(W K B) per class (one class at a time).
+
+    Args:
+      num_per_class, logits: `[B, c]` float64.
+      total_count: `[B]` float64, integer-valued, 0 <= n < K.
+      table_size, window: K and W as in `suffix_log_tables`.
+    """
+    suffix = suffix_log_tables(num_per_class, logits, table_size, window)       # [c+1, K, B]
+    prefix = tf.reverse(suffix_log_tables(tf.reverse(num_per_class, [1]), tf.reverse(logits, [1]),
+                                          table_size, window), [0])           # p_0..p_c
+    n = tf.cast(total_count, tf.int32)
+    x = tf.range(window)
+    a = tf.range(table_size)
+    rest = n[None, None, :] - x[:, None, None] - a[None, :, None]                # [W, K, B]: n-x-a
+    batch_index = tf.broadcast_to(tf.range(tf.shape(n)[0])[None, None, :], tf.shape(rest))
+    log_norm = tf.gather(tf.transpose(suffix[0]), tf.clip_by_value(n, 0, table_size - 1),
+                         batch_dims=1)                                           # [B]
+
+    def one_class(params):
+        prefix_i, suffix_next, num_i, theta_i = params                          # [K, B] x2, [B] x2
+        flat = tf.reshape(suffix_next, [-1])
+        terms = tf.gather(flat, tf.maximum(rest, 0) * tf.shape(suffix_next)[1] + batch_index)
+        terms = tf.where(rest >= 0, prefix_i[None] + terms, neg_inf_like(terms))
+        leave_one_out = safe_reduce_logsumexp(terms, axis=1)                  # [W, B]
+        coefficient = log_class_term(num_i[None, :], tf.cast(x, num_i.dtype)[:, None],
+                                     theta_i[None, :])
+        return coefficient + leave_one_out - log_norm[None, :]
+
+    marginals = tf.map_fn(one_class, (prefix[:-1], suffix[1:], tf.transpose(num_per_class),
+                                       tf.transpose(logits)), fn_output_signature=tf.float64)
+    return marginals, log_norm
