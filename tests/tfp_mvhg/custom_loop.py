@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A custom training loop (`strategy.run`) with `MVHGLayer` on two replicas, for test_strategies.py.
 
     python custom_loop.py mirrored OUT.npz   # MirroredStrategy on two logical CPU devices
@@ -35,7 +37,7 @@ class Net:
         self.mvhg = tfp_mvhg.MVHGLayer([10, 6, 8], 12, temperature=0.5, seed=0)
         self.head(self.mvhg(self.logits(tf.zeros([1, 4]))))
         self.variables = self.logits.trainable_weights + self.head.trainable_weights
-        for variable, value in zip(self.variables, INITIAL):
+        for variable, value in zip(self.variables, INITIAL, strict=True):
             variable.assign(value)
         self.optimizer = tf.keras.optimizers.SGD(0.1)
 
@@ -46,7 +48,8 @@ class Net:
         return tf.nn.compute_average_loss(per_example, global_batch_size=GLOBAL_BATCH), counts
 
     def apply(self, tape, loss):
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.variables), self.variables))
+        self.optimizer.apply_gradients(
+            zip(tape.gradient(loss, self.variables), self.variables, strict=True))
 
 
 def local_values(strategy, array):

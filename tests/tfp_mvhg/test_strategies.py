@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A custom training loop with MVHGLayer (`strategy.run`, custom_loop.py) under MirroredStrategy on
 two logical CPU devices and under MultiWorkerMirroredStrategy with two worker processes on
 localhost, each run in subprocesses so that neither the devices nor TF_CONFIG leak; both stacks."""
