@@ -32,18 +32,20 @@ class _ShimmedLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module):
+        sys.meta_path[:] = [finder for finder in sys.meta_path
+                            if not isinstance(finder, _ShimsOnImport)]
         self._loader.exec_module(module)
         from disentanglement_ext import compat  # pylint: disable=import-outside-toplevel
         compat.install()
 
 
 class _ShimsOnImport(importlib.abc.MetaPathFinder):
-    """Meta-path finder that hooks the first import of `disentanglement_lib`, then removes itself."""
+    """Meta-path finder that hooks the first import of `disentanglement_lib`; it stays until the
+    module is executed (`importlib.util.find_spec` alone looks the module up without importing)."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "disentanglement_lib":
             return None
-        sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None:
             spec.loader = _ShimmedLoader(spec.loader)

@@ -3,6 +3,7 @@ import importlib
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 
@@ -369,3 +370,14 @@ def test_result_folders_can_be_recreated_in_one_process(tmp_path):
                                         str(tmp_path / "a"))
         saved = results.aggregate_json_results(str(tmp_path / "b" / "json"))
         assert saved["train_results.loss"] == 1. and saved["evaluation_results.score"] == 2.
+
+
+def test_shims_apply_after_a_find_spec_that_does_not_import():
+    """`importlib.util.find_spec("disentanglement_lib")` (as a conftest does) used to remove the
+    import hook without importing, so the real import later went unshimmed (gin's `blacklist`)."""
+    script = ("import importlib.util, disentanglement_ext\n"
+              "assert importlib.util.find_spec('disentanglement_lib') is not None\n"
+              "from disentanglement_lib.methods.shared import losses\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
