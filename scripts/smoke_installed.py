@@ -46,7 +46,8 @@ assert np.any(gradients[0].numpy() != 0)
 
 # The gin files ship with the package and are found by short name.
 assert configs.available() == ["ada.gin", "base.gin", "cpu_small.gin", "hg.gin",
-                               "hg_per_dimension.gin", "hg_prior.gin", "label.gin",
+                               "hg_per_dimension.gin", "hg_prior.gin", "images_long.gin",
+                               "label.gin",
                                "label_dlib.gin", "label_true.gin", "mpi3d_toy.gin", "paper.gin",
                                "procedural.gin", "vector.gin"], configs.available()
 assert configs.find_gin_file("hg").startswith(SITE)
