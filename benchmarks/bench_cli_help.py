@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Seconds for each console command to answer --help (best of N runs, in fresh processes).
 
     .venv/bin/python benchmarks/bench_cli_help.py [--repeats 5]

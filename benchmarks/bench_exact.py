@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Throughput and peak memory of the exact MultivariateHypergeometric sampler and log_prob.
 
 Each (task, configuration, mode) runs in its own child process, so its peak resident memory can be
@@ -70,6 +72,7 @@ def run_child(task, config_index, mode, min_seconds):
         items = batch
     else:
         import tensorflow as tf
+
         import tfp_mvhg
         weights = tf.constant(np.linspace(0.5, 3.0, c), tf.float32)
         dist = tfp_mvhg.MultivariateHypergeometric([float(m)] * c, float(n), weights=weights)
@@ -101,6 +104,7 @@ def run_large_n_child(task, config_index):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
     import tensorflow as tf
+
     import tfp_mvhg
     c, m, n = (COVARIANCE_SIZES if task == "covariance" else LARGE_N)[config_index]
     dist = tfp_mvhg.MultivariateHypergeometric(
@@ -192,7 +196,8 @@ def _machine():
 
 
 def markdown(rows):
-    lines = ["| task | (c, m, n, batch) | mode | per second | ms / call | peak RSS above start (MiB) |",
+    lines = ["| task | (c, m, n, batch) | mode | per second | ms / call "
+             "| peak RSS above start (MiB) |",
              "|---|---|---|---:|---:|---:|"]
     for row in rows:
         size = f"({row['c']}, {row['m']}, {row['n']}, {row['batch']})"

@@ -1,11 +1,13 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Training-step time of HGVAE against LabelVAE (and AdaVAE) in the same process (paper Table 3).
 
 Each model's training step (encoder, aggregation, decoders, loss, Adam update; disentanglement_lib's
 conv architectures on the offline images, or with `--data vector` the MLP of `vector.gin` on the
 vector data set with HGVAE as `hg_per_dimension.gin`; 10 latent dimensions) runs in its own TF1
-graph on a fixed batch of pairs, so only the model differs (no input pipeline, no estimator hooks). Rounds alternate between the models; the figure is the median
-step time over rounds. Overhead = HGVAE / LabelVAE - 1 (the paper reports about 0-2%; our target
-is below 5% per step on CPU).
+graph on a fixed batch of pairs, so only the model differs (no input pipeline, no estimator hooks).
+Rounds alternate between the models; the figure is the median step time over rounds. Overhead =
+HGVAE / LabelVAE - 1 (the paper reports about 0-2%; our target is below 5% per step on CPU).
 
 Run: `.venv/bin/python benchmarks/bench_hgvae_overhead.py [--data procedural|vector]
 [--batch_size 64] [--steps 20] [--rounds 5]`; writes `benchmarks/results/bench_hgvae_overhead.json`
@@ -23,8 +25,13 @@ import gin.tf  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
+import disentanglement_ext  # noqa: E402
+
+disentanglement_ext.install_compat()  # before disentanglement_lib is imported
+from disentanglement_ext import configs  # noqa: E402
 from disentanglement_ext import pairs  # noqa: E402
 from disentanglement_ext import weak_training  # noqa: E402, F401  (registers the gin names)
+
 from disentanglement_lib.data.ground_truth import named_data  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,7 +47,7 @@ def build(method, batch, data):
     files, hg_files = DATA[data]
     gin.clear_config()
     gin.parse_config_files_and_bindings(
-        [os.path.join(ROOT, "gin_configs", name) for name in
+        [os.path.join(configs.GIN_DIR, name) for name in
          ["base.gin", f"{method}.gin"] + (hg_files if method == "hg" else []) + files],
         ["encoder.num_latent = 10"])
     model = gin.query_parameter("model.model").scoped_configurable_fn()
@@ -64,7 +71,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     gin.parse_config_files_and_bindings(
-        [os.path.join(ROOT, "gin_configs", name) for name in ["base.gin"] + DATA[args.data][0]],
+        [os.path.join(configs.GIN_DIR, name) for name in ["base.gin"] + DATA[args.data][0]],
         [])
     dataset = named_data.get_named_ground_truth_data()
     batch = pairs.sample_pairs(dataset, args.batch_size, np.random.RandomState(0), num_shared=3)

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Step-time cost of marginalizing HGVAE's k exactly instead of one straight-through sample.
 
 With m = [d, d], n = d the MVHG over k (independent dimensions) has d + 1 support points, so
@@ -26,13 +28,18 @@ import gin.tf  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
+import disentanglement_ext  # noqa: E402
+
+disentanglement_ext.install_compat()  # before disentanglement_lib is imported
+import tfp_mvhg  # noqa: E402
+from disentanglement_ext import configs  # noqa: E402
 from disentanglement_ext import group_vae  # noqa: E402
 from disentanglement_ext import pairs  # noqa: E402
 from disentanglement_ext import weak_training  # noqa: E402, F401  (registers the gin names)
+
 from disentanglement_lib.data.ground_truth import named_data  # noqa: E402
 from disentanglement_lib.methods.shared import losses  # noqa: E402
 from disentanglement_lib.methods.shared import optimizers  # noqa: E402
-import tfp_mvhg  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,7 +82,7 @@ def exact_marginal_loss(model, features):
 def build(batch, exact):
     gin.clear_config()
     gin.parse_config_files_and_bindings(
-        [os.path.join(ROOT, "gin_configs", name) for name in
+        [os.path.join(configs.GIN_DIR, name) for name in
          ("base.gin", "hg.gin", "procedural.gin")], [])
     model = gin.query_parameter("model.model").scoped_configurable_fn()
     graph = tf.Graph()
@@ -102,7 +109,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     gin.parse_config_files_and_bindings(
-        [os.path.join(ROOT, "gin_configs", "procedural.gin")], [])
+        [os.path.join(configs.GIN_DIR, "procedural.gin")], [])
     dataset = named_data.get_named_ground_truth_data()
     batch = pairs.sample_pairs(dataset, args.batch_size, np.random.RandomState(0), num_shared=3)
     sessions = {name: build(batch, name == "exact") for name in ("sampled", "exact")}

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Throughput and peak memory of the relaxed (Gumbel-softmax) MVHG sampler, forward and backward.
 
 For each configuration (c, m per class, n, batch) with class weights omega = linspace(0.5, 3, c),
@@ -44,7 +46,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_exact import RESULTS, _memory_kib, _time_calls  # noqa: E402  (after the path fix)
+from bench_exact import RESULTS  # noqa: E402  (after the path fix)
+from bench_exact import _memory_kib  # noqa: E402  (after the path fix)
+from bench_exact import _time_calls  # noqa: E402  (after the path fix)
 
 # (c, m per class, n, batch).
 CONFIGS = [(3, 200, 180, 10000), (10, 256, 256, 256), (2, 10, 10, 10000)]
@@ -106,6 +110,7 @@ def _build(job):
         return dict(fwd=lambda seed: rng.multivariate_hypergeometric([m] * c, n, size=batch)), batch
 
     import tensorflow as tf
+
     import tfp_mvhg
     theta = np.log(np.linspace(0.5, 3.0, c)).astype(np.float32)
     loss_weights = tf.constant(np.random.default_rng(1).normal(size=c).astype(np.float32))
@@ -166,7 +171,7 @@ def run_child(jobs, min_seconds):
         for name in job["passes"]:
             fn = fns[name]
 
-            def call(fn=fn):
+            def call(fn=fn, seed=seed):
                 out = fn(seed)
                 return out.numpy() if hasattr(out, "numpy") else out
             seconds = _time_calls(call, min_seconds, job.get("min_repeats", 3))
@@ -336,8 +341,9 @@ def _write_per_row(rows, args, start, load_start):
     header = (f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, "
               f"{load_end[0]:.1f} at end; run took {seconds:.0f} s. Command: "
               f"`.venv/bin/python benchmarks/bench_relaxed.py --per-row-only"
-              f"{' --quick' if args.quick else ''}`. tf.function and XLA, temperature {TEMPERATURE}, "
-              f"hard=True, sample(1) of logits [rows, c] = log linspace(0.5, 3, c) + N(0, 0.1). "
+              f"{' --quick' if args.quick else ''}`. tf.function and XLA, "
+              f"temperature {TEMPERATURE}, hard=True, sample(1) of logits [rows, c] = "
+              "log linspace(0.5, 3, c) + N(0, 0.1). "
               f"Peak MiB: VmHWM above the resident memory before the first call.")
     with open(os.path.join(RESULTS, "bench_relaxed_per_row.md"), "w", encoding="utf-8") as out:
         out.write(f"{header}\n\n{table}\n")

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A small MLP encoder/decoder and a Gaussian reconstruction loss, for vector observations.
 
 disentanglement_lib's `encoder.encoder_fn` / `decoder.decoder_fn` take functions with its
@@ -9,7 +11,7 @@ signatures; these are gin configurables with those signatures:
 
 `gaussian_loss` reads the decoder's output as the mean of N(x_hat, sigma^2 I):
 
-    loss = ||x - x_hat||^2 / (2 sigma^2)      (the negative log-likelihood less D log(sigma sqrt(2 pi)))
+    loss = ||x - x_hat||^2 / (2 sigma^2)  (the negative log-likelihood less D log(sigma sqrt(2 pi)))
 
 Gin (`gin_configs/vector.gin`): `encoder.encoder_fn = @mlp_encoder`, `mlp_encoder.hidden_units`,
 `decoder.decoder_fn = @mlp_decoder`, `mlp_decoder.hidden_units`,

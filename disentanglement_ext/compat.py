@@ -1,10 +1,13 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Runtime shims that let disentanglement_lib 1.5 run on TF 2.15, gin-config 0.5 and imageio 2.36.
 
 disentanglement_lib 1.5 was written for TF 1.14, gin-config < 0.5 and an old imageio. On the stack
 of `requirements/main.txt` parts of it fail at import time or when run.
 This is the one place that fixes that: each shim is one function below, with the reason it is
-needed. `install()` applies them all; it is idempotent, and `disentanglement_ext/__init__.py` calls
-it, so `import disentanglement_ext` must come before any disentanglement_lib import that needs it.
+needed. `install()` (also `disentanglement_ext.install_compat()`) applies them all; it is
+idempotent and must run before any disentanglement_lib import. Nothing calls it at import time: the
+commands call it, and library users call it once (`require` says so when they did not).
 
 Nothing in `tfp_mvhg` imports this module (data flows `tfp_mvhg -> disentanglement_ext`).
 
@@ -227,8 +230,10 @@ MPI3D_LAYOUTS = {1036800: (6, 6, 2, 3, 3, 40, 40), 460800: (4, 4, 2, 3, 3, 40, 4
 
 
 def _check_mpi3d_file(mode):
-    """Raises `ConfigError` naming the path and `$DISENTANGLEMENT_LIB_DATA` if the file is missing."""
+    """Raises `ConfigError` naming the path and `$DISENTANGLEMENT_LIB_DATA` if the file is
+    missing."""
     import os
+
     from disentanglement_ext.configs import ConfigError
     data = os.environ.get("DISENTANGLEMENT_LIB_DATA")
     path = os.path.join(data or ".", mode, f"{mode}.npz")
@@ -245,6 +250,7 @@ def _install_mpi3d_factor_sizes():
     """Shim 7: `MPI3D` takes its factor sizes from the number of images in the file (and says
     where it looked when the file is missing)."""
     import numpy as np
+
     from disentanglement_lib.data.ground_truth import mpi3d
     from disentanglement_lib.data.ground_truth import util
     original = mpi3d.MPI3D.__init__
@@ -269,6 +275,21 @@ def _install_mpi3d_factor_sizes():
     checked_init.disentanglement_ext_shim = True
     checked_init.__doc__ = original.__doc__
     mpi3d.MPI3D.__init__ = checked_init
+
+
+def installed():
+    """Whether `install()` has run in this process."""
+    return _installed
+
+
+def require():
+    """Raises ImportError unless `install()` has run (for the modules that use disentanglement_lib,
+    through `disentanglement_ext._shims_required`)."""
+    if not _installed:
+        raise ImportError(
+            "disentanglement_ext's group_vae, weak_training and evaluation use "
+            "disentanglement_lib, which needs this package's compatibility shims first: call "
+            "disentanglement_ext.install_compat() before importing them (the mvhg_* commands do).")
 
 
 def install():

@@ -1,8 +1,10 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Gin configuration of the weak runs: the shipped gin files and errors that say what to change.
 
-The gin files ship with the package (`disentanglement_ext/gin_configs/`, the repository's top-level
-`gin_configs/`) and are found by short name: `find_gin_file("hg.gin")` or `find_gin_file("hg")`.
-Importing this module does not import TensorFlow or gin.
+The gin files are package data (`disentanglement_ext/gin_configs/`) and are found by short name:
+`find_gin_file("hg.gin")` or `find_gin_file("hg")`. Importing this module does not import TensorFlow
+or gin.
 """
 
 import difflib

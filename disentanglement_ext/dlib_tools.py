@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Runs one of disentanglement_lib's command-line tools with our shims applied first.
 
     mvhg_dlib visualize_model --model_dir=RUN --output_dir=RUN/visualizations
@@ -12,12 +14,14 @@ own flags follow. An unknown tool, a missing input folder or gin file, or an err
 one line on stderr and exit status 2 (`--verbose`: with the tool's traceback). Run alone,
 disentanglement_lib's tools fail on TF 2 / gin 0.5 (for example "configurable() got an unexpected
 keyword argument 'blacklist'") and do not know our data sets; here `disentanglement_ext.compat`
-is installed before the tool's imports.
+is installed (`disentanglement_ext.install_compat()`) before the tool's imports.
 """
 
 import os
 import sys
 import sysconfig
+
+import disentanglement_ext
 
 # Flags naming what a tool reads, per tool: they must name an existing folder.
 INPUT_FLAGS = {"dlib_visualize_model": "model_dir", "dlib_postprocess": "model_dir",
@@ -31,7 +35,8 @@ def _tools(scripts_dir):
 def _flag_values(args, flag):
     """The values of `--flag=VALUE` and `--flag VALUE` in `args`."""
     values = [arg.split("=", 1)[1] for arg in args if arg.startswith(f"--{flag}=")]
-    return values + [value for arg, value in zip(args, args[1:]) if arg == f"--{flag}"]
+    pairs = zip(args, args[1:], strict=False)
+    return values + [value for arg, value in pairs if arg == f"--{flag}"]
 
 
 def check_inputs(tool, args):
@@ -72,7 +77,7 @@ def main(argv=None):
     if problem:
         _fail(problem)
     import runpy  # pylint: disable=import-outside-toplevel
-    import disentanglement_ext  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    disentanglement_ext.install_compat()
     sys.argv = [path] + argv[1:]
     try:
         runpy.run_path(path, run_name="__main__")

@@ -1,13 +1,16 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Evaluation of a weakly-supervised run (paper section 5.2, appendix C.2.5).
 
 - s_hat: the estimator's EVAL metrics (`s_hat_mean`, `mse_s` = mean (s - s_hat)^2 over pairs).
-- Downstream scores: for every ground-truth factor f, a logistic regression predicts f of the first
-  view from the *shared* part of its representation (encoder means with the dimensions the model
-  calls independent set to 0), trained and tested on the pairs in which f is shared; likewise from
-  the *independent* part on the pairs in which f differs. Scores are scikit-learn's adjusted balanced
-  accuracy (0 = chance, 1 = perfect), averaged over factors: `shared_score` should be high (the shared
-  part carries the shared factors) and so should `independent_score`. `factor_score` predicts each
-  factor from the whole representation: whether it is encoded at all, wherever it sits.
+- - Downstream scores: for every ground-truth factor f, a logistic regression predicts f of the
+  first view from the *shared* part of its representation (encoder means with the dimensions the
+  model calls independent set to 0), trained and tested on the pairs in which f is shared; likewise
+  from the *independent* part on the pairs in which f differs. Scores are scikit-learn's adjusted
+  balanced accuracy (0 = chance, 1 = perfect), averaged over factors: `shared_score` should be high
+  (the shared part carries the shared factors) and so should `independent_score`. `factor_score`
+  predicts each factor from the whole representation: whether it is encoded at all, wherever it
+  sits.
 - disentanglement_lib's own metrics (MIG, DCI, SAP, modularity/explicitness, ...) on the mean
   representation of single images, through its `postprocess` and `evaluate` and in its directory
   layout (`DisentanglementLibMetrics`).
@@ -17,13 +20,15 @@ import os
 
 import gin.tf
 import numpy as np
+import tensorflow.compat.v1 as tf
 from sklearn import linear_model
 from sklearn import metrics as sk_metrics
 from sklearn import preprocessing
-import tensorflow.compat.v1 as tf
 
+from disentanglement_ext import _shims_required  # noqa: F401  (before disentanglement_lib)
 from disentanglement_ext import files
 from disentanglement_ext import pairs
+
 from disentanglement_lib.evaluation import evaluate
 from disentanglement_lib.postprocessing import methods as postprocess_methods
 from disentanglement_lib.postprocessing import postprocess

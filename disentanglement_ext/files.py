@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Output files that a kill cannot leave half written, and the fault-injection test hook.
 
 `atomic_write` writes a temporary file next to the target (`PATH.tmp`) and renames it over the

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """GroupVAE for pairs of views with a pluggable view aggregation: LabelVAE, AdaVAE and HGVAE.
 
 Both views of a pair are encoded by one encoder into diagonal Gaussians `q1, q2` over d latent
@@ -7,11 +9,11 @@ dimensions. Per dimension, the symmetric KL
 
 says how differently the two views use dimension j. An aggregation turns gamma into a mask of
 *independent* dimensions (1 = the views keep their own posterior); the others are *shared*: both
-views get the same aggregated posterior (GroupVAE arithmetic mean of the two Gaussians, or the ML-VAE
-product of experts). Both views are then decoded, and the loss is the beta-VAE loss averaged over the
-two views; `shared_kl` says whether a shared dimension's KL is paid by each view (disentanglement_lib's
-GroupVAE) or once per pair (the ELBO of a model whose views share those latents). Aggregations
-(gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
+views get the same aggregated posterior (GroupVAE arithmetic mean of the two Gaussians, or the
+ML-VAE product of experts). Both views are then decoded, and the loss is the beta-VAE loss averaged
+over the two views; `shared_kl` says whether a shared dimension's KL is paid by each view
+(disentanglement_lib's GroupVAE) or once per pair (the ELBO of a model whose views share those
+latents). Aggregations (gin `model.model = @group_vae()`, `group_vae.aggregation = @...()`):
 
 - `label_aggregation`: LabelVAE; the number k of independent dimensions is known: the top-k of
   gamma (`source = "top_gamma"`), or, as disentanglement_lib's `group_vae_labels`, the one latent
@@ -31,12 +33,15 @@ import gin.tf
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import tfp_mvhg
+from disentanglement_ext import _shims_required  # noqa: F401  (before disentanglement_lib)
 from disentanglement_ext import neural_sort
 from disentanglement_ext import progress
+
 from disentanglement_lib.methods.shared import losses
 from disentanglement_lib.methods.shared import optimizers
 from disentanglement_lib.methods.unsupervised import vae
-import tfp_mvhg
+
 
 class Aggregation(collections.namedtuple(
         "Aggregation", ["independent", "num_independent", "summaries", "loss"])):
@@ -171,21 +176,21 @@ class AdaAggregation:
                              "prior", "prior_weight", "prior_log_ratio", "prior_ramp_steps",
                              "omega_inputs", "stop_gamma_gradient", "warmup_steps"])
 class HypergeometricAggregation:
-    """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)), top-k_hat of NeuralSort.
+    """HGVAE: k_hat ~ relaxed MVHG(m = [d, d], n = d, omega = Dense(gamma)); top-k_hat NeuralSort.
 
     With the straight-through one-hot `y` of k_hat over 0..d, the selector `t_i = sum_{k > i} y_k`
-    is 1 for the first k_hat sorted positions; `independent = t @ P_hat`, where `P_hat [d, d]` is the
-    NeuralSort relaxation of the permutation sorting gamma in decreasing order. Gradients reach the
-    Dense layer through y and the encoder through gamma.
+    is 1 for the first k_hat sorted positions; `independent = t @ P_hat`, where `P_hat [d, d]` is
+    the NeuralSort relaxation of the permutation sorting gamma in decreasing order. Gradients reach
+    the Dense layer through y and the encoder through gamma.
 
-    A prior on k: with class 0 = independent, the posterior q(k | gamma) is the MVHG
-    q(k) ~ C(d, k) C(d, d - k) exp(k a_0 + (d - k) a_1), a = log omega = Dense(gamma) [batch, 2], and
-    the prior p the same MVHG with log-weights [prior_log_ratio, 0]. The aggregation's loss is
-    `prior_weight * KL(q || p)` per pair (exact, `tfp_mvhg.kl_divergence`). -log p(k) grows in k by
-    -prior_log_ratio - 2 log((d - k) / (k + 1)) nats per dimension, so a negative ratio favours
-    sharing: it charges a few nats for every independent dimension where the GroupVAE loss is flat.
-    That charge depends on k through C(d, k)^2: it is lowest near k = d / 2, so this prior pulls
-    k_hat towards d / 2 as well as down.
+    A prior on k: with class 0 = independent, the posterior q(k | gamma) is the MVHG q(k) ~ C(d, k)
+    C(d, d - k) exp(k a_0 + (d - k) a_1), a = log omega = Dense(gamma) [batch, 2], and the prior p
+    the same MVHG with log-weights [prior_log_ratio, 0]. The aggregation's loss is `prior_weight *
+    KL(q || p)` per pair (exact, `tfp_mvhg.kl_divergence`). -log p(k) grows in k by -prior_log_ratio
+    - 2 log((d - k) / (k + 1)) nats per dimension, so a negative ratio favours sharing: it charges a
+    few nats for every independent dimension where the GroupVAE loss is flat. That charge depends on
+    k through C(d, k)^2: it is lowest near k = d / 2, so this prior pulls k_hat towards d / 2 as
+    well as down.
 
     `prior = "per_dimension"` charges the same `prior_weight` = lambda nats for every independent
     dimension instead: the loss gains lambda E_q[k], with E_q[k] the MVHG's exact mean

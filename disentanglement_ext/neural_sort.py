@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """NeuralSort: a continuous relaxation of sorting (Grover, Wang, Zweig, Ermon; ICLR 2019).
 
 HGVAE sorts the per-dimension divergences gamma between the two views in descending order and

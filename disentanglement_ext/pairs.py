@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Weakly-supervised pairs: two observations of which s ground-truth factors are shared.
 
 For the weakly-supervised models (LabelVAE, AdaVAE, HGVAE) each training example is a pair

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A one-line-per-N-steps training progress log for TF 1 estimators."""
 
 import time
@@ -18,8 +20,9 @@ def format_duration(seconds):
 
 
 class ProgressHook(tf.train.SessionRunHook):
-    """Prints `[train_weak] step S/T  loss ...  recon ...  KL ...  k_hat ...  tau ...  R steps/s  ETA ...` every
-    `every_n_steps` steps (and at the first step), from scalar tensors of the training graph.
+    """Prints `[train_weak] step S/T  loss ...  recon ...  KL ...  k_hat ...  tau ...  R steps/s ETA
+    ...` every `every_n_steps` steps (and at the first step), from scalar tensors of the training
+    graph.
 
     Args:
       tensors: dict name -> scalar tensor (`LABELS` says which are shown).

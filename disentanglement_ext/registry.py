@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Extra ground-truth data sets selectable with gin's `dataset.name` (shim 4 of `compat`).
 
 disentanglement_lib picks its data set with `named_data.get_named_ground_truth_data()`, the gin
@@ -5,7 +7,8 @@ configurable `dataset`, whose body is a fixed if/elif chain over built-in names.
 without copying or forking that function, `install()` swaps the function that gin's wrapper calls
 for `_dispatch`, which builds a registered data set for a registered name and hands every other name
 to the original function (so `mpi3d_toy` read from `$DISENTANGLEMENT_LIB_DATA`, `dsprites_full`,
-`dummy_data`, ... behave exactly as before); an unknown name is a `ConfigError` listing the valid ones.
+`dummy_data`, ... behave exactly as before); an unknown name is a `ConfigError` listing the valid
+ones.
 
 The swap happens inside gin's wrapper rather than by rebinding the module attribute, so that every
 path into the configurable sees it: `named_data.get_named_ground_truth_data()` (whenever its caller
@@ -63,7 +66,7 @@ def get_dataset(name):
 def _gin_wrapped_function_cell(gin_wrapper):
     """The closure cell of gin's wrapper that holds the function it calls (gin 0.5: `fn`)."""
     code, closure = gin_wrapper.__code__, gin_wrapper.__closure__ or ()
-    cells = dict(zip(code.co_freevars, closure))
+    cells = dict(zip(code.co_freevars, closure, strict=True))
     cell = cells.get("fn")
     if cell is None or cell.cell_contents is not gin_wrapper.__wrapped__:
         raise RuntimeError(

@@ -1,4 +1,7 @@
-"""A sweep of weakly-supervised runs (methods x s x seeds), resumable, with a results table and plots.
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""A sweep of weakly-supervised runs (methods x s x seeds), resumable, with a results table and
+plots.
 
     mvhg_sweep --out_dir runs/cpu_small [--methods label label_dlib ada hg] \
         [--num_shared 0 1 3 5] [--seeds 0 1] [--gin_config procedural --gin_config cpu_small] \
@@ -41,8 +44,11 @@ import tempfile
 import threading
 import time
 
+import disentanglement_ext
 from disentanglement_ext.configs import GIN_DIR
-from disentanglement_ext.files import atomic_write, atomic_write_json, read_json
+from disentanglement_ext.files import atomic_write
+from disentanglement_ext.files import atomic_write_json
+from disentanglement_ext.files import read_json
 
 METHOD_NAMES = {"label": "LabelVAE", "label_dlib": "LabelVAE (changed factor)",
                 "label_true": "LabelVAE (true set)", "ada": "AdaVAE", "hg": "HGVAE"}
@@ -60,7 +66,8 @@ COLUMNS = ["method", "dynamics", "s_true", "seed", "k_hat_mean", "s_hat_mean", "
            "s_hat_latent_mean", "mse_s_latent", "shared_score", "independent_score",
            *DLIB_COLUMNS, "reconstruction_loss", "train_seconds"]
 # Reference estimators of every table and plot, k_hat = a(F, d) + b s: name -> (a, b).
-REFERENCES = {"constant k_hat = d": (lambda f, d: d, 0.), "constant k_hat = 1": (lambda f, d: 1, 0.),
+REFERENCES = {"constant k_hat = d": (lambda f, d: d, 0.),
+              "constant k_hat = 1": (lambda f, d: 1, 0.),
               "oracle k_hat = F - s": (lambda f, d: f, -1.)}
 
 
@@ -142,6 +149,7 @@ def run_config(method, num_shared, seed, gin_configs, gin_bindings):
 def _weak_training():
     """`disentanglement_ext.weak_training`, imported with TensorFlow's C++ logs off."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    disentanglement_ext.install_compat()
     from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
     return weak_training
 
@@ -227,7 +235,8 @@ def reference_rows(rows):
                                      (num_latent, "s_hat_latent_mean", "mse_s_latent")):
                 offset = size - intercept(num_factors, num_latent)
                 entry[s_hat] = offset - slope * mean
-                entry[mse] = offset ** 2 - 2 * offset * (1 + slope) * mean + (1 + slope) ** 2 * square
+                entry[mse] = (offset ** 2 - 2 * offset * (1 + slope) * mean
+                              + (1 + slope) ** 2 * square)
             references.append(entry)
     return references
 
@@ -336,8 +345,8 @@ def plot_s_hat(out_dir, summary, references=()):
     (paper Fig. 2) and under F - k_hat; the reference estimators as grey lines."""
     import matplotlib  # pylint: disable=import-outside-toplevel
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
     import numpy as np  # pylint: disable=import-outside-toplevel
+    from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
     keys = sorted({(entry["method"], entry["dynamics"]) for entry in summary})
     width = 0.8 / max(len(keys), 1)
@@ -354,7 +363,7 @@ def plot_s_hat(out_dir, summary, references=()):
         for axis, key in ((middle, "mse_s_latent"), (right, "mse_s")):
             axis.bar(s_true + shift, [np.nan if entry[key] is None else entry[key]
                                       for entry in entries], width, label=label, color=colour)
-    for name, style in zip(REFERENCES, ("--", ":", "-.")):
+    for name, style in zip(REFERENCES, ("--", ":", "-."), strict=False):
         entries = sorted((entry for entry in references if entry["method"] == name
                           and entry["dynamics"] == "exact"), key=lambda entry: entry["s_true"])
         if entries:
@@ -429,7 +438,7 @@ def plot_k_hat_training(out_dir, runs, num_factors=None):
     if not plotted:
         plt.close(figure)
         return
-    for axis, num_shared in zip(axes[0], values_of_s):
+    for axis, num_shared in zip(axes[0], values_of_s, strict=True):
         if num_factors is not None:
             axis.axhline(num_factors - num_shared, color="gray", linestyle="--", linewidth=1,
                          label="true k = F - s")
@@ -510,7 +519,7 @@ def main(argv=None):
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         reports = list(pool.map(collect, range(1, len(runs) + 1), runs))
     rows, failed = [], []
-    for (method, num_shared, seed), report in zip(runs, reports):
+    for (method, num_shared, seed), report in zip(runs, reports, strict=True):
         name = f"{method} s={num_shared} seed={seed}"
         if report is None and args.report_only:
             print(f"    {name}: no evaluation.json: left out", flush=True)

@@ -1,7 +1,11 @@
-"""Trains, exports and evaluates one weakly-supervised run (LabelVAE, AdaVAE or HGVAE) from gin files.
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Trains, exports and evaluates one weakly-supervised run (LabelVAE, AdaVAE or HGVAE) from gin
+files.
 
     mvhg_train_weak --model_dir DIR --gin_config base --gin_config hg --gin_config procedural \
-        [--gin_config cpu_small] [--gin_bindings "model.num_shared = 3" ...] [--overwrite] [--verbose]
+        [--gin_config cpu_small] [--gin_bindings "model.num_shared = 3" ...] [--overwrite]
+        [--verbose]
 
 (or `python -m disentanglement_ext.train_weak ...`). A gin file is a path or the short name of a
 shipped config (base, label, ada, hg, procedural, mpi3d_toy, cpu_small). See
@@ -12,6 +16,8 @@ import argparse
 import os
 import sys
 import traceback
+
+import disentanglement_ext
 
 
 def build_parser():
@@ -50,6 +56,7 @@ def main(argv=None):
     quiet_tensorflow(args.verbose)
     from disentanglement_ext import configs  # pylint: disable=import-outside-toplevel
     try:
+        disentanglement_ext.install_compat()
         from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
         weak_training.train_with_gin(args.model_dir, args.overwrite, args.gin_config,
                                      args.gin_bindings)

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Weakly-supervised training of one GroupVAE run (LabelVAE, AdaVAE or HGVAE) from gin files.
 
 The gin-configurable `model.*` (`train`) lives here; `mvhg_train_weak`
@@ -39,10 +41,12 @@ import gin.tf.external_configurables  # noqa: F401  (registers @AdamOptimizer et
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from disentanglement_ext import _shims_required  # noqa: F401  (before disentanglement_lib)
 from disentanglement_ext import configs
 from disentanglement_ext import evaluation
 from disentanglement_ext import files
 from disentanglement_ext import pairs
+
 from disentanglement_lib.data.ground_truth import named_data
 from disentanglement_lib.methods.unsupervised import gaussian_encoder_model
 from disentanglement_lib.utils import results
@@ -409,10 +413,10 @@ def describe_s_hat(report):
 @gin.configurable("visualizations", allowlist=["num_animations", "num_frames", "num_points_irs"])
 def write_visualizations(model_dir, num_animations=5, num_frames=20, num_points_irs=10000,
                          observation_shape=None):
-    """disentanglement_lib's `visualize_model` of the run (its defaults): `MODEL_DIR/visualizations/`
-    with reconstructions, latent traversals, their animations and interventional effects; nothing
-    if `num_animations` is 0 or the observations (`observation_shape`) are not images
-    `[H, W, C]`. Clears the gin config."""
+    """disentanglement_lib's `visualize_model` of the run (its defaults):
+    `MODEL_DIR/visualizations/` with reconstructions, latent traversals, their animations and
+    interventional effects; nothing if `num_animations` is 0 or the observations
+    (`observation_shape`) are not images `[H, W, C]`. Clears the gin config."""
     if num_animations and observation_shape is not None and len(observation_shape) != 3:
         print(f"[train_weak] no visualizations: the observations are not images (shape "
               f"{list(observation_shape)})", flush=True)

@@ -1,10 +1,13 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """What the GroupVAE objective asks of k, the number of independent latent dimensions.
 
 HGVAE learns k_hat by gradient descent on the GroupVAE loss. This experiment fixes k instead:
-LabelVAE (the top-k dimensions of the symmetric KL independent, the rest averaged across views)
-is trained for every k = 0..d on pairs sharing s factors, and the final loss (negative ELBO) is
-recorded (per seed, and mean and standard deviation over seeds). If the loss keeps falling for k beyond the true k = F - s, the objective itself pulls
-k_hat towards d and HGVAE cannot be expected to find s from it.
+LabelVAE (the top-k dimensions of the symmetric KL independent, the rest averaged across views) is
+trained for every k = 0..d on pairs sharing s factors, and the final loss (negative ELBO) is
+recorded (per seed, and mean and standard deviation over seeds). If the loss keeps falling for k
+beyond the true k = F - s, the objective itself pulls k_hat towards d and HGVAE cannot be expected
+to find s from it.
 
     .venv/bin/python experiments/hgvae_elbo_vs_k.py --out experiments/results/hgvae_elbo_vs_k \
         [--num_shared 3] [--seeds 0 1] [--steps 1000] [--num_latent 10] [--quick] \
@@ -22,6 +25,7 @@ import time
 import numpy as np
 
 from disentanglement_ext import sweep
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
@@ -89,7 +93,7 @@ def main(argv=None):
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
     figure, axis = plt.subplots(figsize=(5.5, 3.8))
-    for index, seed in enumerate(seeds):
+    for index in range(len(seeds)):
         axis.plot(values_of_k, [row["per_seed"][index] for row in rows], ".", color="gray",
                   label="single seeds" if index == 0 else None)
     axis.errorbar(values_of_k, [row["loss"] for row in rows],

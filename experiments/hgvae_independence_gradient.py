@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Which way the GroupVAE objective pushes each latent dimension: independent or shared.
 
 HGVAE's k_hat is learned from the gradient of the loss with respect to the mask of independent
@@ -24,9 +26,13 @@ import gin.tf  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow.compat.v1 as tf  # noqa: E402
 
+import disentanglement_ext  # noqa: E402
+
+disentanglement_ext.install_compat()  # before disentanglement_lib is imported
 from disentanglement_ext import group_vae  # noqa: E402
 from disentanglement_ext import pairs  # noqa: E402
 from disentanglement_ext import weak_training  # noqa: E402, F401  (registers the gin names)
+
 from disentanglement_lib.data.ground_truth import named_data  # noqa: E402
 
 SETTINGS = ("per_view", "once")
@@ -116,9 +122,9 @@ def main(argv=None):
                for name in measured[0][0]}
     mean = {name: values.mean(0) for name, values in stacked.items()}
     stderr = {name: values.std(0) / np.sqrt(len(values)) for name, values in stacked.items()}
-    lines = [f"{len(args.run)} run(s) x {args.num_pairs} pairs, the top k = {k} dimensions of gamma "
-             "independent; dL/d ind_j per pair (mean ± standard error), negative = keeping the "
-             "dimension per view lowers the loss.", "",
+    lines = [f"{len(args.run)} run(s) x {args.num_pairs} pairs, the top k = {k} dimensions of "
+             "gamma independent; dL/d ind_j per pair (mean ± standard error), negative = keeping "
+             "the dimension per view lowers the loss.", "",
              "| gamma rank | gamma | reconstruction | beta KL, per_view | beta KL, once | "
              "total, per_view | total, once |", "|---:|---:|---:|---:|---:|---:|---:|"]
     rows = []

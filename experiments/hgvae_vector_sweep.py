@@ -1,6 +1,8 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """HGVAE variants on the fast vector data set: does k_hat find F - s where the representation can?
 
-Each (variant, d) is one `mvhg_sweep` (s x seeds) on `vector_mpi3d_toy` (`gin_configs/vector.gin`)
+Each (variant, d) is one `mvhg_sweep` (s x seeds) on `vector_mpi3d_toy` (gin file `vector.gin`)
 in OUT/{variant}_d{d}, with its own `results.md`, `s_hat.png` and `k_hat_training.png`; the HGVAE
 variants use the paper's stochastic NeuralSort on the MVHG's annealed temperature (10 -> 1, see
 `STOCHASTIC_SORT`). Variants:
@@ -92,7 +94,7 @@ def collect(out, variants, values_of_d, values_of_s, seeds):
                            for seed in seeds]
                 found[variant, num_latent, num_shared] = [
                     dict(sweep.with_both_definitions(report), seed=seed)
-                    for seed, report in zip(seeds, reports) if report is not None]
+                    for seed, report in zip(seeds, reports, strict=True) if report is not None]
     return found
 
 
@@ -116,15 +118,15 @@ def target_check(found, variant, num_latent, values_of_s, seeds):
         if not reports:
             return "incomplete"
         means.append(statistics.fmean(report["k_hat_mean"] for report in reports))
-    offsets = [mean - (NUM_FACTORS - s) for mean, s in zip(means, values_of_s)]
-    missed = [f"s = {s} ({offset:+.2f})" for offset, s in zip(offsets, values_of_s)
+    offsets = [mean - (NUM_FACTORS - s) for mean, s in zip(means, values_of_s, strict=True)]
+    missed = [f"s = {s} ({offset:+.2f})" for offset, s in zip(offsets, values_of_s, strict=True)
               if abs(offset) > 1.]
-    decreasing = all(later < earlier for earlier, later in zip(means, means[1:]))
+    decreasing = all(later < earlier for earlier, later in zip(means, means[1:], strict=False))
     monotone_seeds = 0
     for seed in seeds:
         path = [next((report["k_hat_mean"] for report in found[variant, num_latent, s]
                       if report["seed"] == seed), None) for s in values_of_s]
-        if None not in path and all(b <= a for a, b in zip(path, path[1:])):
+        if None not in path and all(b <= a for a, b in zip(path, path[1:], strict=False)):
             monotone_seeds += 1
     shared = [report.get("shared_score") for s in values_of_s if s >= 1
               for report in found[variant, num_latent, s]]
@@ -201,7 +203,7 @@ def plot_k_hat(out, found, variants, values_of_d, values_of_s):
     from matplotlib import pyplot as plt  # pylint: disable=import-outside-toplevel
     figure, axes = plt.subplots(1, len(values_of_d), figsize=(5.5 * len(values_of_d), 4),
                                 squeeze=False, sharey=True)
-    for axis, num_latent in zip(axes[0], values_of_d):
+    for axis, num_latent in zip(axes[0], values_of_d, strict=True):
         axis.plot(values_of_s, [NUM_FACTORS - s for s in values_of_s], color="gray",
                   linestyle="--", label="true k = F - s")
         for index, variant in enumerate(variants):

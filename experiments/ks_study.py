@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """KS study of the relaxed MVHG sampler (paper section 5.1 / appendix C.1), with exact references.
 
 For each configuration (3 classes; the paper's m = [200, 200, 200], n = 180, omega = [1, w2, 1] for
@@ -64,9 +66,10 @@ import zlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from scipy import special, stats  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_probability as tfp  # noqa: E402
+from scipy import special  # noqa: E402
+from scipy import stats  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
@@ -429,7 +432,7 @@ def add_bh(report):
     the false-discovery rate, so in families where most nulls are false a few are expected.
     """
     families = {}
-    for sweep, (param, description, entries) in report["sweeps"].items():
+    for sweep, (_, _, entries) in report["sweeps"].items():
         for method in METHODS:
             for reference in REFERENCES:
                 p = np.array([report["configs"][e["key"]]["methods"][method]["ks"][reference]
@@ -451,7 +454,7 @@ def add_bh(report):
 def component_counts(info):
     """'first class k: calls' per distinct-pmf group of class orders (classes numbered from 1)."""
     parts = []
-    for group, calls in zip(info["components"], info["calls_per_component"]):
+    for group, calls in zip(info["components"], info["calls_per_component"], strict=True):
         firsts = sorted({order[0] + 1 for order in group})
         label = f"first {firsts[0]}" if len(firsts) == 1 else "any order"
         parts.append(f"{label}: {calls}")
@@ -500,7 +503,7 @@ def write_markdown(report, path):
         "KS rejections vs merged ref |",
         "|---|---|---:|---:|---:|",
     ]
-    for sweep, (param, description, entries) in report["sweeps"].items():
+    for sweep, (_, _, entries) in report["sweeps"].items():
         for method in METHODS:
             tv = max(report["configs"][e["key"]]["methods"][method]["tv_to_exact"]
                      for e in entries)

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Minimal example (paper appendix B.5.1, Fig. 8): learn the class weights omega from urn samples.
 
 For each omega_2 in 1..10 (omega_1 = omega_3 = 1, m = [200, 200, 200], n = 180), 1000 urn samples
@@ -366,8 +368,8 @@ def last_epoch_jitter(run, settings):
     epoch."""
     start = (settings["epochs"] - 1) * settings["steps_per_epoch"]
     trajectory = run["trajectory"]
-    traj = np.asarray([t for step, t in zip(trajectory["step"], trajectory["log_omega"])
-                       if step > start])
+    steps_and_values = zip(trajectory["step"], trajectory["log_omega"], strict=True)
+    traj = np.asarray([t for step, t in steps_and_values if step > start])
     return float(np.std(traj @ CONTRAST)) if len(traj) > 1 else float("nan")
 
 
@@ -468,7 +470,7 @@ def plot(results, prefix):
         rows = math.ceil(len(values) / cols)
         fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False,
                                  sharex=True)
-        for ax, omega2 in zip(axes.flat, values):
+        for ax, omega2 in zip(axes.flat, values, strict=False):
             run = results["runs"][run_key(method, omega2)]
             traj = np.asarray(run["trajectory"]["log_omega"])
             centered = traj - traj.mean(axis=1, keepdims=True)

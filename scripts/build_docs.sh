@@ -5,8 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf build/docs
-log=$(PDOC_ALLOW_EXEC=1 .venv/bin/python -m pdoc --docformat google -o build/docs \
-  tfp_mvhg tfp_mvhg.internal.distribution_base disentanglement_ext 2>&1)
+# disentanglement_ext's modules that use disentanglement_lib need its shims, installed first.
+log=$(PDOC_ALLOW_EXEC=1 .venv/bin/python -c '
+import runpy, sys
+import disentanglement_ext
+disentanglement_ext.install_compat()
+sys.argv = ["pdoc"] + sys.argv[1:]
+runpy.run_module("pdoc", run_name="__main__")
+' --docformat google -o build/docs tfp_mvhg tfp_mvhg.internal.distribution_base disentanglement_ext \
+  mvhg_clustering 2>&1)
 if grep -qi "warn" <<< "$log"; then
   echo "$log" >&2
   echo "[docs] pdoc reported warnings (above)" >&2

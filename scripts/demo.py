@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Demo on an offline default: an exact noncentral MVHG, its samples, log-probabilities and moments,
 then its relaxed (differentiable) sampler and the straight-through gradient of E[X].
 
@@ -20,7 +22,7 @@ def main():
 
     samples = dist.sample(100000, seed=(2023, 5))
     print("five exact samples and their log-probabilities:")
-    for row, log_prob in zip(samples[:5].numpy(), dist.log_prob(samples[:5]).numpy()):
+    for row, log_prob in zip(samples[:5].numpy(), dist.log_prob(samples[:5]).numpy(), strict=True):
         print(f"  x = {row.astype(int)}   log p(x) = {log_prob:.4f}")
 
     mean, covariance = dist.mean().numpy(), dist.covariance().numpy()

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Smoke test of an installed tfp-mvhg wheel, run outside the repository (`scripts/wheel_smoke.sh`):
 the distribution (sample, log_prob), the layer in a Keras model, the shipped gin files and the
 console commands."""
@@ -19,8 +21,18 @@ import tensorflow as tf  # noqa: E402
 import tfp_mvhg  # noqa: E402
 
 SITE = sysconfig.get_path("purelib")
+
+# The wheel installs exactly these top-level packages (no generic names such as `experiments`).
+installed = importlib.metadata.distribution("tfp-mvhg").files
+top_level = {path.parts[0] for path in installed
+             if path.parts[0] != ".." and not path.parts[0].endswith(".dist-info")}
+assert top_level == {"disentanglement_ext", "mvhg_clustering", "tfp_mvhg"}, sorted(top_level)
+gin_files = [path for path in installed if path.suffix == ".gin"]
+assert gin_files and all(path.parts[:2] == ("disentanglement_ext", "gin_configs")
+                         for path in gin_files), gin_files
 for module in (tfp_mvhg, disentanglement_ext):
-    assert module.__file__.startswith(SITE), f"{module.__name__} not from the wheel: {module.__file__}"
+    assert module.__file__.startswith(SITE), (
+        f"{module.__name__} not from the wheel: {module.__file__}")
 assert tfp_mvhg.__version__ == importlib.metadata.version("tfp-mvhg")
 
 # The distribution: samples on the support, log_prob normalized over the enumerated support.
@@ -54,7 +66,7 @@ assert configs.find_gin_file("hg").startswith(SITE)
 
 # Console commands: --help works; without disentanglement_lib a run says how to install it.
 scripts = os.path.dirname(sys.executable)
-for command in ("mvhg_train_weak", "mvhg_sweep", "mvhg_dlib"):
+for command in ("mvhg_train_weak", "mvhg_sweep", "mvhg_dlib", "mvhg_clustering"):
     result = subprocess.run([os.path.join(scripts, command), "--help"], capture_output=True,
                             text=True, check=True)
     assert "usage" in result.stdout.lower(), (command, result.stdout)

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Shared pytest set-up: quiet TensorFlow logs."""
 import os
 

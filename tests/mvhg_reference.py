@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Independent references for the MVHG, in numpy/scipy only: enumeration and goodness of fit.
 
 Nothing here imports tfp_mvhg, so the tests compare our tables against a different algorithm
@@ -7,7 +9,8 @@ Nothing here imports tfp_mvhg, so the tests compare our tables against a differe
 import itertools
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+from scipy import stats
 
 
 def support(num_per_class, total_count):

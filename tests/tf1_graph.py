@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A helper for tests of TF1-graph code (disentanglement_lib's models)."""
 import tensorflow.compat.v1 as tf
 

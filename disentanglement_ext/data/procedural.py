@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """An offline stand-in for mpi3d_toy, rendered on the fly with numpy (no download).
 
 `ProceduralMPI3DToy` has mpi3d_toy's structure: 64x64x3 float images in [0, 1] and 7 discrete
@@ -33,9 +35,8 @@ Gin: `dataset.name = "procedural_mpi3d_toy"` selects it (`DATASET_NAME`; registe
     .venv/bin/python -m disentanglement_ext.data.procedural [path]
 """
 import numpy as np
-from disentanglement_lib.data.ground_truth import ground_truth_data
 
-from disentanglement_ext.registry import PROCEDURAL_MPI3D_TOY as DATASET_NAME
+from disentanglement_lib.data.ground_truth import ground_truth_data
 
 FACTOR_NAMES = ("object_color", "object_shape", "object_size", "camera_height",
                 "background_color", "horizontal_axis", "vertical_axis")
@@ -264,7 +265,8 @@ def save_factor_grid(path, base_factors=None, max_columns=10, scale=2):
     Returns:
       The saved image as a uint8 array [height, width, 3].
     """
-    from PIL import Image, ImageDraw  # pylint: disable=import-outside-toplevel
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    from PIL import ImageDraw  # pylint: disable=import-outside-toplevel
 
     cell, pad, label_width, header = _SIZE * scale, 4, 132, 14
     width = label_width + max_columns * (cell + pad)
@@ -278,7 +280,7 @@ def save_factor_grid(path, base_factors=None, max_columns=10, scale=2):
         draw.text((4, top + header + cell // 2 - 12), name, fill=(0, 0, 0))
         draw.text((4, top + header + cell // 2 + 2), f"{FACTOR_SIZES[factor]} values",
                   fill=(90, 90, 90))
-        for column, (values, image) in enumerate(zip(sweep, images)):
+        for column, (values, image) in enumerate(zip(sweep, images, strict=True)):
             left = label_width + column * (cell + pad)
             label = str(values[factor])
             if factor == 1:

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """A fast weakly-supervised data set: mpi3d_toy's 7 factors rendered as a vector, not an image.
 
 `VectorMPI3DToy` has the factors and cardinalities of `ProceduralMPI3DToy` (and of the real
@@ -27,7 +29,9 @@ decoder), `vector_mpi3d_toy.dimension` and `vector_mpi3d_toy.seed`.
 import gin
 import numpy as np
 
-from disentanglement_ext.data.procedural import FACTOR_SIZES, MPI3DToyFactors, validate_factors
+from disentanglement_ext.data.procedural import FACTOR_SIZES
+from disentanglement_ext.data.procedural import MPI3DToyFactors
+from disentanglement_ext.data.procedural import validate_factors
 from disentanglement_ext.registry import VECTOR_MPI3D_TOY as DATASET_NAME  # noqa: F401
 
 NUM_HARMONICS = 3

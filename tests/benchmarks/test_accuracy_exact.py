@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """benchmarks/accuracy_exact.py writes where it is told (default runs/), never over the committed
 results."""
 import json

@@ -1,12 +1,19 @@
-"""disentanglement_ext tests need disentanglement_lib (the `.venv` stack); skip them elsewhere."""
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""disentanglement_ext tests need disentanglement_lib (the `.venv` stack); skip them elsewhere.
+Where it is installed, its compatibility shims are installed here, as a library user does."""
 import importlib.util
+
+import numpy as np
+import pytest
+
+import disentanglement_ext
 
 collect_ignore_glob = []
 if any(importlib.util.find_spec(name) is None for name in ("disentanglement_lib", "gin")):
     collect_ignore_glob = ["test_*.py"]
-
-import numpy as np
-import pytest
+else:
+    disentanglement_ext.install_compat()
 
 FAKE_MPI3D_SIZES = (2, 3, 2, 3, 3, 2, 2)   # 432 images
 

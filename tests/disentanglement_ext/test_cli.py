@@ -1,4 +1,7 @@
-"""The command lines: --help without TensorFlow, errors that say what to do, refusing a changed config, the
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""The command lines: --help without TensorFlow, errors that say what to do, refusing a changed
+config, the
 progress line, and disentanglement_lib's own tools on one of our runs."""
 import json
 import os
@@ -11,7 +14,11 @@ import gin
 import pytest
 import tensorflow.compat.v1 as tf
 
-from disentanglement_ext import configs, dlib_tools, progress, train_weak, weak_training
+from disentanglement_ext import configs
+from disentanglement_ext import dlib_tools
+from disentanglement_ext import progress
+from disentanglement_ext import train_weak
+from disentanglement_ext import weak_training
 
 CONFIGS = ["base", "label", "procedural", "cpu_small"]
 TINY = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 1",
@@ -23,7 +30,8 @@ SCRIPTS = os.path.dirname(sys.executable)
 
 @pytest.mark.parametrize("module", sorted(COMMANDS.values()))
 def test_help_imports_neither_tensorflow_nor_numpy(module):
-    code = (f"import sys\nfrom disentanglement_ext.{module} import main\ntry:\n    main(['--help'])\n"
+    code = (f"import sys\nfrom disentanglement_ext.{module} import main\ntry:\n"
+            "    main(['--help'])\n"
             "except SystemExit:\n    pass\nprint(sorted(m for m in ('tensorflow', 'numpy', 'gin', "
             "'disentanglement_lib') if m in sys.modules))")
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
@@ -262,7 +270,7 @@ def test_the_final_line_says_what_s_hat_means():
 
 
 def test_clustering_command_answers_help_without_tensorflow():
-    code = ("import sys\nfrom experiments.clustering.run import main\ntry:\n    main(['--help'])\n"
+    code = ("import sys\nfrom mvhg_clustering.run import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\nprint('tensorflow' in sys.modules)")
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                             text=True).stdout

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """HGVAE under a distribution strategy through the estimator's own mechanism (`model.distribution`,
 `model.devices`): a tiny run on two logical CPU devices (in a subprocess, so the devices do not
 leak), and the errors for settings a run cannot start with."""
@@ -8,7 +10,8 @@ import textwrap
 
 import pytest
 
-from disentanglement_ext import configs, weak_training
+from disentanglement_ext import configs
+from disentanglement_ext import weak_training
 
 CONFIGS = ["base", "hg", "vector", "hg_per_dimension"]
 TINY = ["model.training_steps = 20", "model.batch_size = 16", "model.eval_steps = 1",
@@ -25,7 +28,8 @@ SCRIPT = textwrap.dedent("""
 
     bad_dir, model_dir, *args = sys.argv[1:]
     try:  # 15 pairs cannot be split over two replicas
-        train_weak.main(["--model_dir", bad_dir] + args + ["--gin_bindings", "model.batch_size = 15"])
+        train_weak.main(["--model_dir", bad_dir] + args
+                        + ["--gin_bindings", "model.batch_size = 15"])
     except SystemExit as error:
         print("bad batch size exit", error.code)
     train_weak.main(["--model_dir", model_dir] + args)

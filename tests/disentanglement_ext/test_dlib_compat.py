@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """disentanglement_ext.compat: the shims install; disentanglement_lib imports and runs on them."""
 import importlib
 import importlib.util
@@ -13,7 +15,8 @@ import pytest
 import tensorflow as tf
 
 import disentanglement_ext
-from disentanglement_ext import compat, registry
+from disentanglement_ext import compat
+from disentanglement_ext import registry
 from disentanglement_ext.data import procedural
 
 # disentanglement_lib's TF 1 layers warn that they are deprecated; that is expected here.
@@ -104,7 +107,9 @@ def test_tfp_mvhg_does_not_import_disentanglement_lib_or_gin():
 
 
 def test_contrib_stub_and_assign_from_checkpoint_fn(tmp_path):
-    from tensorflow.contrib import framework, tpu  # pylint: disable=import-error
+    from tensorflow.contrib import framework  # pylint: disable=import-error
+    from tensorflow.contrib import tpu  # pylint: disable=import-error
+
     from disentanglement_lib.utils import convolute_hub
     assert tpu.TPUEstimator is tf.compat.v1.estimator.tpu.TPUEstimator
     path = str(tmp_path / "ckpt")
@@ -145,6 +150,7 @@ def test_gin_whitelist_and_blacklist_keywords(clean_gin):
 
 def test_imageio_shim_writes_float_frames_as_uint8_gif(tmp_path):
     import imageio
+
     from disentanglement_lib.visualize import visualize_util
     frames = [np.full((8, 8, 3), value, np.float32) for value in (0., 0.5, 1.)]
     path = str(tmp_path / "animation.gif")
@@ -173,7 +179,9 @@ def test_named_data_resolves_registered_name_through_gin(clean_gin):
 
 
 def test_named_data_keeps_builtin_names(clean_gin, tmp_path, monkeypatch):
-    from disentanglement_lib.data.ground_truth import dummy_data, mpi3d, named_data
+    from disentanglement_lib.data.ground_truth import dummy_data
+    from disentanglement_lib.data.ground_truth import mpi3d
+    from disentanglement_lib.data.ground_truth import named_data
     assert isinstance(named_data.get_named_ground_truth_data("dummy_data"), dummy_data.DummyData)
     with pytest.raises(ValueError, match=r"unknown dataset.name 'no_such_dataset'; valid names: "
                                          r"auto, cars3d, .*mpi3d_toy, .*procedural_mpi3d_toy, "):
@@ -219,6 +227,7 @@ def test_register_dataset_errors():
 
 def test_base_vae_model_fn_trains_one_step(clean_gin):
     import gin.tf.external_configurables  # noqa: F401  (@AdamOptimizer, as train.py does)
+
     from disentanglement_lib.methods.unsupervised import vae
     gin.parse_config([
         "encoder.num_latent = 3",
@@ -261,7 +270,8 @@ def _colour_and_position_code(images):
 
 
 def test_metrics_run_on_procedural_data(clean_gin):
-    from disentanglement_lib.evaluation.metrics import mig, sap_score
+    from disentanglement_lib.evaluation.metrics import mig
+    from disentanglement_lib.evaluation.metrics import sap_score
     gin.parse_config(["discretizer.discretizer_fn = @histogram_discretizer",
                       "discretizer.num_bins = 10"])
     data = procedural.ProceduralMPI3DToy()
@@ -334,7 +344,7 @@ def test_unsupervised_pipeline_end_to_end(tmp_path):
     done = subprocess.run([sys.executable, "-c", PIPELINE, str(tmp_path)], cwd=root,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    line = [l for l in done.stdout.splitlines() if l.startswith("RESULT ")][-1]
+    line = [text for text in done.stdout.splitlines() if text.startswith("RESULT ")][-1]
     scores = json.loads(line[len("RESULT "):])
     assert scores["evaluation_config.dataset.name"] == "'procedural_mpi3d_toy'"
     assert 0. <= scores["evaluation_results.discrete_mig"] <= 1.
@@ -342,7 +352,8 @@ def test_unsupervised_pipeline_end_to_end(tmp_path):
 
 
 def test_mpi3d_factor_sizes_come_from_the_file(fake_mpi3d):
-    from conftest import FAKE_MPI3D_SIZES, encoded_indices  # pylint: disable=import-outside-toplevel
+    from conftest import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
+    from conftest import encoded_indices  # pylint: disable=import-outside-toplevel
     data = registry.get_dataset("mpi3d_toy")
     assert data.factors_num_values == list(FAKE_MPI3D_SIZES)
     random_state = np.random.RandomState(0)
@@ -372,12 +383,30 @@ def test_result_folders_can_be_recreated_in_one_process(tmp_path):
         assert saved["train_results.loss"] == 1. and saved["evaluation_results.score"] == 2.
 
 
-def test_shims_apply_after_a_find_spec_that_does_not_import():
-    """`importlib.util.find_spec("disentanglement_lib")` (as a conftest does) used to remove the
-    import hook without importing, so the real import later went unshimmed (gin's `blacklist`)."""
-    script = ("import importlib.util, disentanglement_ext\n"
-              "assert importlib.util.find_spec('disentanglement_lib') is not None\n"
-              "from disentanglement_lib.methods.shared import losses\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=False)
+def _run_python(script):
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), check=False)
+
+
+def test_importing_the_package_changes_nothing_outside_it():
+    """Importing disentanglement_ext (and its gin-free modules) neither rebinds gin nor hooks
+    imports; disentanglement_lib stays unimported until `install_compat()`."""
+    result = _run_python(
+        "import sys, gin, gin.config\n"
+        "original = (gin.configurable, gin.config.external_configurable, list(sys.meta_path))\n"
+        "import disentanglement_ext\n"
+        "from disentanglement_ext import configs, pairs, sweep, train_weak\n"
+        "assert (gin.configurable, gin.config.external_configurable, list(sys.meta_path))"
+        " == original\n"
+        "assert not any(name.startswith('disentanglement_lib') for name in sys.modules)\n"
+        "disentanglement_ext.install_compat()\n"
+        "assert gin.configurable is not original[0]\n"
+        "from disentanglement_lib.methods.shared import losses\n")
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_modules_that_need_the_shims_say_how_to_install_them():
+    result = _run_python("from disentanglement_ext import group_vae\n")
+    assert result.returncode == 1
+    assert "call disentanglement_ext.install_compat() before importing" in result.stderr, (
+        result.stderr[-2000:])

@@ -1,4 +1,7 @@
-"""GroupVAE aggregations, gin files, and an end-to-end run per method (train, export, reload, evaluate).
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""GroupVAE aggregations, gin files, and an end-to-end run per method (train, export, reload,
+evaluate).
 
 All deterministic (fixed seeds, no statistical thresholds)."""
 
@@ -12,13 +15,11 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from disentanglement_ext import configs
 from disentanglement_ext import group_vae
 from disentanglement_ext import sweep
 from disentanglement_ext import weak_training
 from tf1_graph import run_graph
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-GIN_DIR = os.path.join(ROOT, "gin_configs")
 
 
 def gaussian_kl_numpy(mean_1, var_1, mean_2, var_2):
@@ -239,15 +240,16 @@ def test_paper_gin_sets_the_papers_values():
 
 
 def gin_file(name):
-    return os.path.join(GIN_DIR, name)
+    return os.path.join(configs.GIN_DIR, name)
 
 
 @pytest.mark.parametrize("method", ["label", "label_dlib", "label_true", "ada", "hg"])
 @pytest.mark.parametrize("dataset", ["procedural.gin", "mpi3d_toy.gin", "vector.gin"])
 def test_every_gin_file_parses(method, dataset):
-    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(GIN_DIR, "*.gin"))) == [
-        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_per_dimension.gin",
-        "hg_prior.gin", "images_long.gin", "label.gin", "label_dlib.gin", "label_true.gin", "mpi3d_toy.gin",
+    shipped = glob.glob(os.path.join(configs.GIN_DIR, "*.gin"))
+    assert sorted(os.path.basename(path) for path in shipped) == [
+        "ada.gin", "base.gin", "cpu_small.gin", "hg.gin", "hg_per_dimension.gin", "hg_prior.gin",
+        "images_long.gin", "label.gin", "label_dlib.gin", "label_true.gin", "mpi3d_toy.gin",
         "paper.gin", "procedural.gin", "vector.gin"]
     gin.clear_config()
     try:

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """HGVAE options for a k_hat that estimates s (`hypergeometric_aggregation`): the prior on k, the
 Dense layer's inputs, the stopped gamma gradient and the AdaVAE warm-up. Deterministic (fixed
 seeds)."""
@@ -9,11 +11,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 from scipy import special
 
+from disentanglement_ext import configs
 from disentanglement_ext import group_vae
 from disentanglement_ext import weak_training
 from tf1_graph import run_graph
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 GAMMA = np.array([[0.1, 3.0, 0.2, 2.5, 0.0, 0.3, 8.0, 0.01, 0.02, 1.5],
                   [1.0, 1.1, 0.9, 5.0, 4.8, 0.1, 0.03, 0.2, 7.0, 0.5]])
 
@@ -191,13 +193,13 @@ def test_bad_values_raise_naming_the_option(option, value):
 
 
 def test_hg_prior_gin_trains_end_to_end(tmp_path):
-    configs = [os.path.join(ROOT, "gin_configs", name) for name in
-               ("base.gin", "hg.gin", "hg_prior.gin", "procedural.gin", "cpu_small.gin")]
+    gin_files = [os.path.join(configs.GIN_DIR, name) for name in
+                 ("base.gin", "hg.gin", "hg_prior.gin", "procedural.gin", "cpu_small.gin")]
     bindings = ["model.training_steps = 4", "model.batch_size = 8", "model.eval_steps = 1",
                 "evaluate_weak.num_train = 120", "evaluate_weak.num_test = 80",
                 "model.num_shared = 3", "dlib_metrics.metrics = []",
                 "visualizations.num_animations = 0", "hypergeometric_aggregation.warmup_steps = 2",
                 "group_vae_logging.every_n_steps = 1"]
-    report = weak_training.train_with_gin(str(tmp_path / "hg_prior"), False, configs, bindings)
+    report = weak_training.train_with_gin(str(tmp_path / "hg_prior"), False, gin_files, bindings)
     assert report["s_true"] == 3 and 0 <= report["k_hat_mean"] <= 10
     assert np.isfinite(report["shared_score"]) and np.isfinite(report["independent_score"])

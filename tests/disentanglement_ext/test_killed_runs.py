@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Runs killed anywhere (SIGKILL at the runner's fault points, `files.fault_point`) and rerun end
 with the outputs of an uninterrupted run; truncated files are redone, not trusted."""
 import json
@@ -7,7 +9,8 @@ import sys
 
 import pytest
 
-from disentanglement_ext import files, weak_training
+from disentanglement_ext import files
+from disentanglement_ext import weak_training
 
 VECTOR = ["base", "label", "vector"]
 TINY = ["model.training_steps = 40", "model.batch_size = 16", "model.eval_steps = 1",

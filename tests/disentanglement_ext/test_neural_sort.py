@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """disentanglement_ext.neural_sort against exact sorting and the formula of Grover et al. (2019)."""
 import numpy as np
 import pytest
@@ -148,7 +150,7 @@ def test_tf_function_and_xla_match_eager():
 
     eager = fn(scores, tf.constant(0.3))
     for compiled in (tf.function(fn), tf.function(fn, jit_compile=True)):
-        for a, b in zip(eager, compiled(scores, tf.constant(0.3))):
+        for a, b in zip(eager, compiled(scores, tf.constant(0.3)), strict=True):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
     dynamic = tf.function(lambda x: ns.neural_sort(x, 0.3),
                           input_signature=[tf.TensorSpec([None, None], tf.float32)])

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The sweep skips complete runs and writes its table and plots (no training: runs are faked)."""
 
 import csv
@@ -8,8 +10,8 @@ import sys
 import threading
 import time
 
-from matplotlib import pyplot as plt
 import numpy as np
+from matplotlib import pyplot as plt
 
 from disentanglement_ext import sweep
 
@@ -61,7 +63,8 @@ def test_sweep_collects_complete_runs_into_table_and_plot(tmp_path, monkeypatch,
     # one colour per method in both plots
     s_hat_figure, k_hat_figure = [f for f in figures if hasattr(f, "axes")]
     left, middle, right = s_hat_figure.axes
-    colours = {line.get_label(): line.get_color() for line in left.lines if line.get_marker() == "o"}
+    colours = {line.get_label(): line.get_color() for line in left.lines
+               if line.get_marker() == "o"}
     colours.update({container.get_label(): container.patches[0].get_facecolor()
                     for container in right.containers})
     colours.update({line.get_label(): line.get_color() for axis in k_hat_figure.axes
@@ -86,6 +89,7 @@ def test_one_seed_has_no_spread_and_console_numbers_are_rounded(tmp_path, capsys
 
 def test_a_finished_run_with_a_changed_config_is_not_reported_as_new(tmp_path, capsys):
     import pytest  # pylint: disable=import-outside-toplevel
+
     from disentanglement_ext import weak_training  # pylint: disable=import-outside-toplevel
     run = fake_run(str(tmp_path), "label", 3, 0)
     files, bindings = sweep.run_config("label", 3, 0, sweep.DEFAULT_CONFIGS, [])
@@ -127,7 +131,7 @@ def test_reference_rows_match_the_issue_and_random_s():
                   for entry in sweep.reference_rows(rows)}
     # Under the paper's s_hat = d - k_hat a constant k_hat = d scores 0 / 1 / 9 / 25 and the
     # oracle k_hat = F - s scores 9 everywhere (the issue's numbers).
-    for s, expected in zip((0, 1, 3, 5), (0, 1, 9, 25)):
+    for s, expected in zip((0, 1, 3, 5), (0, 1, 9, 25), strict=True):
         constant_d = references[("constant k_hat = d", s)]
         assert constant_d["mse_s_latent"] == expected and constant_d["s_hat_latent_mean"] == 0
         assert constant_d["mse_s"] == (7 - 10 - s) ** 2 and constant_d["s_hat_mean"] == -3

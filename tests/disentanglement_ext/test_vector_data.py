@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """disentanglement_ext.data.vector (the fast data set) and the MLP/Gaussian-loss architectures."""
 import json
 import os
@@ -6,8 +8,6 @@ import gin.tf
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from disentanglement_lib.data.ground_truth import ground_truth_data
-from disentanglement_lib.data.ground_truth import named_data
 
 from disentanglement_ext import architectures
 from disentanglement_ext import weak_training
@@ -15,6 +15,9 @@ from disentanglement_ext.configs import GIN_DIR
 from disentanglement_ext.data import procedural
 from disentanglement_ext.data import vector
 from tf1_graph import run_graph
+
+from disentanglement_lib.data.ground_truth import ground_truth_data
+from disentanglement_lib.data.ground_truth import named_data
 
 SIZES = [6, 6, 2, 3, 3, 40, 40]
 

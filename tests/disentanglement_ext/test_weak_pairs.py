@@ -1,11 +1,14 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """disentanglement_ext.pairs: pairs share exactly s factors; the random option; tf.data."""
 import numpy as np
 import pytest
 import tensorflow as tf
-from disentanglement_lib.data.ground_truth import ground_truth_data
 
 from disentanglement_ext import pairs
 from disentanglement_ext.data import procedural
+
+from disentanglement_lib.data.ground_truth import ground_truth_data
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +104,7 @@ def test_seed_reproduces_and_differs(data):
     a = pairs.sample_pairs(data, 4, np.random.RandomState(5), num_shared=pairs.RANDOM)
     b = pairs.sample_pairs(data, 4, np.random.RandomState(5), num_shared=pairs.RANDOM)
     c = pairs.sample_pairs(data, 4, np.random.RandomState(6), num_shared=pairs.RANDOM)
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a.factors, c.factors)
 

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Smoke runs of the paper's experiments (`--quick`, into a temporary folder): they run end to end
 and write their JSON, Markdown and plots. The full runs and their numbers are in the README."""
 

@@ -48,7 +48,8 @@ def small_model(**layer_kwargs):
 
 def data(rows=64):
     rng = np.random.default_rng(0)
-    return rng.normal(size=(rows, 4)).astype("float32"), rng.normal(size=(rows, 1)).astype("float32")
+    inputs = rng.normal(size=(rows, 4)).astype("float32")
+    return inputs, rng.normal(size=(rows, 1)).astype("float32")
 
 
 def test_layer_trains_inside_a_model_with_annealing():

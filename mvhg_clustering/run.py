@@ -1,6 +1,8 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """One clustering run: pretrain (or reuse) the autoencoder, GMM init, joint VaDE training.
 
-    python -m experiments.clustering.run --prior hypergeometric --dataset digits --version 80 \
+    python -m mvhg_clustering.run --prior hypergeometric --dataset digits --version 80 \
         --seed 0 --out experiments/clustering/results/digits/runs
 
 Writes `OUT/{dataset}_v{version}_{prior}{tag}_s{seed}.json` (settings, data set, GMM-init scores,
@@ -40,10 +42,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from disentanglement_ext import files  # noqa: E402
-from experiments.clustering import PRIORS  # noqa: E402
-from experiments.clustering import data as data_lib  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from mvhg_clustering import PRIORS  # noqa: E402
+from mvhg_clustering import data as data_lib  # noqa: E402
+from mvhg_clustering import experiment_dir  # noqa: E402
 
 # Default schedules per dataset (epochs of joint training, epochs of pretraining). mnist10k and
 # fashion: the budget that fit both tables (3 priors x 3 versions x 4 seeds; fashion on 5000
@@ -71,7 +72,8 @@ def build_parser():
     parser.add_argument("--data-seed", type=int, default=0,
                         help="seed of the subsampling of the 80/60 versions (fixed across seeds)")
     parser.add_argument("--out", default=None,
-                        help="folder of the result JSON (default results/{dataset}/runs here)")
+                        help="folder of the result JSON (default experiments/clustering/results/"
+                             "{dataset}/runs, see experiment_dir)")
     parser.add_argument("--mnist-path", default=None,
                         help="mnist.npz or folder of IDX files (else $MNIST_PATH, "
                              "~/.keras/datasets/mnist.npz); never downloaded")
@@ -124,7 +126,7 @@ def resolve(args):
         if getattr(args, key) is None:
             setattr(args, key, value)
     if args.out is None:
-        args.out = os.path.join(HERE, "results", args.dataset, "runs")
+        args.out = os.path.join(experiment_dir(), "results", args.dataset, "runs")
     if args.pretrain_cache is None:
         args.pretrain_cache = os.path.join(args.out, "pretrain")
     return args
@@ -189,7 +191,7 @@ def _read_pretrain_cache(path, num_weights, log):
 
 def prepare(args, model, x, log):
     """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
-    from experiments.clustering import vade  # pylint: disable=import-outside-toplevel
+    from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
     path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
     num_encoder = len(model.encoder_body.weights)
     num_weights = num_encoder + len(model.decoder.weights)
@@ -232,7 +234,9 @@ def run(args, log=_log):
                                  args.data_dir)
     # TensorFlow only once the data are read: `--help`, argument and data errors answer at once.
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from experiments.clustering import metrics, vade  # pylint: disable=import-outside-toplevel
+
+    from mvhg_clustering import metrics  # pylint: disable=import-outside-toplevel
+    from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
     hidden = tuple(int(h) for h in args.hidden.split(","))
     if args.subset:
         x, y = x[:args.subset], y[:args.subset]

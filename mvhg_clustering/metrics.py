@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Clustering metrics: accuracy under the best cluster-to-class matching, NMI, ARI."""
 
 import numpy as np

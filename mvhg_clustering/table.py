@@ -1,8 +1,10 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The Table 2 analogue: priors x dataset versions x seeds, then the table and the Fig. 3 plot.
 
-    python -m experiments.clustering.table            # digits, 3 priors x 3 versions x 5 seeds
-    python -m experiments.clustering.table --quick    # smoke test (1 seed, 2 + 2 epochs)
-    python -m experiments.clustering.table --dataset mnist10k --seeds 4 \
+    python -m mvhg_clustering.table            # digits, 3 priors x 3 versions x 5 seeds
+    python -m mvhg_clustering.table --quick    # smoke test (1 seed, 2 + 2 epochs)
+    python -m mvhg_clustering.table --dataset mnist10k --seeds 4 \
         --priors hypergeometric,categorical --init-prior-from-gmm --fix-prior-weights \
         --prior-term-scale 128      # a variant table (run's options, see `run`)
 
@@ -45,12 +47,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from disentanglement_ext import files  # noqa: E402
-from experiments.clustering import data as data_lib  # noqa: E402
-from experiments.clustering import metrics  # noqa: E402
-from experiments.clustering import run as run_lib  # noqa: E402
-from experiments.clustering import vade  # noqa: E402
+from mvhg_clustering import data as data_lib  # noqa: E402
+from mvhg_clustering import experiment_dir  # noqa: E402
+from mvhg_clustering import metrics  # noqa: E402
+from mvhg_clustering import run as run_lib  # noqa: E402
+from mvhg_clustering import vade  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SCORES = ("acc", "nmi", "ari")
 
 
@@ -330,7 +332,7 @@ def prior_weights_figure(results, versions, arms):
     fig, axes = plt.subplots(1, len(versions), figsize=(5 * len(versions), 3.8), squeeze=False)
     series = _weight_series(arms)
     width = 0.8 / (len(series) + 1)
-    for ax, version in zip(axes[0], versions):
+    for ax, version in zip(axes[0], versions, strict=True):
         runs = [r for r in results if r["version"] == version]
         if not runs:
             ax.set_visible(False)
@@ -352,7 +354,7 @@ def prior_weights_figure(results, versions, arms):
         ax.set_ylabel("proportion / normalized weight")
     entries = {}
     for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
     renderer = fig.canvas.get_renderer()
     for ncol in range(len(entries), 0, -1):
@@ -381,7 +383,7 @@ def results_folder(args):
     tag = run_lib.variant_tag(argparse.Namespace(**{key: getattr(args, key)
                                                    for key in VARIANT_KEYS}))
     return os.path.normpath(args.results or os.path.join(
-        HERE, "results", args.dataset, "quick" if args.quick else "", tag[1:]))
+        experiment_dir(), "results", args.dataset, "quick" if args.quick else "", tag[1:]))
 
 
 def main(argv=None):

@@ -1,11 +1,9 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """experiments/hgvae_elbo_vs_k.py --quick: tiny LabelVAE runs (k = 0, d), table, plot."""
 import os
-import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "experiments"))
-
-import hgvae_elbo_vs_k  # noqa: E402  pylint: disable=wrong-import-position
+import hgvae_elbo_vs_k
 
 
 def test_quick_run_writes_table_and_plot_and_skips_finished_runs(tmp_path):

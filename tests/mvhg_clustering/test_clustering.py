@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Deep variational clustering (experiments/clustering): priors, gradients, metrics, data, a short
 end-to-end run. Everything uses fixed seeds and is deterministic on a given platform; the only
 threshold on a trained model (the end-to-end accuracy above chance) is not a statistical test
@@ -13,12 +15,12 @@ import tensorflow as tf
 from scipy import special
 
 import mvhg_reference
-from experiments.clustering import data as data_lib
-from experiments.clustering import get_data
-from experiments.clustering import metrics
-from experiments.clustering import run as run_lib
-from experiments.clustering import table as table_lib
-from experiments.clustering import vade
+from mvhg_clustering import data as data_lib
+from mvhg_clustering import get_data
+from mvhg_clustering import metrics
+from mvhg_clustering import run as run_lib
+from mvhg_clustering import table as table_lib
+from mvhg_clustering import vade
 
 
 def _log_multinomial(counts):
@@ -57,7 +59,7 @@ def test_hypergeometric_prior_equals_the_enumerated_mvhg_minus_the_multinomial_c
     support, log_pmf = mvhg_reference.enumerate_pmf([batch] * clusters, batch, logits)
     # Closed form as well: sum_k log C(B, n_k) + n_k theta_k - log P0, P0 by brute force.
     log_p0 = special.logsumexp(mvhg_reference.log_unnormalized([batch] * clusters, logits, support))
-    for counts, reference in zip(support, log_pmf):
+    for counts, reference in zip(support, log_pmf, strict=True):
         closed = mvhg_reference.log_unnormalized([batch] * clusters, logits, counts) - log_p0
         np.testing.assert_allclose(closed, reference, rtol=1e-12)
         expected = reference - _log_multinomial(counts)

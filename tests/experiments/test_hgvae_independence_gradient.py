@@ -1,18 +1,16 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """experiments/hgvae_independence_gradient.py on a tiny trained LabelVAE run."""
 import os
-import sys
 
+import hgvae_independence_gradient
 import numpy as np
 import pytest
 
+from disentanglement_ext import configs
 from disentanglement_ext import weak_training
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "experiments"))
-
-import hgvae_independence_gradient  # noqa: E402  pylint: disable=wrong-import-position
-
-CONFIGS = [os.path.join(ROOT, "gin_configs", name)
+CONFIGS = [os.path.join(configs.GIN_DIR, name)
            for name in ("base.gin", "label.gin", "procedural.gin", "cpu_small.gin")]
 TINY = ["model.training_steps = 3", "model.batch_size = 8", "model.eval_steps = 1",
         "evaluate_weak.num_train = 100", "evaluate_weak.num_test = 60",

