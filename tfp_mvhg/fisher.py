@@ -12,8 +12,8 @@ from tensorflow_probability.python.internal import reparameterization
 from tensorflow_probability.python.internal import tensor_util
 
 from tfp_mvhg.internal.distribution_base import as_float
-from tfp_mvhg.internal.distribution_base import assert_integer_form
 from tfp_mvhg.internal.distribution_base import assert_log_weights
+from tfp_mvhg.internal.distribution_base import count_assertions
 from tfp_mvhg.internal.distribution_base import float_dtype
 from tfp_mvhg.multivariate_hypergeometric import MultivariateHypergeometric
 
@@ -171,11 +171,7 @@ class FisherNoncentralHypergeometric(distribution.DiscreteDistributionMixin,
                   ("total_count", self._total_count))
         for name, count in counts:
             if is_init != tensor_util.is_ref(count):
-                count = tf.convert_to_tensor(count)
-                assertions += [
-                    assert_util.assert_non_negative(
-                        count, message=f"`{name}` must be non-negative."),
-                    assert_integer_form(count, message=f"`{name}` must be integer-valued.")]
+                assertions += count_assertions(tf.convert_to_tensor(count), f"`{name}`")
         if is_init != any(tensor_util.is_ref(count) for _, count in counts):
             num_successes, num_failures, total_count = (tf.convert_to_tensor(count)
                                                         for _, count in counts)

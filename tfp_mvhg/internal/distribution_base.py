@@ -28,7 +28,7 @@ from tfp_mvhg.internal.suffix_tables import marginal_log_probs
 
 tfd = tfp.distributions
 
-__all__ = ["MultivariateHypergeometricBase", "as_float", "assert_integer_form",
+__all__ = ["MultivariateHypergeometricBase", "as_float", "assert_integer_form", "count_assertions",
            "assert_log_weights", "event_shape_assertions", "family_parameter_properties",
            "float_dtype", "kl_divergence"]
 
@@ -110,6 +110,13 @@ def _drawable_items(num_per_class, logits):
 
 def assert_integer_form(x, message):
     return assert_util.assert_equal(x, tf.round(x), message=message)
+
+
+def count_assertions(x, what):
+    """Assertions that the counts `x` are non-negative integers; `what` names them in the messages
+    (e.g. "`total_count`")."""
+    return [assert_util.assert_non_negative(x, message=f"{what} must be non-negative."),
+            assert_integer_form(x, message=f"{what} must be integer-valued.")]
 
 
 def assert_log_weights(x, message):
@@ -478,18 +485,10 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
         num_per_class, total_count = self._num_per_class, self._total_count
         if is_init != tensor_util.is_ref(num_per_class):
             num_per_class = tf.convert_to_tensor(num_per_class)
-            assertions += [
-                assert_util.assert_non_negative(
-                    num_per_class, message="`num_per_class` must be non-negative."),
-                assert_integer_form(
-                    num_per_class, message="`num_per_class` must be integer-valued.")]
+            assertions += count_assertions(num_per_class, "`num_per_class`")
         if is_init != tensor_util.is_ref(total_count):
             total_count = tf.convert_to_tensor(total_count)
-            assertions += [
-                assert_util.assert_non_negative(
-                    total_count, message="`total_count` must be non-negative."),
-                assert_integer_form(
-                    total_count, message="`total_count` must be integer-valued.")]
+            assertions += count_assertions(total_count, "`total_count`")
         if is_init != (tensor_util.is_ref(self._num_per_class)
                        or tensor_util.is_ref(self._total_count)):
             assertions.append(assert_util.assert_less_equal(
@@ -524,10 +523,7 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
             return []
         num_per_class = tf.convert_to_tensor(self._num_per_class)
         with tf.control_dependencies(shape_assertions):  # a wrong shape fails on its own message
-            return shape_assertions + [
-                assert_util.assert_non_negative(
-                    x, message="`value` (counts) must be non-negative."),
-                assert_integer_form(x, message="`value` (counts) must be integer-valued."),
+            return shape_assertions + count_assertions(x, "`value` (counts)") + [
                 assert_util.assert_less_equal(
                     x, num_per_class,
                     message="`value` (counts) must be at most `num_per_class`."),
