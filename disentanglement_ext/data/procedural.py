@@ -36,6 +36,8 @@ Gin: `dataset.name = "procedural_mpi3d_toy"` selects it (`DATASET_NAME`; registe
 """
 import numpy as np
 
+from disentanglement_ext.registry import PROCEDURAL_MPI3D_TOY as DATASET_NAME  # noqa: F401
+
 from disentanglement_lib.data.ground_truth import ground_truth_data
 
 FACTOR_NAMES = ("object_color", "object_shape", "object_size", "camera_height",
