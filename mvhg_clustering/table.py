@@ -13,12 +13,20 @@ With any of `run`'s options `--prior-term-scale`, `--fix-prior-weights`, `--init
 the learned priors of `--priors` run with them (labelled `{prior}{tag}`, `run.variant_tag`; the
 uniform prior has nothing they change), beside the `--baseline-priors` with default options.
 
-Runs whose result JSON already exists are skipped (so an interrupted table resumes); every run
-goes through `run.run` in this process (the three priors of a (version, seed) share one
-pretrained autoencoder and GMM fit, cached by `run` under `runs/pretrain/`). Writes, under
-`--results` (default `experiments/clustering/results/{dataset}`, `.../{dataset}/quick` with
-`--quick`, and `.../{dataset}/{tag}` for a variant table, which so has its own runs, baselines
-and pretrained autoencoders and never overwrites the default table):
+`--recipe` (`vade`, default, or `legacy`) and the recipe's flags (`--lr`, `--lr-decay`,
+`--lr-decay-every`, `--lr-floor`, `--adam-epsilon`, `--pretrain-noise`, `--gmm-n-init`,
+`--gmm-reg-covar`, `--eval-split`, `--eval-every`, `--checkpoint-every`, ...) are passed to every
+run (`run`'s docstring). The table's scores are the runs' `scores`: on the held-out images with
+`--eval-split test` (the `vade` recipe's default), on all images with `none` (legacy).
+
+Runs whose result JSON already exists are skipped (so an interrupted table resumes, and a run
+resumes from its checkpoints); every run goes through `run.run` in this process (the three priors
+of a (version, seed) share one pretrained autoencoder and GMM fit, cached by `run` under
+`runs/pretrain/`). Writes, under
+`--results` (default `experiments/clustering/results/{dataset}/vade`, `.../{dataset}` with
+`--recipe legacy` (the committed tables), then `/quick` with `--quick`, and `/{tag}` for a variant
+table, which so has its own runs, baselines and pretrained autoencoders and never overwrites the
+default table):
 
   runs/{dataset}_v{version}_{prior}{tag}_s{seed}.json   one per run
   table.json   settings, per-run scores, mean and standard deviation (ddof=1) over seeds, paired
@@ -56,9 +64,20 @@ from mvhg_clustering import vade  # noqa: E402
 SCORES = ("acc", "nmi", "ari")
 
 
+# `run`'s flags passed through to every run when given (None: the recipe's and dataset's defaults).
+PASSED = (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int), ("--lr", float),
+          ("--prior-lr", float), ("--lr-decay", float), ("--lr-decay-every", int),
+          ("--lr-floor", float), ("--adam-epsilon", float), ("--pretrain-lr", float),
+          ("--pretrain-noise", float), ("--gmm-n-init", int), ("--gmm-reg-covar", float),
+          ("--tau-init", float), ("--tau-final", float), ("--eval-every", int),
+          ("--checkpoint-every", int), ("--mnist-path", str), ("--data-dir", str),
+          ("--subset", int), ("--data-seed", int), ("--hidden", str))
+
+
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
+    parser.add_argument("--recipe", choices=tuple(run_lib.RECIPES), default="vade")
     parser.add_argument("--priors", default=",".join(vade.PRIORS))
     parser.add_argument("--baseline-priors", default="uniform,hypergeometric",
                         help="priors run with default options beside a variant's arms")
@@ -73,12 +92,9 @@ def build_parser():
                         help="only aggregate the JSONs that exist")
     parser.add_argument("--verbose", action="store_true", help="the traceback of an error")
     # Passed through to every run (None: run.py's defaults for the dataset).
-    for flag, kind in (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int),
-                       ("--lr", float), ("--prior-lr", float), ("--tau-init", float),
-                       ("--tau-final", float), ("--mnist-path", str), ("--data-dir", str),
-                       ("--subset", int),
-                       ("--data-seed", int), ("--hidden", str)):
+    for flag, kind in PASSED:
         parser.add_argument(flag, type=kind, default=None)
+    parser.add_argument("--eval-split", choices=data_lib.EVAL_SPLITS, default=None)
     return parser
 
 
@@ -122,18 +138,17 @@ def comparisons(arms):
 
 def run_args(args, prior, version, seed, runs_dir, options=None):
     argv = ["--prior", prior, "--dataset", args.dataset, "--version", str(version),
-            "--seed", str(seed), "--out", runs_dir]
+            "--seed", str(seed), "--out", runs_dir, "--recipe", args.recipe]
     options = options or DEFAULT_OPTIONS
     if options["prior_term_scale"] != 1:
         argv += ["--prior-term-scale", repr(options["prior_term_scale"])]
     argv += [flag for key, flag in (("fix_prior_weights", "--fix-prior-weights"),
                                     ("init_prior_from_gmm", "--init-prior-from-gmm"))
              if options[key]]
-    for key in ("epochs", "pretrain_epochs", "batch_size", "lr", "prior_lr", "tau_init",
-                "tau_final", "mnist_path", "data_dir", "subset", "data_seed", "hidden"):
-        value = getattr(args, key)
+    for flag in [flag for flag, _ in PASSED] + ["--eval-split"]:
+        value = getattr(args, flag[2:].replace("-", "_"))
         if value is not None:
-            argv += ["--" + key.replace("_", "-"), str(value)]
+            argv += [flag, str(value)]
     if args.quick:
         argv.append("--quick")
     return run_lib.resolve(run_lib.build_parser().parse_args(argv))
@@ -251,7 +266,8 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
         f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by all arms (paired). "
         "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
-        "seed). Scores on all images of the version, clusters = argmax q(c|x).")
+        "seed). " + settings.get("scores_on", "Scores on all images of the version")
+        + ", clusters = argmax q(c|x).")
     lines.append("")
     header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"
     lines += [header, "|---|" + "---:|" * (3 * len(versions))]
@@ -379,18 +395,24 @@ def plot_prior_weights(results, versions, path, arms):
 
 
 def results_folder(args):
-    """`--results`, else results/{dataset}[/quick][/{variant tag}] here."""
+    """`--results`, else results/{dataset}[/{recipe} unless legacy][/quick][/{variant tag}]
+    here."""
     tag = run_lib.variant_tag(argparse.Namespace(**{key: getattr(args, key)
                                                    for key in VARIANT_KEYS}))
     return os.path.normpath(args.results or os.path.join(
-        experiment_dir(), "results", args.dataset, "quick" if args.quick else "", tag[1:]))
+        experiment_dir(), "results", args.dataset, "" if args.recipe == "legacy" else args.recipe,
+        "quick" if args.quick else "", tag[1:]))
 
 
 def main(argv=None):
-    """The command line; a missing or corrupt data file or run result exits with status 2 and
-    one line."""
+    """The command line; a bad parameter, or a missing or corrupt data file or run result, exits
+    with status 2 and one line."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:  # the runs' parameters, checked before any run (run.resolve names a bad flag)
+        run_args(args, args.priors.split(",")[0], int(args.versions.split(",")[0]), 0, "runs")
+    except ValueError as error:
+        parser.error(str(error))
     try:
         return make_table(args)
     except data_lib.DataError as error:
@@ -428,7 +450,9 @@ def make_table(args):
                 run_args_ = run_args(args, prior, version, seed, runs_dir, arm_options)
                 path = run_lib.result_path(run_args_)
                 corrupt = []
-                if _read_result(path, corrupt) is not None:
+                existing = _read_result(path, corrupt)
+                if existing is not None:
+                    run_lib.check_same_recipe(existing, run_args_, path)
                     _log(f"skip {path} (exists)")
                     continue
                 if args.no_train:
@@ -463,9 +487,10 @@ def make_table(args):
     mass = reduced_class_mass(results, labels, versions)
     example = run_args(args, priors[0], versions[0], 0, runs_dir)
     run_settings = {key: getattr(example, key) for key in (
-        "dataset", "epochs", "pretrain_epochs", "batch_size", "num_clusters", "latent_dim",
-        "hidden", "lr", "prior_lr", "lr_decay", "pretrain_lr", "tau_init", "tau_final",
-        "data_seed", "subset")}
+        "recipe", "dataset", "eval_split", "epochs", "pretrain_epochs", "batch_size",
+        "num_clusters", "latent_dim", "hidden", "lr", "prior_lr", "lr_decay", "lr_decay_every",
+        "lr_floor", "adam_epsilon", "pretrain_lr", "pretrain_noise", "gmm_n_init",
+        "gmm_reg_covar", "tau_init", "tau_final", "data_seed", "subset")}
     pretrain_seconds = {(r["version"], r["seed"]): r["seconds"]["pretrain_and_gmm"]
                         for r in results}
     settings = {
@@ -473,6 +498,8 @@ def make_table(args):
         "variant_options": options,
         "comparisons": [f"{a}-{b}" for a, b in pairs], "versions": versions, "seeds": seeds,
         "run": run_settings, "num_runs": len(results),
+        "scores_on": ("Scores on the held-out images of the version (trained on the others)"
+                      if example.eval_split == "test" else "Scores on all images of the version"),
         "seconds_total_runs": float(sum(r["seconds"]["train"] for r in results)
                                     + sum(pretrain_seconds.values())),
         "seconds_wall": time.time() - start, "runs_trained": trained, "failures": failures,
@@ -489,6 +516,7 @@ def make_table(args):
     os.makedirs(results_dir, exist_ok=True)
     per_run = [{"arm": r["arm"], "prior": r["prior"], "version": r["version"], "seed": r["seed"],
                 "scores": r["scores"], "init_gmm_scores": r["init_gmm_scores"],
+                "train_scores": r.get("train_scores", r["scores"]),
                 "prior_weights": r["prior_weights"], "prior_marginal": r["prior_marginal"],
                 "cluster_to_class": r["cluster_to_class"],
                 "cluster_proportions": r["cluster_proportions"],

