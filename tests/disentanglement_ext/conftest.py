@@ -8,20 +8,13 @@ import numpy as np
 import pytest
 
 import disentanglement_ext
+from mpi3d_fakes import FAKE_MPI3D_SIZES
 
 collect_ignore_glob = []
 if any(importlib.util.find_spec(name) is None for name in ("disentanglement_lib", "gin")):
     collect_ignore_glob = ["test_*.py"]
 else:
     disentanglement_ext.install_compat()
-
-FAKE_MPI3D_SIZES = (2, 3, 2, 3, 3, 2, 2)   # 432 images
-
-
-def encoded_indices(images):
-    """Decodes the image index `fake_mpi3d` wrote into pixel (0, 0) of each image in [0, 1]."""
-    return np.round(np.asarray(images)[:, 0, 0] * 255.).astype(np.int64) @ np.array([1, 256, 65536])
-
 
 @pytest.fixture
 def fake_mpi3d(tmp_path, monkeypatch):

@@ -24,6 +24,8 @@ SCRIPT = textwrap.dedent("""
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import disentanglement_ext
+    disentanglement_ext.install_compat()
     from disentanglement_ext import group_vae, train_weak, weak_training
 
     bad_dir, model_dir, *args = sys.argv[1:]

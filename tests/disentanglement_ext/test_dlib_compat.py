@@ -304,6 +304,7 @@ def test_results_and_visualize_dataset(clean_gin, tmp_path):
 PIPELINE = """
 import json, os, sys
 import disentanglement_ext
+disentanglement_ext.install_compat()
 from disentanglement_lib.evaluation import evaluate
 from disentanglement_lib.methods.unsupervised import train
 from disentanglement_lib.postprocessing import postprocess
@@ -352,8 +353,8 @@ def test_unsupervised_pipeline_end_to_end(tmp_path):
 
 
 def test_mpi3d_factor_sizes_come_from_the_file(fake_mpi3d):
-    from conftest import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
-    from conftest import encoded_indices  # pylint: disable=import-outside-toplevel
+    from mpi3d_fakes import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
+    from mpi3d_fakes import encoded_indices  # pylint: disable=import-outside-toplevel
     data = registry.get_dataset("mpi3d_toy")
     assert data.factors_num_values == list(FAKE_MPI3D_SIZES)
     random_state = np.random.RandomState(0)

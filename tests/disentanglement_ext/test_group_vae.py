@@ -362,7 +362,7 @@ def test_deleting_evaluation_json_reevaluates_without_retraining(tmp_path):
 
 
 def test_hgvae_runs_on_mpi3d_toy_given_the_file(tmp_path, fake_mpi3d):
-    from conftest import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
+    from mpi3d_fakes import FAKE_MPI3D_SIZES  # pylint: disable=import-outside-toplevel
     configs = [gin_file("base.gin"), gin_file("hg.gin"), gin_file("mpi3d_toy.gin"),
                gin_file("cpu_small.gin")]
     report = weak_training.train_with_gin(str(tmp_path / "hg"), False, configs, TINY)
