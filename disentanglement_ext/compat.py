@@ -297,6 +297,10 @@ def install():
     global _installed
     if _installed:
         return
+    import importlib.util
+    for name in ("disentanglement_lib", "gin"):  # else the shims fail first, on a newer TF
+        if importlib.util.find_spec(name) is None:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     _install_tensorflow_contrib()
     _install_gin_list_kwargs()
     _install_imageio_uint8()

@@ -286,3 +286,15 @@ def test_verbose_brings_back_tensorflow_logs(verbose, level):
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                             text=True).stdout
     assert output.strip().splitlines()[-1] == level
+
+
+def test_without_disentanglement_lib_the_command_says_how_to_install_it(tmp_path):
+    """The shims need disentanglement_lib; without it the command answers with the install hint
+    (as on the modern stack), not with an error from the shims."""
+    code = ("import sys\nsys.modules['disentanglement_lib'] = None\n"
+            "from disentanglement_ext.train_weak import main\n"
+            f"main(['--model_dir', {str(tmp_path / 'run')!r}, '--gin_config', 'base'])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "no module 'disentanglement_lib'" in result.stderr and "[weak] stack" in result.stderr
