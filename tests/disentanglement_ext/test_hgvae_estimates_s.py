@@ -55,8 +55,8 @@ def test_prior_kl_is_the_enumerated_kl_and_its_gradient():
 def test_the_prior_enters_the_aggregation_loss_and_pushes_towards_sharing():
     def build(prior_weight):
         # A fixed graph seed: the sign below is the gradient's at one initialisation of the omega
-        # layer. Unseeded, 3 of 14 runs failed: an initialisation whose q already favours sharing
-        # more than the prior (log-weight ratio below -5) gets the other sign, rightly.
+        # layer. Unseeded, 3 of 14 runs failed (presumably where q already favours sharing
+        # more than the prior, log-weight ratio below -5, where the sign is rightly reversed).
         tf.set_random_seed(0)
         gamma = tf.constant(GAMMA, tf.float32)
         aggregation = group_vae.HypergeometricAggregation(
