@@ -9,6 +9,11 @@ numpy's central `Generator.multivariate_hypergeometric` runs on the same sizes i
 Run: `make bench` (or `.venv/bin/python benchmarks/bench_exact.py [--quick]`).
 Writes `benchmarks/results/bench_exact.json` and `.md`.
 
+`--per-row` instead times `sample()` of a batch of distinct parameter sets (logits ~ N(0, 1) per
+row, one draw each: the Keras-layer case) at the PER_ROW sizes, beside numpy's central sampler
+drawing as many samples of one parameter set, one child per (size, mode) killed above
+`--memory-cap-gib` (default 1.5 here); writes `bench_exact_per_row.json` and `.md`.
+
 `--large-n` instead times log_prob (100 points), mean and sample(100) once each (after nothing:
 the first call, tracing included) at the LARGE_N sizes, and the covariance at the
 COVARIANCE_SIZES (c = 50), one child per (task, size), killed above
@@ -34,6 +39,10 @@ LARGE_N_TASKS = ["log_prob", "mean", "sample"]
 # (c, m per class, n): the covariance with many classes (the target: c = 50).
 COVARIANCE_SIZES = [(50, 20, 200), (50, 100, 1000)]
 MODES = ["eager", "function", "xla"]
+# (c, m per class, n, rows): distinct parameters per row (`--per-row`), the sizes of the
+# side-by-side benchmark against the paper's code.
+PER_ROW = [(3, 200, 180, 10000), (10, 256, 256, 256), (10, 10, 10, 4096), (2, 10, 10, 10000),
+           (2, 10, 10, 64)]
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -59,12 +68,14 @@ def _time_calls(fn, min_seconds, min_repeats=3):
 
 
 def run_child(task, config_index, mode, min_seconds):
-    """One measurement in this process; prints a JSON line."""
+    """One measurement in this process; prints a JSON line. Tasks: numpy_central, sample,
+    log_prob (CONFIGS); numpy_per_row, sample_per_row (PER_ROW)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
-    c, m, n, batch = CONFIGS[config_index]
+    per_row = task.endswith("_per_row")
+    c, m, n, batch = (PER_ROW if per_row else CONFIGS)[config_index]
     result = dict(task=task, c=c, m=m, n=n, batch=batch, mode=mode)
-    if task == "numpy_central":
+    if task in ("numpy_central", "numpy_per_row"):
         rng = np.random.default_rng(0)
         baseline = _memory_kib("VmRSS")
         seconds = _time_calls(lambda: rng.multivariate_hypergeometric([m] * c, n, size=batch),
@@ -74,9 +85,18 @@ def run_child(task, config_index, mode, min_seconds):
         import tensorflow as tf
 
         import tfp_mvhg
-        weights = tf.constant(np.linspace(0.5, 3.0, c), tf.float32)
-        dist = tfp_mvhg.MultivariateHypergeometric([float(m)] * c, float(n), weights=weights)
-        if task == "sample":
+        if per_row:
+            logits = np.random.default_rng(0).normal(size=(batch, c))
+            dist = tfp_mvhg.MultivariateHypergeometric([float(m)] * c, float(n), logits=logits)
+        else:
+            weights = tf.constant(np.linspace(0.5, 3.0, c), tf.float32)
+            dist = tfp_mvhg.MultivariateHypergeometric([float(m)] * c, float(n), weights=weights)
+        if per_row:
+            items = batch
+
+            def work(seed):
+                return dist.sample(seed=seed)
+        elif task == "sample":
             items = batch
 
             def work(seed):
@@ -191,6 +211,56 @@ def large_n(args):
     print("\n".join(lines))
 
 
+def per_row(args):
+    """The `--per-row` table: rate and peak memory of `sample()` with distinct rows, capped."""
+    load_start, rows = os.getloadavg(), []
+    jobs = [(task, index, mode) for index in range(len(PER_ROW))
+            for task, mode in [("numpy_per_row", "numpy")]
+            + [("sample_per_row", mode) for mode in MODES]]
+    for task, index, mode in jobs:
+        command = [sys.executable, os.path.abspath(__file__), "--child", task, str(index), mode]
+        if args.quick:
+            command.append("--quick")
+        stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        c, m, n, batch = PER_ROW[index]
+        row = (json.loads(lines[-1]) if status == "ok" and lines
+               else dict(task=task, c=c, m=m, n=n, batch=batch, mode=mode))
+        row["status"] = status
+        rows.append(row)
+        print(f"{task} {PER_ROW[index]} {mode}: {status}"
+              + (f", {row['per_second']:,.0f}/s, peak {row['peak_rss_mib']:.0f} MiB"
+                 if status == "ok" else ""), flush=True)
+    load_end = os.getloadavg()
+    numpy_rate = {(row["c"], row["m"], row["n"], row["batch"]): row["per_second"]
+                  for row in rows if row["task"] == "numpy_per_row" and row["status"] == "ok"}
+    lines = [f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, "
+             f"{load_end[0]:.1f} at end. Command: `.venv/bin/python benchmarks/bench_exact.py "
+             f"--per-row --memory-cap-gib {args.memory_cap_gib:g}`. One exact draw per row of "
+             "distinct logits ~ N(0, 1); numpy: its central sampler, as many draws of one "
+             "parameter set. Peak: the child's whole resident memory (TensorFlow included).", "",
+             "| (c, m, n, rows) | mode | draws / s | / numpy's | ms / call | peak RSS (MiB) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for row in rows:
+        size = (row["c"], row["m"], row["n"], row["batch"])
+        if row["status"] != "ok":
+            lines.append(f"| {size} | {row['mode']} | {row['status']} | | | "
+                         + (f"> {args.memory_cap_gib * 1024:.0f}" if row["status"] == "exceeded"
+                            else "") + " |")
+            continue
+        ratio = row["per_second"] / numpy_rate[size] if size in numpy_rate else float("nan")
+        lines.append(f"| {size} | {row['mode']} | {row['per_second']:,.0f} | {ratio:.2f} | "
+                     f"{1000 * row['seconds_per_call']:.2f} | {row['peak_rss_mib']:.0f} |")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "bench_exact_per_row.json"), "w", encoding="utf-8") as out:
+        json.dump(dict(machine=_machine(), load_average_start=load_start,
+                       load_average_end=load_end, memory_cap_gib=args.memory_cap_gib,
+                       rows=rows), out, indent=2)
+    with open(os.path.join(RESULTS, "bench_exact_per_row.md"), "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def _machine():
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
@@ -211,8 +281,11 @@ def main():
     parser.add_argument("--quick", action="store_true", help="shorter timing (smoke run)")
     parser.add_argument("--large-n", action="store_true",
                         help="only the large-n cases (m_i and n up to 10^5), capped")
-    parser.add_argument("--memory-cap-gib", type=float, default=2.,
-                        help="--large-n: kill a child above this resident memory (%(default)s)")
+    parser.add_argument("--per-row", action="store_true",
+                        help="only sample() with distinct parameters per row, capped")
+    parser.add_argument("--memory-cap-gib", type=float, default=None,
+                        help="--large-n, --per-row: kill a child above this resident memory "
+                             "(default 2, per-row 1.5)")
     parser.add_argument("--time-limit", type=float, default=120.,
                         help="--large-n: kill a child after this many seconds (%(default)s)")
     parser.add_argument("--child", nargs=3, metavar=("TASK", "CONFIG", "MODE"),
@@ -226,6 +299,11 @@ def main():
         return
     if args.large_n_child:
         run_large_n_child(args.large_n_child[0], int(args.large_n_child[1]))
+        return
+    if args.memory_cap_gib is None:
+        args.memory_cap_gib = 1.5 if args.per_row else 2.
+    if args.per_row:
+        per_row(args)
         return
     if args.large_n:
         large_n(args)

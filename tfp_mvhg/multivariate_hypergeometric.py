@@ -44,7 +44,12 @@ class MultivariateHypergeometric(distribution.DiscreteDistributionMixin,
     greedy solution of the separable concave log-pmf (see `_mode`).
     `sample` draws exactly from the sequential conditionals
     `P(X_i = x | x_<i) ∝ C(m_i, x) omega_i^x [t^{r-x}] prod_{j>i} (1 + omega_j t)^{m_j}`, with `r`
-    the remaining count, by inverse CDF (one uniform per class). Adding a constant to every logit
+    the remaining count, by inverse CDF (one uniform per class), or, where that costs less (few
+    samples per parameter set, e.g. distinct parameters per row; not under XLA), without tables:
+    independent `X_j ~ Binomial(m_j, sigmoid(theta_j + lam))`, all but one proposed and the last
+    accepted with probability `f_L(n - sum_{j != L} X_j) / max f_L` (the MVHG is their law given
+    `sum_j X_j = n`, for any tilt `lam`), about 2 proposals per draw and memory linear in the
+    draws (`internal.rejection_sampler`). Adding a constant to every logit
     changes nothing; equal logits give the central multivariate hypergeometric distribution.
 
     A weight of 0 (logit -inf) is exact: that class is never drawn. The gradients of `log_prob`

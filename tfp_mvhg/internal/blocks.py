@@ -31,9 +31,9 @@ def chunks(window, elements_per_x):
     return chunk, (window + chunk - 1) // chunk
 
 
-def chunk_loop(body, num_chunks, initial):
+def chunk_loop(body, num_chunks, initial, dtype=None):
     """Threads `initial` through `carry, block = body(i, *carry)` for i = 0..num_chunks-1; returns
-    `(carry, the blocks concatenated on axis 0)`.
+    `(carry, the blocks concatenated on axis 0)`; `dtype`: the blocks' (default: `initial[0]`'s).
 
     One block: plain ops. Else a while loop running one iteration at a time (unrolled blocks, or
     parallel iterations, would all be in memory at once in a graph), with the blocks in a
@@ -47,7 +47,7 @@ def chunk_loop(body, num_chunks, initial):
         carry, block = body(i, *carry)
         return (i + 1, blocks.write(i, block)) + tuple(carry)
 
-    blocks = tf.TensorArray(initial[0].dtype, size=num_chunks, infer_shape=True)
+    blocks = tf.TensorArray(dtype or initial[0].dtype, size=num_chunks, infer_shape=True)
     _, blocks, *carry = tf.while_loop(lambda i, *_: i < num_chunks, loop_body,
                                       (tf.constant(0), blocks) + tuple(initial),
                                       maximum_iterations=num_chunks, parallel_iterations=1)

@@ -1,6 +1,6 @@
 # Copyright 2026 The tfp-mvhg authors.
 # SPDX-License-Identifier: Apache-2.0
-"""Windowed or full suffix tables, by cost: the log normalizer and the exact draws.
+"""Windowed or full suffix tables, or no tables, by cost: the log normalizer and the exact draws.
 
 A class step costs K W summands on full tables (`suffix_tables`, K = max n + 1, W = min(max m,
 max n) + 1) and K_i K_{i+1} on windowed ones (`windows`), each way. Windows pay for large n;
@@ -15,11 +15,12 @@ import tensorflow as tf
 from tensorflow_probability.python.internal import implementation_selection
 
 from tfp_mvhg.internal import exact_sampler
+from tfp_mvhg.internal import rejection_sampler
 from tfp_mvhg.internal import suffix_tables
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.compilation import function_when_eager
 
-__all__ = ["log_normalizer", "sample_counts", "use_windows"]
+__all__ = ["REJECTION_COST", "log_normalizer", "sample_counts", "use_rejection", "use_windows"]
 
 
 def use_windows(table_size, window, num_classes, tolerance=windows.TOLERANCE, xla=None):
@@ -89,10 +90,38 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window):
                                              window))
 
 
+# Relative cost of one accepted rejection-sampler draw per class (binomials at the measured
+# acceptance, 0.5-0.7) against one log-sum-exp term of a table step, measured on the benchmark
+# sizes (`use_rejection`).
+REJECTION_COST = 30
+
+
+def use_rejection(table_size, window, num_classes, num_samples, xla=None):
+    """Whether `sample_counts` draws by rejection (`rejection_sampler`) rather than on tables.
+
+    Tables cost about (c - 2) K W terms per parameter set (once, shared by its S samples) plus
+    c min(S, K) W for the CDF rows; rejection about `REJECTION_COST` c terms per sample, nothing
+    shared. So rejection wins for few samples per parameter set (distinct parameters per row) and
+    large n, tables for many samples of one parameter set. Never under XLA (the pending set's
+    shape changes each round); rejection wherever a size is unknown when tracing (its memory is
+    O(S B c) whatever the sizes).
+    """
+    if implementation_selection.is_xla() if xla is None else xla:
+        return False
+    num_samples = tf.get_static_value(num_samples)
+    if not all(isinstance(size, int) for size in (table_size, window, num_classes)) or (
+            num_samples is None):
+        return True
+    num_samples = int(num_samples)
+    tables = (max(num_classes - 2, 0) * table_size * window
+              + num_classes * min(num_samples, table_size) * window)
+    return tables > REJECTION_COST * num_classes * num_samples
+
+
 def sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
                   num_samples, seed):
-    """Exact draws `[S, B, c]` int32 (`exact_sampler`): on windowed tables where `use_windows`
-    says so, else on the full ones.
+    """Exact draws `[S, B, c]` int32: by rejection where `use_rejection` says so, else on
+    windowed tables where `use_windows` says so (`exact_sampler`), else on the full ones.
 
     Whether XLA compiles the caller is asked here and passed on as an argument, part of the
     signature of the eager calls' traces.
@@ -105,8 +134,14 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
       num_samples: S.
       seed: stateless seed `[2]` int32.
     """
+    xla = implementation_selection.is_xla()
+    if use_rejection(table_size, window, num_classes, num_samples, xla):
+        return _sample_by_rejection(num_per_class, logits, total_count, num_samples, seed)
     return _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
-                          num_samples, seed, implementation_selection.is_xla())
+                          num_samples, seed, xla)
+
+
+_sample_by_rejection = function_when_eager(rejection_sampler.sample_by_rejection)
 
 
 @function_when_eager

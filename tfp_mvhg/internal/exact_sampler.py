@@ -20,6 +20,7 @@ which covers every x with r - x in window i+1 and x <= min(m_i, r) <= W - 1.
 import numpy as np
 import tensorflow as tf
 
+from tfp_mvhg.internal import blocks
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.log_space import log_class_term
 from tfp_mvhg.internal.random_bits import draw_by_inverse_cdf
@@ -121,9 +122,26 @@ def _draw_class(q_next, num_i, theta_i, windows, window, remaining, uniforms, nu
     return tf.clip_by_value(draw, 0, tf.minimum(tf.cast(num_i, tf.int32)[None, :], remaining))
 
 
+def _members_per_block(num_samples, table_length, window, batch):
+    """Batch members per block of `_sample_counts`: the CDF rows of a class step are at most
+    min(S, K') x members x min(K', W) elements (`_draw_class`), kept <= `blocks.CHUNK_ELEMENTS`
+    per block (at least one member). Returns (members M, number of blocks); Python ints when
+    every size is."""
+    static = all(isinstance(size, int) for size in (num_samples, table_length, window, batch))
+    minimum, maximum = (min, max) if static else (tf.minimum, tf.maximum)
+    rows_per_member = minimum(num_samples, table_length) * minimum(table_length, window)
+    members = minimum(maximum(blocks.CHUNK_ELEMENTS // maximum(rows_per_member, 1), 1),
+                      maximum(batch, 1))
+    return members, (batch + members - 1) // members
+
+
 def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_samples, seed,
                    xla, lows=None, widths=None):
     """Exact sequential draws by inverse CDF on the exact conditionals: `[S, B, c]` int32.
+
+    The batch is drawn in blocks of members (`_members_per_block`), one after the other, so that
+    memory is O(c K' B) for the tables plus one block's CDF rows, whatever S and B; the uniforms
+    are drawn for the whole batch first, so the draws do not depend on the blocks.
 
     Args:
       num_per_class, logits: `[B, c]` float64.
@@ -137,23 +155,42 @@ def _sample_counts(num_per_class, logits, total_count, next_tables, window, num_
       lows, widths: `[B, c + 1]` and `[c + 1]` int32, the first counts and the widths of the
         windows of S_0..S_c; None: full tables (every window 0..K-1, K' = K).
     """
-    batch = tf.shape(logits)[0]
+    batch = blocks.static_or_dynamic(tf.compat.dimension_value(logits.shape[0]), logits, 0)
+    table_length = blocks.static_or_dynamic(tf.compat.dimension_value(next_tables.shape[1]),
+                                            next_tables, 1)
+    static_samples = tf.get_static_value(num_samples)
+    members, num_blocks = _members_per_block(
+        num_samples if static_samples is None else int(static_samples), table_length, window,
+        batch)
     uniforms = stateless_open_uniform([tf.shape(logits)[1], num_samples, batch], seed, tf.float64)
-    remaining = tf.broadcast_to(tf.cast(total_count, tf.int32), tf.shape(uniforms)[1:])
-    elems = (next_tables, tf.transpose(num_per_class), tf.transpose(logits), uniforms)
-    if lows is not None:
-        lows = tf.transpose(lows)
-        elems += (lows[:-1], lows[1:], widths[:-1], widths[1:])
+    per_member = (tf.transpose(num_per_class), tf.transpose(logits), total_count,
+                  tf.transpose(lows) if lows is not None else None)
 
-    def step(carry, elems):
-        remaining, _ = carry
-        q_next, num_i, theta_i, uniforms_i = elems[:4]
-        draw = _draw_class(q_next, num_i, theta_i, elems[4:] or None, window, remaining,
-                           uniforms_i, num_samples, xla)
-        return remaining - draw, draw
+    def draw_block(i):
+        """Draws `[M, S, c]` of members i M + 0..M-1 (the last block repeats member B - 1)."""
+        member = tf.minimum(i * members + tf.range(members), batch - 1)
+        num_i, theta_i, total, low = (None if x is None else tf.gather(x, member, axis=-1)
+                                      for x in per_member)
+        elems = (tf.gather(next_tables, member, axis=2), num_i, theta_i,
+                 tf.gather(uniforms, member, axis=2))
+        if low is not None:
+            elems += (low[:-1], low[1:], widths[:-1], widths[1:])
+        remaining = tf.broadcast_to(tf.cast(total, tf.int32), tf.shape(elems[3])[1:])
 
-    _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
-    return tf.transpose(draws, [1, 2, 0])
+        def step(carry, elems):
+            remaining, _ = carry
+            q_next, num_i, theta_i, uniforms_i = elems[:4]
+            draw = _draw_class(q_next, num_i, theta_i, elems[4:] or None, window, remaining,
+                               uniforms_i, num_samples, xla)
+            return remaining - draw, draw
+
+        _, draws = tf.scan(step, elems, initializer=(remaining, tf.zeros_like(remaining)))
+        return tf.transpose(draws, [2, 1, 0])
+
+    if isinstance(num_blocks, int) and num_blocks == 1:
+        return tf.transpose(draw_block(0), [1, 0, 2])
+    _, draws = blocks.chunk_loop(lambda i: ((), draw_block(i)), num_blocks, (), tf.int32)
+    return tf.transpose(draws[:batch], [1, 0, 2])
 
 
 def sample_on_full_tables(num_per_class, logits, total_count, table_size, window, num_samples,

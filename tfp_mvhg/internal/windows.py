@@ -50,8 +50,9 @@ from tfp_mvhg.internal.log_space import log_class_term
 from tfp_mvhg.internal.log_space import log_convolve
 from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
-__all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "static_width_bound",
-           "windowed_log_normalizer", "windowed_suffix_tables", "windows_are_cheaper"]
+__all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "mean_field_tilt",
+           "sanitized", "static_width_bound", "windowed_log_normalizer", "windowed_suffix_tables",
+           "windows_are_cheaper"]
 
 TOLERANCE = 1e-30
 _BISECTION_STEPS = 110  # the tilt's bracket (width < 2^11 + range) halves to below 1 ulp
@@ -93,7 +94,7 @@ def windows_are_cheaper(windows, table_size, window):
     return windowed < full
 
 
-def _sanitized(num_per_class, logits, total_count):
+def sanitized(num_per_class, logits, total_count):
     """Parameters safe for the window arithmetic: undefined members (NaN'd by the caller) get
     m = max(round(m), 0), n clipped to [0, sum m], NaN/+inf logits 0."""
     num = tf.maximum(tf.round(num_per_class), 0.)
@@ -103,7 +104,7 @@ def _sanitized(num_per_class, logits, total_count):
     return num, logits, total
 
 
-def _mean_field_tilt(num, logits, total):
+def mean_field_tilt(num, logits, total):
     """lam with sum_j m_j sigmoid(theta_j + lam) = n, by bisection: `[B]` float64.
 
     n = 0 or n = sum m give the bracket's end (p = 0 or 1 to float64 precision)."""
@@ -216,10 +217,10 @@ def choose_windows(num_per_class, logits, total_count, tolerance=TOLERANCE):
       total_count: `[B]` float64.
     """
     with tf.name_scope("choose_windows"):
-        num, logits, total = _sanitized(tf.stop_gradient(num_per_class),
+        num, logits, total = sanitized(tf.stop_gradient(num_per_class),
                                         tf.stop_gradient(logits), tf.stop_gradient(total_count))
         num_classes = int(logits.shape[-1])
-        tilt = _mean_field_tilt(num, logits, total)
+        tilt = mean_field_tilt(num, logits, total)
         eta = logits + tilt[:, None]
         p = tf.math.sigmoid(eta)
         zero = tf.zeros_like(total)[:, None]
@@ -315,7 +316,7 @@ def log_error_bound(num_per_class, logits, total_count, windows, log_normalizer)
       windows: the `Windows` used.
       log_normalizer: `[B]` log P~0 computed on them.
     """
-    num, _, total = _sanitized(num_per_class, logits, total_count)
+    num, _, total = sanitized(num_per_class, logits, total_count)
     lows = tf.cast(windows.lows, tf.float64)
     highs = lows + tf.cast(windows.widths, tf.float64) - 1.
     members = _memberships(int(logits.shape[-1]))

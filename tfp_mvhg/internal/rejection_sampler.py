@@ -1,0 +1,159 @@
+# Copyright 2026 The tfp-mvhg authors.
+# SPDX-License-Identifier: Apache-2.0
+"""Exact MVHG draws without tables: independent binomials, conditioned on their sum by rejection.
+
+For any tilt lam, with eta_j = theta_j + lam and p_j = sigmoid(eta_j), the binomial pmfs are
+f_j(x) = C(m_j, x) p_j^x (1 - p_j)^(m_j - x) ∝ C(m_j, x) exp(eta_j x), so on sum_j x_j = n
+
+    prod_j f_j(x_j) ∝ prod_j C(m_j, x_j) omega_j^{x_j} exp(lam n) ∝ P_MVHG(x):
+
+the MVHG is the law of independent X_j ~ Binomial(m_j, p_j) given sum_j X_j = n. One class L (per
+batch member: the largest binomial variance m_j p_j (1 - p_j)) is left out of the proposal:
+
+    propose X_j ~ Binomial(m_j, p_j) for j != L,   X_L = n - sum_{j != L} X_j,
+    accept with probability f_L(X_L) / max_x f_L(x)   (0 unless 0 <= X_L <= m_L).
+
+The accepted x has density ∝ prod_{j != L} f_j(x_j) f_L(n - sum_{j != L} x_j), the MVHG: every
+draw is exact (no truncation, no tables), whatever n. The acceptance rate is P(sum_j X_j = n) /
+max f_L; with lam the mean-field tilt (E sum_j X_j = n) it is about sqrt(Var X_L / Var sum_j X_j)
+for large variances (the local limit theorem on both), at least about 1 / sqrt(c): measured 0.49
+to 0.73 on the benchmark sizes. The ratio is computed as exp(log C(m_L, x) + x eta_L - its maximum
+over the binomial's modes floor((m_L + 1) p_L) and its neighbours), exact in log space, so it never
+exceeds 1. The binomials are drawn on min(p_j, 1 - p_j) = sigmoid(-|eta_j|) (and reflected,
+m_j - X, where p_j > 1/2), so probabilities near 1 keep their relative precision.
+
+Rejected proposals are redrawn, round after round, for the pending draws only (fresh Philox keys
+per round), until every draw is accepted; each draw is the first accepted proposal of its own
+i.i.d. sequence. Cost O(c / acceptance) binomial draws per sample and memory O(S B c): the route
+for many distinct parameter sets. The pending set changes shape each round, so this is not for
+XLA (`dispatch`).
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from tfp_mvhg.internal import windows
+from tfp_mvhg.internal.log_space import log_class_term
+
+__all__ = ["MAX_ROUNDS", "sample_by_rejection"]
+
+# Safeguarded Newton steps for the tilt (`_tilt`): it only sets the acceptance rate.
+_TILT_STEPS = 16
+# A cap on the rounds, far above need: a draw is pending after r rounds with probability
+# (1 - acceptance)^r; hitting the cap raises an InvalidArgumentError instead of returning.
+MAX_ROUNDS = 100_000
+
+
+def _tilt(num, logits, total):
+    """lam with sum_j m_j sigmoid(theta_j + lam) close to n: `[B]` float64.
+
+    Any lam gives exact draws; this one makes E sum_j X_j = n, which maximises the acceptance
+    rate. With rho = logit(n / M) (M the drawable items; clipped to +-700 for n = 0 or M, where
+    p goes to 0 or 1 in float64), the root lies in [rho - max theta, rho - min theta] (every p_j
+    between sigmoid(theta_min + lam) and sigmoid(theta_max + lam)). `_TILT_STEPS` Newton steps on
+    f(lam) = sum_j m_j sigmoid(theta_j + lam) - n, increasing, from rho - log(sum_j m_j omega_j /
+    M) (the root for equal weights), each kept inside the bracket narrowed by the signs of f
+    (else its midpoint).
+    """
+    finite = tf.math.is_finite(logits)
+    neg_inf = tf.constant(-np.inf, tf.float64)
+    top = tf.reduce_max(tf.where(finite, logits, neg_inf), axis=-1)
+    bottom = -tf.reduce_max(tf.where(finite, -logits, neg_inf), axis=-1)
+    top = tf.where(tf.math.is_finite(top), top, tf.zeros_like(top))
+    bottom = tf.where(tf.math.is_finite(bottom), bottom, tf.zeros_like(bottom))
+    drawable = tf.reduce_sum(tf.where(finite, num, tf.zeros_like(num)), axis=-1)
+    rate = tf.clip_by_value(tf.math.log(total) - tf.math.log(tf.maximum(drawable - total, 0.)),
+                            -700., 700.)
+    rate = tf.where(tf.math.is_nan(rate), tf.zeros_like(rate), rate)  # n = M = 0
+    low, high = rate - top, rate - bottom
+    log_mean_weight = (tf.reduce_logsumexp(tf.where(num > 0., tf.math.log(num) + logits, neg_inf),
+                                           axis=-1) - tf.math.log(tf.maximum(drawable, 1.)))
+    tilt = tf.clip_by_value(rate - tf.where(tf.math.is_finite(log_mean_weight), log_mean_weight,
+                                            tf.zeros_like(log_mean_weight)), low, high)
+    for _ in range(_TILT_STEPS):
+        p = tf.math.sigmoid(logits + tilt[:, None])
+        excess = tf.reduce_sum(num * p, axis=-1) - total
+        slope = tf.reduce_sum(num * p * (1. - p), axis=-1)
+        low = tf.where(excess < 0., tilt, low)
+        high = tf.where(excess > 0., tilt, high)
+        newton = tilt - excess / tf.where(slope > 0., slope, tf.ones_like(slope))
+        inside = (slope > 0.) & (newton >= low) & (newton <= high)
+        tilt = tf.where(excess == 0., tilt, tf.where(inside, newton, 0.5 * (low + high)))
+    return tilt
+
+
+def _log_peak(num, eta):
+    """max_x (log C(m, x) + x eta) over the binomial's modes floor((m + 1) p) and neighbours,
+    `[B]` (p = sigmoid(eta)): the maximum over all x, with round-off in the mode's position
+    covered by the neighbours."""
+    mode = tf.floor((num + 1.) * tf.math.sigmoid(eta))
+    candidates = tf.clip_by_value(mode[:, None] + tf.constant([-1., 0., 1.], tf.float64),
+                                  0., num[:, None])
+    return tf.reduce_max(log_class_term(num[:, None], candidates, eta[:, None]), axis=-1)
+
+
+def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
+    """Exact MVHG draws `[S, B, c]` int32 (module docstring).
+
+    Members whose parameters define no distribution (non-integer or negative counts, NaN or +inf
+    logits, n above the items of positive weight) get zeros without proposals; the caller marks
+    them (`distribution_base._flat_undefined`).
+
+    Args:
+      num_per_class, logits: `[B, c]` float64 counts m and log weights theta (-inf: never drawn).
+      total_count: `[B]` float64 draws n.
+      num_samples: S.
+      seed: stateless seed `[2]` int32.
+    """
+    num, logits, total = windows.sanitized(num_per_class, logits, total_count)
+    drawable = tf.reduce_sum(tf.where(tf.math.is_finite(logits), num, tf.zeros_like(num)), -1)
+    defined = ((total <= drawable) & tf.reduce_all(tf.equal(num, num_per_class), axis=-1)
+               & tf.equal(total, total_count))
+    eta = logits + _tilt(num, logits, total)[:, None]                 # [B, c]
+    minority = tf.math.sigmoid(-tf.abs(eta))     # min(p, 1 - p), -inf eta: 0
+    reflect = eta > 0.
+    variance = num * tf.math.sigmoid(eta) * tf.math.sigmoid(-eta)
+    left_out = tf.argmax(variance, axis=-1, output_type=tf.int32)                        # L
+    num_classes = tf.shape(logits)[1]
+    is_left_out = tf.one_hot(left_out, num_classes, on_value=True, off_value=False)      # [B, c]
+    num_left_out = tf.gather(num, left_out, batch_dims=1)
+    eta_left_out = tf.gather(eta, left_out, batch_dims=1)
+    log_peak = _log_peak(num_left_out, eta_left_out)
+
+    batch = tf.shape(logits)[0]
+    size = num_samples * batch
+
+    def body(round_, pending, draws):
+        member = pending % batch
+        keys = tf.random.experimental.stateless_split(
+            tf.random.experimental.stateless_fold_in(seed, round_), 2)
+        proposal = tf.random.stateless_binomial(
+            [tf.size(member), num_classes], keys[0], tf.gather(num, member),
+            tf.gather(minority, member), output_dtype=tf.float64)                      # [P, c]
+        proposal = tf.where(tf.gather(reflect, member), tf.gather(num, member) - proposal,
+                            proposal)
+        left = tf.gather(is_left_out, member)
+        rest = tf.gather(total, member) - tf.reduce_sum(
+            tf.where(left, tf.zeros_like(proposal), proposal), axis=-1)                  # X_L
+        log_ratio = (log_class_term(tf.gather(num_left_out, member), rest,
+                                    tf.gather(eta_left_out, member))
+                     - tf.gather(log_peak, member))
+        uniform = tf.random.stateless_uniform(tf.shape(member), keys[1], dtype=tf.float64)
+        accept = (rest >= 0.) & (tf.math.log(uniform) <= log_ratio)
+        proposal = tf.where(left, rest[:, None], proposal)
+        taken = tf.boolean_mask(pending, accept)
+        draws = tf.tensor_scatter_nd_update(draws, taken[:, None],
+                                            tf.cast(tf.boolean_mask(proposal, accept), tf.int32))
+        return round_ + 1, tf.boolean_mask(pending, ~accept), draws
+
+    flat_defined = tf.tile(defined, [num_samples])
+    pending = tf.boolean_mask(tf.range(size), flat_defined)
+    draws = tf.zeros([size, num_classes], tf.int32)
+    rounds, pending, draws = tf.while_loop(
+        lambda round_, pending, _: (tf.size(pending) > 0) & (round_ < MAX_ROUNDS), body,
+        (tf.constant(0), pending, draws),
+        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None]), draws.shape))
+    with tf.control_dependencies([tf.debugging.assert_equal(
+            tf.size(pending), 0, message=f"The rejection sampler did not finish within "
+            f"{MAX_ROUNDS} rounds.")]):
+        return tf.reshape(tf.identity(draws), [num_samples, batch, num_classes])
