@@ -365,3 +365,18 @@ def test_table_passes_the_recipe_flags_to_every_run(tmp_path):
     default = table_lib.run_args(table_lib.build_parser().parse_args([]), "uniform", 100, 0,
                                  str(tmp_path))
     assert (default.recipe, default.eval_split, default.pretrain_epochs) == ("vade", "test", 300)
+
+
+def test_curves_and_the_latent_diagnosis_read_a_run(tmp_path, capsys):
+    """`curves` plots a finished run; `diagnose` clusters its cached encoder's latent means."""
+    from mvhg_clustering import curves
+    from mvhg_clustering import diagnose
+    assert run_lib.main(RUN + ["--out", str(tmp_path)]) == 0
+    curves.main([str(tmp_path / RESULT), "--out", str(tmp_path / "curves.png")])
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    x, y = data_lib.load_digits()
+    cache, = glob.glob(str(tmp_path / "pretrain" / "*.npz"))
+    scores = diagnose.latent_scores(cache, x[:200], y[:200], hidden=(16, 16))
+    assert sorted(scores) == ["gmm_diag_latent", "gmm_full_latent", "kmeans_latent"]
+    assert all(0.1 <= score <= 1. for score in scores.values())
+    assert diagnose.pixel_scores(x[:200], y[:200])["kmeans_pixels"] > 0.5  # digits: ~0.8
