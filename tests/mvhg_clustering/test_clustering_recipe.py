@@ -380,3 +380,24 @@ def test_curves_and_the_latent_diagnosis_read_a_run(tmp_path, capsys):
     assert sorted(scores) == ["gmm_diag_latent", "gmm_full_latent", "kmeans_latent"]
     assert all(0.1 <= score <= 1. for score in scores.values())
     assert diagnose.pixel_scores(x[:200], y[:200])["kmeans_pixels"] > 0.5  # digits: ~0.8
+
+
+def test_the_batch_mvhg_is_close_to_a_multinomial():
+    """The derivation in `vade`'s docstring ("Why the hypergeometric and categorical priors
+    agree"): with m_k = n = B = 128 and K = 10 the MVHG's count variance is the multinomial's
+    (same mean) times the finite-population factor (K - 1) B / (KB - 1) for equal weights (closed
+    form of the central hypergeometric), and 0.7-1 of it for weights spread up to 100-fold."""
+    import tfp_mvhg
+    batch, clusters = 128, 10
+    for weights, low, high in ((np.ones(clusters), None, None),
+                               (np.linspace(0.5, 3., clusters), 0.84, 0.97),
+                               (np.geomspace(0.1, 10., clusters), 0.70, 0.995)):
+        dist = tfp_mvhg.MultivariateHypergeometric([float(batch)] * clusters, float(batch),
+                                                   weights=weights)
+        share = dist.mean().numpy() / batch
+        ratio = np.diag(dist.covariance().numpy()) / (batch * share * (1. - share))
+        if low is None:
+            np.testing.assert_allclose(ratio, (clusters - 1) * batch / (clusters * batch - 1),
+                                       rtol=1e-9)
+        else:
+            assert np.all((ratio > low) & (ratio < high)), ratio

@@ -23,10 +23,10 @@ exceeds 1. The binomials are drawn on min(p_j, 1 - p_j) = sigmoid(-|eta_j|) (and
 m_j - X, where p_j > 1/2), so probabilities near 1 keep their relative precision.
 
 Rejected proposals are redrawn, round after round, for the pending draws only (fresh Philox keys
-per round), until every draw is accepted; each draw is the first accepted proposal of its own
-i.i.d. sequence. Cost O(c / acceptance) binomial draws per sample and memory O(S B c): the route
-for many distinct parameter sets. The pending set changes shape each round, so this is not for
-XLA (`dispatch`).
+per round; round r proposes 2^min(r, 6) candidates per pending draw), until every draw is
+accepted; each draw is the first accepted proposal of its own i.i.d. sequence. Cost
+O(c / acceptance) binomial draws per sample and memory O(S B c): the route for many distinct
+parameter sets. The pending set changes shape each round, so this is not for XLA (`dispatch`).
 """
 
 import numpy as np
@@ -37,8 +37,14 @@ from tfp_mvhg.internal.log_space import log_class_term
 
 __all__ = ["MAX_ROUNDS", "sample_by_rejection"]
 
-# Safeguarded Newton steps for the tilt (`_tilt`): it only sets the acceptance rate.
+# Safeguarded Newton steps for the tilt (`_tilt`), at most, and the tolerance on
+# |E sum_j X_j - n| / sqrt(Var sum_j X_j + 1) that ends them: the tilt only sets the acceptance
+# rate (off by t standard deviations, it falls by about exp(-t^2 / 2)).
 _TILT_STEPS = 16
+_TILT_TOLERANCE = 0.01
+# Round r proposes 2^min(r, _MAX_DOUBLINGS) candidates per pending draw and keeps the first
+# accepted: most draws are done in round 0, the few left need few rounds.
+_MAX_DOUBLINGS = 6
 # A cap on the rounds, far above need: a draw is pending after r rounds with probability
 # (1 - acceptance)^r; hitting the cap raises an InvalidArgumentError instead of returning.
 MAX_ROUNDS = 100_000
@@ -53,7 +59,7 @@ def _tilt(num, logits, total):
     between sigmoid(theta_min + lam) and sigmoid(theta_max + lam)). `_TILT_STEPS` Newton steps on
     f(lam) = sum_j m_j sigmoid(theta_j + lam) - n, increasing, from rho - log(sum_j m_j omega_j /
     M) (the root for equal weights), each kept inside the bracket narrowed by the signs of f
-    (else its midpoint).
+    (else its midpoint), until every member is within `_TILT_TOLERANCE`.
     """
     finite = tf.math.is_finite(logits)
     neg_inf = tf.constant(-np.inf, tf.float64)
@@ -70,7 +76,7 @@ def _tilt(num, logits, total):
                                            axis=-1) - tf.math.log(tf.maximum(drawable, 1.)))
     tilt = tf.clip_by_value(rate - tf.where(tf.math.is_finite(log_mean_weight), log_mean_weight,
                                             tf.zeros_like(log_mean_weight)), low, high)
-    for _ in range(_TILT_STEPS):
+    def newton_step(step, tilt, low, high):
         p = tf.math.sigmoid(logits + tilt[:, None])
         excess = tf.reduce_sum(num * p, axis=-1) - total
         slope = tf.reduce_sum(num * p * (1. - p), axis=-1)
@@ -78,7 +84,12 @@ def _tilt(num, logits, total):
         high = tf.where(excess > 0., tilt, high)
         newton = tilt - excess / tf.where(slope > 0., slope, tf.ones_like(slope))
         inside = (slope > 0.) & (newton >= low) & (newton <= high)
-        tilt = tf.where(excess == 0., tilt, tf.where(inside, newton, 0.5 * (low + high)))
+        done = tf.abs(excess) <= _TILT_TOLERANCE * tf.sqrt(slope + 1.)
+        tilt = tf.where(done, tilt, tf.where(inside, newton, 0.5 * (low + high)))
+        return step + tf.cast(tf.reduce_all(done), tf.int32) * _TILT_STEPS + 1, tilt, low, high
+
+    _, tilt, _, _ = tf.while_loop(lambda step, *_: step < _TILT_STEPS, newton_step,
+                                  (tf.constant(0), tilt, low, high))
     return tilt
 
 
@@ -122,29 +133,38 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
 
     batch = tf.shape(logits)[0]
     size = num_samples * batch
+    # per member, gathered once per round: [m | min(p, 1 - p) | reflect | is L] and
+    # [n, m_L, eta_L, log max f_L]
+    per_class = tf.concat([num, minority, tf.cast(reflect, tf.float64),
+                           tf.cast(is_left_out, tf.float64)], axis=1)                   # [B, 4c]
+    per_member = tf.stack([total, num_left_out, eta_left_out, log_peak], axis=1)         # [B, 4]
 
     def body(round_, pending, draws):
-        member = pending % batch
+        proposals = tf.minimum(2 ** tf.minimum(round_, _MAX_DOUBLINGS), 2 ** _MAX_DOUBLINGS)
+        member = tf.repeat(pending % batch, proposals)                                  # [P k]
         keys = tf.random.experimental.stateless_split(
             tf.random.experimental.stateless_fold_in(seed, round_), 2)
+        num_m, minority_m, reflect_m, left = tf.split(tf.gather(per_class, member), 4, axis=1)
+        total_m, num_left, eta_left, peak_left = tf.unstack(tf.gather(per_member, member), axis=1)
         proposal = tf.random.stateless_binomial(
-            [tf.size(member), num_classes], keys[0], tf.gather(num, member),
-            tf.gather(minority, member), output_dtype=tf.float64)                      # [P, c]
-        proposal = tf.where(tf.gather(reflect, member), tf.gather(num, member) - proposal,
-                            proposal)
-        left = tf.gather(is_left_out, member)
-        rest = tf.gather(total, member) - tf.reduce_sum(
-            tf.where(left, tf.zeros_like(proposal), proposal), axis=-1)                  # X_L
-        log_ratio = (log_class_term(tf.gather(num_left_out, member), rest,
-                                    tf.gather(eta_left_out, member))
-                     - tf.gather(log_peak, member))
+            [tf.size(member), num_classes], keys[0], num_m, minority_m,
+            output_dtype=tf.float64)                                                     # [P k, c]
+        proposal = tf.where(reflect_m > 0., num_m - proposal, proposal)
+        left = left > 0.
+        rest = total_m - tf.reduce_sum(tf.where(left, tf.zeros_like(proposal), proposal), -1)
+        log_ratio = log_class_term(num_left, rest, eta_left) - peak_left                 # X_L
         uniform = tf.random.stateless_uniform(tf.shape(member), keys[1], dtype=tf.float64)
-        accept = (rest >= 0.) & (tf.math.log(uniform) <= log_ratio)
-        proposal = tf.where(left, rest[:, None], proposal)
-        taken = tf.boolean_mask(pending, accept)
-        draws = tf.tensor_scatter_nd_update(draws, taken[:, None],
-                                            tf.cast(tf.boolean_mask(proposal, accept), tf.int32))
-        return round_ + 1, tf.boolean_mask(pending, ~accept), draws
+        accept = tf.reshape((rest >= 0.) & (tf.math.log(uniform) <= log_ratio),
+                            [-1, proposals])                                             # [P, k]
+        proposal = tf.reshape(tf.where(left, rest[:, None], proposal),
+                              [-1, proposals, num_classes])
+        first = tf.argmax(tf.cast(accept, tf.int32), axis=1, output_type=tf.int32)
+        chosen = tf.gather(proposal, first, batch_dims=1)                                # [P, c]
+        accepted = tf.reduce_any(accept, axis=1)
+        draws = tf.tensor_scatter_nd_update(
+            draws, tf.boolean_mask(pending, accepted)[:, None],
+            tf.cast(tf.boolean_mask(chosen, accepted), tf.int32))
+        return round_ + 1, tf.boolean_mask(pending, ~accepted), draws
 
     flat_defined = tf.tile(defined, [num_samples])
     pending = tf.boolean_mask(tf.range(size), flat_defined)
