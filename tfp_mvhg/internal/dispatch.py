@@ -90,10 +90,10 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window):
                                              window))
 
 
-# Relative cost of one accepted rejection-sampler draw per class (binomials at the measured
-# acceptance, 0.5-0.7) against one log-sum-exp term of a table step, measured on the benchmark
-# sizes (`use_rejection`).
-REJECTION_COST = 30
+# Cost of one rejection-sampler draw per class, in log-sum-exp terms of a table step: the
+# break-even points measured on the benchmark sizes (tables against rejection, one parameter set
+# and many, `tf.function`, 2 cores) put it between 4.4 and 11 (`use_rejection`).
+REJECTION_COST = 8
 
 
 def use_rejection(table_size, window, num_classes, num_samples, xla=None):

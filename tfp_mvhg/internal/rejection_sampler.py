@@ -41,7 +41,7 @@ __all__ = ["MAX_ROUNDS", "sample_by_rejection"]
 # |E sum_j X_j - n| / sqrt(Var sum_j X_j + 1) that ends them: the tilt only sets the acceptance
 # rate (off by t standard deviations, it falls by about exp(-t^2 / 2)).
 _TILT_STEPS = 16
-_TILT_TOLERANCE = 0.01
+_TILT_TOLERANCE = 0.1
 # Round r proposes 2^min(r, _MAX_DOUBLINGS) candidates per pending draw and keeps the first
 # accepted: most draws are done in round 0, the few left need few rounds.
 _MAX_DOUBLINGS = 6
@@ -137,7 +137,9 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
     # [n, m_L, eta_L, log max f_L]
     per_class = tf.concat([num, minority, tf.cast(reflect, tf.float64),
                            tf.cast(is_left_out, tf.float64)], axis=1)                   # [B, 4c]
-    per_member = tf.stack([total, num_left_out, eta_left_out, log_peak], axis=1)         # [B, 4]
+    # log f_L(x) - log max f_L = offset - lgamma(x + 1) - lgamma(m_L - x + 1) + x eta_L
+    offset = tf.math.lgamma(num_left_out + 1.) - log_peak
+    per_member = tf.stack([total, num_left_out, eta_left_out, offset], axis=1)          # [B, 4]
 
     def body(round_, pending, draws):
         proposals = tf.minimum(2 ** tf.minimum(round_, _MAX_DOUBLINGS), 2 ** _MAX_DOUBLINGS)
@@ -145,16 +147,20 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
         keys = tf.random.experimental.stateless_split(
             tf.random.experimental.stateless_fold_in(seed, round_), 2)
         num_m, minority_m, reflect_m, left = tf.split(tf.gather(per_class, member), 4, axis=1)
-        total_m, num_left, eta_left, peak_left = tf.unstack(tf.gather(per_member, member), axis=1)
+        total_m, num_left, eta_left, offset_m = tf.unstack(tf.gather(per_member, member), axis=1)
         proposal = tf.random.stateless_binomial(
             [tf.size(member), num_classes], keys[0], num_m, minority_m,
             output_dtype=tf.float64)                                                     # [P k, c]
         proposal = tf.where(reflect_m > 0., num_m - proposal, proposal)
         left = left > 0.
         rest = total_m - tf.reduce_sum(tf.where(left, tf.zeros_like(proposal), proposal), -1)
-        log_ratio = log_class_term(num_left, rest, eta_left) - peak_left                 # X_L
+        possible = (rest >= 0.) & (rest <= num_left)                                     # X_L
+        safe_rest = tf.where(possible, rest, tf.zeros_like(rest))
+        log_ratio = (offset_m - tf.math.lgamma(safe_rest + 1.)
+                     - tf.math.lgamma(num_left - safe_rest + 1.)
+                     + tf.where(safe_rest > 0., safe_rest * eta_left, tf.zeros_like(rest)))
         uniform = tf.random.stateless_uniform(tf.shape(member), keys[1], dtype=tf.float64)
-        accept = tf.reshape((rest >= 0.) & (tf.math.log(uniform) <= log_ratio),
+        accept = tf.reshape(possible & (tf.math.log(uniform) <= log_ratio),
                             [-1, proposals])                                             # [P, k]
         proposal = tf.reshape(tf.where(left, rest[:, None], proposal),
                               [-1, proposals, num_classes])
