@@ -96,18 +96,15 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window):
 REJECTION_COST = 8
 
 
-def use_rejection(table_size, window, num_classes, num_samples, xla=None):
+def use_rejection(table_size, window, num_classes, num_samples):
     """Whether `sample_counts` draws by rejection (`rejection_sampler`) rather than on tables.
 
     Tables cost about (c - 2) K W terms per parameter set (once, shared by its S samples) plus
     c min(S, K) W for the CDF rows; rejection about `REJECTION_COST` c terms per sample, nothing
     shared. So rejection wins for few samples per parameter set (distinct parameters per row) and
-    large n, tables for many samples of one parameter set. Never under XLA (the pending set's
-    shape changes each round); rejection wherever a size is unknown when tracing (its memory is
-    O(S B c) whatever the sizes).
+    large n, tables for many samples of one parameter set. Rejection wherever a size is unknown
+    when tracing (its memory is O(S B c) whatever the sizes).
     """
-    if implementation_selection.is_xla() if xla is None else xla:
-        return False
     num_samples = tf.get_static_value(num_samples)
     if not all(isinstance(size, int) for size in (table_size, window, num_classes)) or (
             num_samples is None):
@@ -135,8 +132,8 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
       seed: stateless seed `[2]` int32.
     """
     xla = implementation_selection.is_xla()
-    if use_rejection(table_size, window, num_classes, num_samples, xla):
-        return _sample_by_rejection(num_per_class, logits, total_count, num_samples, seed)
+    if use_rejection(table_size, window, num_classes, num_samples):
+        return _sample_by_rejection(num_per_class, logits, total_count, num_samples, seed, xla)
     return _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
                           num_samples, seed, xla)
 

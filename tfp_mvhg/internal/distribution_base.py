@@ -386,7 +386,8 @@ class MultivariateHypergeometricBase(tfd.AutoCompositeTensorDistribution):
             num_per_class, logits, total_count, table_size, window,
             tf.compat.dimension_value(logits.shape[-1]), n, seed)
         undefined = self._flat_undefined(num_per_class, logits, total_count)
-        draws = tf.where(undefined[None, :, None], tf.constant(np.nan, self.dtype),
+        unfinished = tf.reduce_any(draws < 0, axis=-1, keepdims=True)  # `rejection_sampler`
+        draws = tf.where(undefined[None, :, None] | unfinished, tf.constant(np.nan, self.dtype),
                          tf.cast(draws, self.dtype))
         num_classes = tf.shape(logits)[-1]
         return tf.reshape(draws, ps.concat([[n], batch_shape, [num_classes]], axis=0))

@@ -26,11 +26,13 @@ Rejected proposals are redrawn, round after round, for the pending draws only (f
 per round; round r proposes 2^min(r, 6) candidates per pending draw), until every draw is
 accepted; each draw is the first accepted proposal of its own i.i.d. sequence. Cost
 O(c / acceptance) binomial draws per sample and memory O(S B c): the route for many distinct
-parameter sets. The pending set changes shape each round, so this is not for XLA (`dispatch`).
+parameter sets. Under XLA, where shapes are static, every draw gets 4 candidates per round
+until all are accepted (about 2 rounds; more work per round, no compaction).
 """
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.log_space import log_class_term
@@ -45,8 +47,11 @@ _TILT_TOLERANCE = 0.1
 # Round r proposes 2^min(r, _MAX_DOUBLINGS) candidates per pending draw and keeps the first
 # accepted: most draws are done in round 0, the few left need few rounds.
 _MAX_DOUBLINGS = 6
+# Under XLA (static shapes) every draw gets this many candidates per round, done or not.
+_XLA_PROPOSALS = 4
 # A cap on the rounds, far above need: a draw is pending after r rounds with probability
-# (1 - acceptance)^r; hitting the cap raises an InvalidArgumentError instead of returning.
+# (1 - acceptance)^r; hitting the cap raises an InvalidArgumentError (under XLA, which compiles
+# assertions away, the draws left are -1, which the distribution turns into NaN).
 MAX_ROUNDS = 100_000
 
 
@@ -103,7 +108,8 @@ def _log_peak(num, eta):
     return tf.reduce_max(log_class_term(num[:, None], candidates, eta[:, None]), axis=-1)
 
 
-def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
+def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed,
+                        xla=False):
     """Exact MVHG draws `[S, B, c]` int32 (module docstring).
 
     Members whose parameters define no distribution (non-integer or negative counts, NaN or +inf
@@ -115,6 +121,8 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
       total_count: `[B]` float64 draws n.
       num_samples: S.
       seed: stateless seed `[2]` int32.
+      xla: whether XLA compiles the ops: then every draw gets `_XLA_PROPOSALS` candidates in
+        every round until all are accepted (static shapes), else only the pending ones.
     """
     num, logits, total = windows.sanitized(num_per_class, logits, total_count)
     drawable = tf.reduce_sum(tf.where(tf.math.is_finite(logits), num, tf.zeros_like(num)), -1)
@@ -141,16 +149,20 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
     offset = tf.math.lgamma(num_left_out + 1.) - log_peak
     per_member = tf.stack([total, num_left_out, eta_left_out, offset], axis=1)          # [B, 4]
 
-    def body(round_, pending, draws):
-        proposals = tf.minimum(2 ** tf.minimum(round_, _MAX_DOUBLINGS), 2 ** _MAX_DOUBLINGS)
-        member = tf.repeat(pending % batch, proposals)                                  # [P k]
+    def propose(member, proposals, round_):
+        """`proposals` candidates for each draw of the members `member` `[P]`: the first
+        accepted one `[P, c]` int32 and whether there is one `[P]`."""
+        member = tf.repeat(member, proposals)                                           # [P k]
         keys = tf.random.experimental.stateless_split(
             tf.random.experimental.stateless_fold_in(seed, round_), 2)
         num_m, minority_m, reflect_m, left = tf.split(tf.gather(per_class, member), 4, axis=1)
         total_m, num_left, eta_left, offset_m = tf.unstack(tf.gather(per_member, member), axis=1)
-        proposal = tf.random.stateless_binomial(
-            [tf.size(member), num_classes], keys[0], num_m, minority_m,
-            output_dtype=tf.float64)                                                     # [P k, c]
+        if xla:  # TFP's sampler compiles (TensorFlow's binomial kernel does not)
+            proposal = tfp.distributions.Binomial(num_m, probs=minority_m).sample(seed=keys[0])
+        else:
+            proposal = tf.random.stateless_binomial(
+                [tf.size(member), num_classes], keys[0], num_m, minority_m,
+                output_dtype=tf.float64)                                                 # [P k, c]
         proposal = tf.where(reflect_m > 0., num_m - proposal, proposal)
         left = left > 0.
         rest = total_m - tf.reduce_sum(tf.where(left, tf.zeros_like(proposal), proposal), -1)
@@ -165,21 +177,37 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed):
         proposal = tf.reshape(tf.where(left, rest[:, None], proposal),
                               [-1, proposals, num_classes])
         first = tf.argmax(tf.cast(accept, tf.int32), axis=1, output_type=tf.int32)
-        chosen = tf.gather(proposal, first, batch_dims=1)                                # [P, c]
-        accepted = tf.reduce_any(accept, axis=1)
-        draws = tf.tensor_scatter_nd_update(
-            draws, tf.boolean_mask(pending, accepted)[:, None],
-            tf.cast(tf.boolean_mask(chosen, accepted), tf.int32))
-        return round_ + 1, tf.boolean_mask(pending, ~accepted), draws
+        chosen = tf.cast(tf.gather(proposal, first, batch_dims=1), tf.int32)             # [P, c]
+        return chosen, tf.reduce_any(accept, axis=1)
 
     flat_defined = tf.tile(defined, [num_samples])
-    pending = tf.boolean_mask(tf.range(size), flat_defined)
     draws = tf.zeros([size, num_classes], tf.int32)
-    rounds, pending, draws = tf.while_loop(
-        lambda round_, pending, _: (tf.size(pending) > 0) & (round_ < MAX_ROUNDS), body,
-        (tf.constant(0), pending, draws),
-        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None]), draws.shape))
+    if xla:  # every draw in every round, until all are done: static shapes
+        def fixed_body(round_, done, draws):
+            chosen, accepted = propose(tf.range(size) % batch, _XLA_PROPOSALS, round_)
+            draws = tf.where((accepted & ~done)[:, None], chosen, draws)
+            return round_ + 1, done | accepted, draws
+
+        _, done, draws = tf.while_loop(
+            lambda round_, done, _: ~tf.reduce_all(done) & (round_ < MAX_ROUNDS), fixed_body,
+            (tf.constant(0), ~flat_defined, draws))
+        left_over = tf.reduce_sum(tf.cast(~done, tf.int32))
+        draws = tf.where(done[:, None], draws, -1)  # XLA drops the assertion below
+    else:  # the pending draws only, with 2^min(r, _MAX_DOUBLINGS) candidates each in round r
+        def body(round_, pending, draws):
+            proposals = 2 ** tf.minimum(round_, _MAX_DOUBLINGS)
+            chosen, accepted = propose(pending % batch, proposals, round_)
+            draws = tf.tensor_scatter_nd_update(
+                draws, tf.boolean_mask(pending, accepted)[:, None],
+                tf.boolean_mask(chosen, accepted))
+            return round_ + 1, tf.boolean_mask(pending, ~accepted), draws
+
+        _, pending, draws = tf.while_loop(
+            lambda round_, pending, _: (tf.size(pending) > 0) & (round_ < MAX_ROUNDS), body,
+            (tf.constant(0), tf.boolean_mask(tf.range(size), flat_defined), draws),
+            shape_invariants=(tf.TensorShape([]), tf.TensorShape([None]), draws.shape))
+        left_over = tf.size(pending)
     with tf.control_dependencies([tf.debugging.assert_equal(
-            tf.size(pending), 0, message=f"The rejection sampler did not finish within "
+            left_over, 0, message=f"The rejection sampler did not finish within "
             f"{MAX_ROUNDS} rounds.")]):
         return tf.reshape(tf.identity(draws), [num_samples, batch, num_classes])

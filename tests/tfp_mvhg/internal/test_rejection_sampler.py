@@ -96,7 +96,6 @@ def test_rejection_for_distinct_rows_tables_for_many_samples_of_one_set():
     assert not dispatch.use_rejection(181, 181, 3, 100000)   # many samples of one set
     assert dispatch.use_rejection(181, 181, 3, tf.constant(1))
     assert dispatch.use_rejection(tf.constant(181), 181, 3, 1)  # sizes known at run time only
-    assert not dispatch.use_rejection(181, 181, 3, 1, xla=True)
 
 
 def test_the_distribution_draws_per_row_parameters_by_rejection_and_they_fit():
@@ -111,3 +110,30 @@ def test_the_distribution_draws_per_row_parameters_by_rejection_and_they_fit():
     for index in range(2):
         x, log_pmf = ref.enumerate_pmf(m, 9, np.log(weights[index]))
         assert ref.pooled_chi_square(draws[index::2], x, log_pmf)[2] > P_VALUE_FLOOR
+
+
+def test_draws_under_xla_fit_the_enumerated_pmf():
+    """Under XLA (static shapes: every draw gets candidates each round) the draws are exact too."""
+    m, n, logits = [5, 8, 3, 6], 9, np.log([0.2, 3., 1., 7.])
+    num = tf.constant([m], tf.float64)
+    theta, total = tf.constant([logits], tf.float64), tf.constant([float(n)], tf.float64)
+    draws = tf.function(lambda: rejection_sampler.sample_by_rejection(
+        num, theta, total, 20000, tf.constant([3, 4]), xla=True), jit_compile=True)()
+    x, log_pmf = ref.enumerate_pmf(m, n, logits)
+    assert ref.pooled_chi_square(draws.numpy()[:, 0], x, log_pmf)[2] > P_VALUE_FLOOR
+
+
+def test_a_draw_left_pending_at_the_round_cap_raises(monkeypatch):
+    monkeypatch.setattr(rejection_sampler, "MAX_ROUNDS", 0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="did not finish within 0 rounds"):
+        _draw([5, 8, 3, 6], 9, [0., 1., 2., 3.], 10)
+
+
+def test_under_xla_draws_left_at_the_cap_become_nan_not_zeros(monkeypatch):
+    """XLA compiles the assertion away; the distribution's sample must not pass off the
+    unfinished draws as counts."""
+    monkeypatch.setattr(rejection_sampler, "MAX_ROUNDS", 0)
+    dist = tfp_mvhg.MultivariateHypergeometric([50., 50., 50.], 40., logits=np.zeros([50, 3]))
+    assert dispatch.use_rejection(41, 41, 3, 1)
+    draws = tf.function(lambda: dist.sample(seed=(1, 2)), jit_compile=True)()
+    assert np.all(np.isnan(draws))
