@@ -68,10 +68,7 @@ def _tilt(num, logits, total):
     """
     finite = tf.math.is_finite(logits)
     neg_inf = tf.constant(-np.inf, tf.float64)
-    top = tf.reduce_max(tf.where(finite, logits, neg_inf), axis=-1)
-    bottom = -tf.reduce_max(tf.where(finite, -logits, neg_inf), axis=-1)
-    top = tf.where(tf.math.is_finite(top), top, tf.zeros_like(top))
-    bottom = tf.where(tf.math.is_finite(bottom), bottom, tf.zeros_like(bottom))
+    top, bottom = windows.logit_range(logits)
     drawable = tf.reduce_sum(tf.where(finite, num, tf.zeros_like(num)), axis=-1)
     rate = tf.clip_by_value(tf.math.log(total) - tf.math.log(tf.maximum(drawable - total, 0.)),
                             -700., 700.)

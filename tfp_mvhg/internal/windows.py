@@ -50,9 +50,9 @@ from tfp_mvhg.internal.log_space import log_class_term
 from tfp_mvhg.internal.log_space import log_convolve
 from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 
-__all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "mean_field_tilt",
-           "sanitized", "static_width_bound", "windowed_log_normalizer", "windowed_suffix_tables",
-           "windows_are_cheaper"]
+__all__ = ["TOLERANCE", "Windows", "choose_windows", "log_error_bound", "logit_range",
+           "mean_field_tilt", "sanitized", "static_width_bound", "windowed_log_normalizer",
+           "windowed_suffix_tables", "windows_are_cheaper"]
 
 TOLERANCE = 1e-30
 _BISECTION_STEPS = 110  # the tilt's bracket (width < 2^11 + range) halves to below 1 ulp
@@ -104,16 +104,21 @@ def sanitized(num_per_class, logits, total_count):
     return num, logits, total
 
 
+def logit_range(logits):
+    """The largest and the smallest finite logit of each member, `[B]` each (0 if none)."""
+    finite = tf.math.is_finite(logits)
+    neg_inf = tf.constant(-np.inf, logits.dtype)
+    top = tf.reduce_max(tf.where(finite, logits, neg_inf), axis=-1)
+    bottom = -tf.reduce_max(tf.where(finite, -logits, neg_inf), axis=-1)
+    return (tf.where(tf.math.is_finite(top), top, tf.zeros_like(top)),
+            tf.where(tf.math.is_finite(bottom), bottom, tf.zeros_like(bottom)))
+
+
 def mean_field_tilt(num, logits, total):
     """lam with sum_j m_j sigmoid(theta_j + lam) = n, by bisection: `[B]` float64.
 
     n = 0 or n = sum m give the bracket's end (p = 0 or 1 to float64 precision)."""
-    finite = tf.math.is_finite(logits)
-    neg_inf = tf.constant(-np.inf, tf.float64)
-    top = tf.reduce_max(tf.where(finite, logits, neg_inf), axis=-1)
-    bottom = -tf.reduce_max(tf.where(finite, -logits, neg_inf), axis=-1)
-    top = tf.where(tf.math.is_finite(top), top, tf.zeros_like(top))
-    bottom = tf.where(tf.math.is_finite(bottom), bottom, tf.zeros_like(bottom))
+    top, bottom = logit_range(logits)
     low, high = -top - 800., -bottom + 800.
 
     def body(low, high):
