@@ -170,23 +170,34 @@ def _run_capped(command, cap_gib, time_limit):
     return stdout, status
 
 
-def large_n(args):
-    """The `--large-n` table."""
-    load_start, rows = os.getloadavg(), []
-    jobs = [(task, index, size) for task in LARGE_N_TASKS for index, size in enumerate(LARGE_N)]
-    jobs += [("covariance", index, size) for index, size in enumerate(COVARIANCE_SIZES)]
-    for task, index, (c, m, n) in jobs:
-        command = [sys.executable, os.path.abspath(__file__), "--large-n-child", task,
-                   str(index)]
+def _capped_rows(jobs, args):
+    """Runs each `(command, fallback row, describe)` job in a capped child (`_run_capped`): its
+    JSON line, or the fallback row, with `status`; prints `describe(row)` per job."""
+    rows = []
+    for command, fallback, describe in jobs:
         stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
-        row = (json.loads(lines[-1]) if status == "ok" and lines
-               else dict(task=task, c=c, m=m, n=n))
+        row = json.loads(lines[-1]) if status == "ok" and lines else dict(fallback)
         row["status"] = status
         rows.append(row)
-        print(f"{task} (c, m, n) = {(c, m, n)}: {status}"
-              + (f", {row['seconds']:.1f} s, peak +{row['peak_above_start_mib']:.0f} MiB"
-                 if status == "ok" else ""), flush=True)
+        print(describe(row), flush=True)
+    return rows
+
+
+def large_n(args):
+    """The `--large-n` table."""
+    load_start = os.getloadavg()
+    sizes = [(task, index, size) for task in LARGE_N_TASKS for index, size in enumerate(LARGE_N)]
+    sizes += [("covariance", index, size) for index, size in enumerate(COVARIANCE_SIZES)]
+
+    def describe(row):
+        return (f"{row['task']} (c, m, n) = {(row['c'], row['m'], row['n'])}: {row['status']}"
+                + (f", {row['seconds']:.1f} s, peak +{row['peak_above_start_mib']:.0f} MiB"
+                   if row["status"] == "ok" else ""))
+
+    rows = _capped_rows([([sys.executable, os.path.abspath(__file__), "--large-n-child", task,
+                           str(index)], dict(task=task, c=c, m=m, n=n), describe)
+                         for task, index, (c, m, n) in sizes], args)
     load_end = os.getloadavg()
     lines = [f"Machine: {_machine()}; load average {load_start[0]:.1f} at start, {load_end[0]:.1f} "
              f"at end. Command: `.venv/bin/python benchmarks/bench_exact.py --large-n "
@@ -213,24 +224,23 @@ def large_n(args):
 
 def per_row(args):
     """The `--per-row` table: rate and peak memory of `sample()` with distinct rows, capped."""
-    load_start, rows = os.getloadavg(), []
-    jobs = [(task, index, mode) for index in range(len(PER_ROW))
-            for task, mode in [("numpy_per_row", "numpy")]
-            + [("sample_per_row", mode) for mode in MODES]]
-    for task, index, mode in jobs:
-        command = [sys.executable, os.path.abspath(__file__), "--child", task, str(index), mode]
-        if args.quick:
-            command.append("--quick")
-        stdout, status = _run_capped(command, args.memory_cap_gib, args.time_limit)
-        lines = [line for line in stdout.splitlines() if line.startswith("{")]
-        c, m, n, batch = PER_ROW[index]
-        row = (json.loads(lines[-1]) if status == "ok" and lines
-               else dict(task=task, c=c, m=m, n=n, batch=batch, mode=mode))
-        row["status"] = status
-        rows.append(row)
-        print(f"{task} {PER_ROW[index]} {mode}: {status}"
-              + (f", {row['per_second']:,.0f}/s, peak {row['peak_rss_mib']:.0f} MiB"
-                 if status == "ok" else ""), flush=True)
+    load_start = os.getloadavg()
+    sizes = [(task, index, mode) for index in range(len(PER_ROW))
+             for task, mode in [("numpy_per_row", "numpy")]
+             + [("sample_per_row", mode) for mode in MODES]]
+
+    def describe(row):
+        return (f"{row['task']} {(row['c'], row['m'], row['n'], row['batch'])} {row['mode']}: "
+                f"{row['status']}" + (f", {row['per_second']:,.0f}/s, peak "
+                                      f"{row['peak_rss_mib']:.0f} MiB"
+                                      if row["status"] == "ok" else ""))
+
+    quick = ["--quick"] if args.quick else []
+    rows = _capped_rows([([sys.executable, os.path.abspath(__file__), "--child", task, str(index),
+                           mode] + quick,
+                          dict(zip(("c", "m", "n", "batch"), PER_ROW[index], strict=True),
+                               task=task, mode=mode), describe)
+                         for task, index, mode in sizes], args)
     load_end = os.getloadavg()
     numpy_rate = {(row["c"], row["m"], row["n"], row["batch"]): row["per_second"]
                   for row in rows if row["task"] == "numpy_per_row" and row["status"] == "ok"}

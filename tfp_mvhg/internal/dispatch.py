@@ -20,7 +20,8 @@ from tfp_mvhg.internal import suffix_tables
 from tfp_mvhg.internal import windows
 from tfp_mvhg.internal.compilation import function_when_eager
 
-__all__ = ["REJECTION_COST", "log_normalizer", "sample_counts", "use_rejection", "use_windows"]
+__all__ = ["REJECTION_COST", "REJECTION_COST_XLA", "log_normalizer", "sample_counts",
+           "use_rejection", "use_windows"]
 
 
 def use_windows(table_size, window, num_classes, tolerance=windows.TOLERANCE, xla=None):
@@ -94,16 +95,20 @@ def log_normalizer(num_per_class, logits, total_count, table_size, window):
 # break-even points measured on the benchmark sizes (tables against rejection, one parameter set
 # and many, `tf.function`, 2 cores) put it between 4.4 and 11 (`use_rejection`).
 REJECTION_COST = 8
+# The same under XLA, where the binomials are TFP's compilable sampler (about 6x slower) and every
+# draw gets 4 candidates a round: between 108 and 11,000 (`bench_exact.py --per-row`, XLA rows).
+REJECTION_COST_XLA = 400
 
 
-def use_rejection(table_size, window, num_classes, num_samples):
+def use_rejection(table_size, window, num_classes, num_samples, xla=False):
     """Whether `sample_counts` draws by rejection (`rejection_sampler`) rather than on tables.
 
     Tables cost about (c - 2) K W terms per parameter set (once, shared by its S samples) plus
     c min(S, K) W for the CDF rows; rejection about `REJECTION_COST` c terms per sample, nothing
     shared. So rejection wins for few samples per parameter set (distinct parameters per row) and
     large n, tables for many samples of one parameter set. Rejection wherever a size is unknown
-    when tracing (its memory is O(S B c) whatever the sizes).
+    when tracing (its memory is O(S B c) whatever the sizes). `xla`: whether XLA compiles the
+    ops (`REJECTION_COST_XLA` then).
     """
     num_samples = tf.get_static_value(num_samples)
     if not all(isinstance(size, int) for size in (table_size, window, num_classes)) or (
@@ -112,7 +117,8 @@ def use_rejection(table_size, window, num_classes, num_samples):
     num_samples = int(num_samples)
     tables = (max(num_classes - 2, 0) * table_size * window
               + num_classes * min(num_samples, table_size) * window)
-    return tables > REJECTION_COST * num_classes * num_samples
+    cost = REJECTION_COST_XLA if xla else REJECTION_COST
+    return tables > cost * num_classes * num_samples
 
 
 def sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
@@ -132,7 +138,7 @@ def sample_counts(num_per_class, logits, total_count, table_size, window, num_cl
       seed: stateless seed `[2]` int32.
     """
     xla = implementation_selection.is_xla()
-    if use_rejection(table_size, window, num_classes, num_samples):
+    if use_rejection(table_size, window, num_classes, num_samples, xla):
         return _sample_by_rejection(num_per_class, logits, total_count, num_samples, seed, xla)
     return _sample_counts(num_per_class, logits, total_count, table_size, window, num_classes,
                           num_samples, seed, xla)

@@ -96,6 +96,9 @@ def test_rejection_for_distinct_rows_tables_for_many_samples_of_one_set():
     assert not dispatch.use_rejection(181, 181, 3, 100000)   # many samples of one set
     assert dispatch.use_rejection(181, 181, 3, tf.constant(1))
     assert dispatch.use_rejection(tf.constant(181), 181, 3, 1)  # sizes known at run time only
+    assert dispatch.use_rejection(181, 181, 3, 1, xla=True)
+    assert not dispatch.use_rejection(11, 11, 10, 1, xla=True)  # small tables: XLA keeps them
+    assert dispatch.use_rejection(11, 11, 10, 1)
 
 
 def test_the_distribution_draws_per_row_parameters_by_rejection_and_they_fit():
@@ -134,6 +137,6 @@ def test_under_xla_draws_left_at_the_cap_become_nan_not_zeros(monkeypatch):
     unfinished draws as counts."""
     monkeypatch.setattr(rejection_sampler, "MAX_ROUNDS", 0)
     dist = tfp_mvhg.MultivariateHypergeometric([50., 50., 50.], 40., logits=np.zeros([50, 3]))
-    assert dispatch.use_rejection(41, 41, 3, 1)
+    assert dispatch.use_rejection(41, 41, 3, 1, xla=True)
     draws = tf.function(lambda: dist.sample(seed=(1, 2)), jit_compile=True)()
     assert np.all(np.isnan(draws))
