@@ -12,9 +12,10 @@ recipe) or `.../{dataset}/runs` (`--recipe legacy`, the committed tables' folder
 Recipes (`RECIPES`, `SCHEDULES`; every part is a flag, the recipe only sets the defaults):
 
 - `vade` (default): 300 pretraining epochs (`--pretrain-noise P`: denoising, default 0; the
-  pretraining variants `--pretrain-loss {bce,mse}`, `--pretrain-batch-size`, `--pretrain-lr-final`,
-  `--pretrain-weight-decay`, `--pretrain-latent-l2`, `--pretrain-init {glorot,dec}`, defaults bce,
-  --batch-size, constant rate, 0, 0, glorot: `vade.pretrain_autoencoder`), GMM
+  pretraining variants `--pretrain-loss {bce,mse,mse_sigmoid}`, `--pretrain-batch-size`,
+  `--pretrain-lr-final`, `--pretrain-weight-decay`, `--pretrain-latent-l2`, `--pretrain-init
+  {glorot,dec}`, defaults bce, --batch-size, constant rate, 0, 0, glorot:
+  `vade.pretrain_autoencoder`), GMM
   initialisation with `--gmm-n-init 10` restarts kept by likelihood and `--gmm-reg-covar 1e-6`
   (scikit-learn's default), 300 joint epochs with VaDE's schedule `--lr 2e-3`, times `--lr-decay
   0.9` every `--lr-decay-every 10` epochs, at least `--lr-floor 2e-4`, `--adam-epsilon 1e-4`;
@@ -163,14 +164,15 @@ def build_parser():
     parser.add_argument("--pretrain-noise", type=float, default=None,
                         help="denoising pretraining: probability of zeroing an input pixel, in "
                              "[0, 1) (recipe and legacy: 0)")
-    parser.add_argument("--pretrain-loss", choices=("bce", "mse"), default="bce",
-                        help="pretraining reconstruction loss: bce (Bernoulli logits) or mse "
-                             "(linear output, DEC/IDEC)")
+    parser.add_argument("--pretrain-loss", choices=("bce", "mse", "mse_sigmoid"), default="bce",
+                        help="pretraining reconstruction loss: bce (Bernoulli logits), mse "
+                             "(linear output, DEC/IDEC) or mse_sigmoid (squared error of the "
+                             "sigmoid output)")
     parser.add_argument("--pretrain-batch-size", type=int, default=None,
                         help="pretraining batch size (default: --batch-size)")
     parser.add_argument("--pretrain-lr-final", type=float, default=None,
-                        help="decay the pretraining rate geometrically per epoch from --pretrain-lr "
-                             "to this at the last epoch (default: constant)")
+                        help="decay the pretraining rate geometrically per epoch from "
+                             "--pretrain-lr to this at the last epoch (default: constant)")
     parser.add_argument("--pretrain-weight-decay", type=float, default=0.,
                         help="Adam's decoupled weight decay in pretraining (default 0)")
     parser.add_argument("--pretrain-latent-l2", type=float, default=0.,

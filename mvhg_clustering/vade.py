@@ -86,7 +86,9 @@ term stays a constant push towards the largest pi_k.
 1. Autoencoder pretraining (`pretrain_autoencoder`): encoder mean -> decoder, Bernoulli loss per
    image, Adam; optionally denoising, x~ = x * m with m_j ~ Bernoulli(1 - p) per pixel
    (`noise` = p, masking noise as in the stacked denoising autoencoders of DEC/VaDE), the loss
-   against the clean x.
+   against the clean x. Screening variants (defaults unchanged): squared-error loss with a linear
+   output (`loss="mse"`, DEC/IDEC's), a geometric rate decay, Adam's weight decay, an L2 penalty
+   on the latent means, DEC-keras' initialisation (`pretrain_autoencoder`).
 2. GMM initialisation (`init_gmm`): a diagonal `sklearn.mixture.GaussianMixture` on the encoder
    means with `n_init` restarts, the one with the highest likelihood (lower bound) kept (never
    chosen by labels), `reg_covar` added to the variances; it sets mu_k and sigma2_k (the learned
@@ -515,7 +517,7 @@ def _replayed_rng(seed, epochs_done, num):
     return rng
 
 
-PRETRAIN_LOSSES = ("bce", "mse")
+PRETRAIN_LOSSES = ("bce", "mse", "mse_sigmoid")
 PRETRAIN_INITS = ("glorot", "dec")
 
 
@@ -548,10 +550,12 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
     zeroed with probability p (stateless seed (seed, step)), the loss is against the clean image.
 
     Variants (the defaults are the recipe's; each exists to screen what makes the latent means
-    cluster): `loss` "bce" (the decoder's output are Bernoulli logits, as in joint training) or
+    cluster): `loss` "bce" (the decoder's output are Bernoulli logits, as in joint training),
     "mse" (the output is linear, squared error summed over pixels, DEC/IDEC's pretraining; joint
-    training then still reads the output as logits); `final_learning_rate`: a geometric decay of
-    the rate per epoch down to it at the last epoch (`pretrain_learning_rate_at`);
+    training then still reads the output as logits) or "mse_sigmoid" (squared error of the
+    output's sigmoid: the decoder stays one of Bernoulli logits); `final_learning_rate`: a
+    geometric decay of the rate per epoch down to it at the last epoch
+    (`pretrain_learning_rate_at`);
     `weight_decay`: Adam's decoupled decay (Keras: each step subtracts lr * weight_decay * w);
     `latent_l2`: adds latent_l2 * mean_i ||encoder mean_i||^2 to the loss; `init` "glorot"
     (Keras' default, as built) or "dec" (`reinitialize_dec`, before the first epoch).
@@ -594,6 +598,8 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
             output = model.decoder(latent)
             if loss == "mse":
                 recon = tf.reduce_mean(tf.reduce_sum(tf.square(output - batch), -1))
+            elif loss == "mse_sigmoid":
+                recon = tf.reduce_mean(tf.reduce_sum(tf.square(tf.sigmoid(output) - batch), -1))
             else:
                 recon = tf.reduce_mean(tf.reduce_sum(
                     tf.nn.sigmoid_cross_entropy_with_logits(labels=batch, logits=output), -1))

@@ -34,7 +34,7 @@ def _pretrain(epochs=2, **kwargs):
     return model, vade.pretrain_autoencoder(model, _images(), epochs, **kwargs)
 
 
-@pytest.mark.parametrize("loss", ["bce", "mse"])
+@pytest.mark.parametrize("loss", ["bce", "mse", "mse_sigmoid"])
 def test_the_first_loss_is_the_chosen_reconstruction_loss_of_the_initial_networks(loss):
     """One batch of all images per epoch: the first epoch's loss is the initial networks' loss."""
     x = _images()
@@ -42,6 +42,8 @@ def test_the_first_loss_is_the_chosen_reconstruction_loss_of_the_initial_network
     output = model.decoder(model.encoder_body(x)).numpy().astype(np.float64)
     if loss == "mse":  # linear output
         expected = np.mean(np.sum(np.square(output - x), -1))
+    elif loss == "mse_sigmoid":
+        expected = np.mean(np.sum(np.square(1. / (1. + np.exp(-output)) - x), -1))
     else:  # Bernoulli logits
         expected = np.mean(np.sum(np.logaddexp(0., output) - x * output, -1))
     history = vade.pretrain_autoencoder(model, x, 1, batch_size=len(x), loss=loss, log=_quiet)
@@ -53,8 +55,8 @@ def test_default_pretraining_is_unchanged_by_the_variants_defaults():
     _, explicit = _pretrain(loss="bce", final_learning_rate=None, weight_decay=0., latent_l2=0.,
                             init="glorot")
     assert plain == explicit
-    for variant in ({"loss": "mse"}, {"final_learning_rate": 1e-4}, {"weight_decay": 0.5},
-                    {"latent_l2": 1.}, {"init": "dec"}):
+    for variant in ({"loss": "mse"}, {"loss": "mse_sigmoid"}, {"final_learning_rate": 1e-4},
+                    {"weight_decay": 0.5}, {"latent_l2": 1.}, {"init": "dec"}):
         assert _pretrain(**variant)[1] != plain, variant
 
 
@@ -74,11 +76,17 @@ def test_latent_penalty_and_weight_decay_shrink_what_they_penalize():
     x = _images()
     plain, _ = _pretrain(epochs=20)
     shrunk, _ = _pretrain(epochs=20, latent_l2=10.)
-    norm = lambda model: np.mean(np.sum(np.square(model.encoder_body(x).numpy()), -1))
+
+    def norm(model):
+        return np.mean(np.sum(np.square(model.encoder_body(x).numpy()), -1))
+
     assert norm(shrunk) < 0.5 * norm(plain)
     decayed, _ = _pretrain(epochs=20, weight_decay=5.)
-    weights = lambda model: sum(float(np.sum(np.square(w))) for w in
-                                model.encoder_body.get_weights() + model.decoder.get_weights())
+
+    def weights(model):
+        return sum(float(np.sum(np.square(w)))
+                   for w in model.encoder_body.get_weights() + model.decoder.get_weights())
+
     assert weights(decayed) < 0.8 * weights(plain)
 
 
@@ -88,7 +96,8 @@ def test_dec_initialisation_is_bounded_by_one_over_root_fan_in_with_zero_biases(
     glorot, _ = _pretrain(epochs=0)
     for layer, layer2, layer3 in zip(model.encoder_body.layers + model.decoder.layers,
                                      other.encoder_body.layers + other.decoder.layers,
-                                     glorot.encoder_body.layers + glorot.decoder.layers):
+                                     glorot.encoder_body.layers + glorot.decoder.layers,
+                                     strict=True):
         kernel = layer.kernel.numpy()
         assert np.abs(kernel).max() <= 1. / np.sqrt(kernel.shape[0]) + 1e-7
         assert np.abs(kernel).max() > 0.8 / np.sqrt(kernel.shape[0])  # uniform, the full range
@@ -121,13 +130,14 @@ def test_every_pretraining_variant_is_part_of_the_cache_name_and_the_defaults_ke
     assert _key() == PILOT_KEY  # the pilot's cache is still found
     assert _key("--pretrain-batch-size", "128", "--pretrain-loss", "bce",
                 "--pretrain-init", "glorot") == PILOT_KEY
-    variants = [("--pretrain-loss", "mse"), ("--pretrain-batch-size", "256"),
+    variants = [("--pretrain-loss", "mse"), ("--pretrain-loss", "mse_sigmoid"),
+                ("--pretrain-batch-size", "256"),
                 ("--pretrain-lr-final", "1e-4"), ("--pretrain-weight-decay", "0.01"),
                 ("--pretrain-latent-l2", "0.1"), ("--pretrain-init", "dec")]
     keys = {_key(*flags) for flags in variants}
-    keys |= {_key(*variants[0], *variants[1]), _key("--pretrain-latent-l2", "0.2")}
+    keys |= {_key(*variants[0], *variants[2]), _key("--pretrain-latent-l2", "0.2")}
     assert len(keys) == len(variants) + 2 and PILOT_KEY not in keys
-    assert _key(*variants[1]) == PILOT_KEY.replace("_gmm", "_pb256_gmm")
+    assert _key(*variants[2]) == PILOT_KEY.replace("_gmm", "_pb256_gmm")
 
 
 @pytest.mark.parametrize("flag,value,message", [
