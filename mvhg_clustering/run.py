@@ -11,7 +11,11 @@ recipe) or `.../{dataset}/runs` (`--recipe legacy`, the committed tables' folder
 
 Recipes (`RECIPES`, `SCHEDULES`; every part is a flag, the recipe only sets the defaults):
 
-- `vade` (default): 300 pretraining epochs (`--pretrain-noise P`: denoising, default 0), GMM
+- `vade` (default): 300 pretraining epochs (`--pretrain-noise P`: denoising, default 0; the
+  pretraining variants `--pretrain-loss {bce,mse,mse_sigmoid}`, `--pretrain-batch-size`,
+  `--pretrain-lr-final`, `--pretrain-weight-decay`, `--pretrain-latent-l2`, `--pretrain-init
+  {glorot,dec}`, defaults bce, --batch-size, constant rate, 0, 0, glorot:
+  `vade.pretrain_autoencoder`), GMM
   initialisation with `--gmm-n-init 10` restarts kept by likelihood and `--gmm-reg-covar 1e-6`
   (scikit-learn's default), 300 joint epochs with VaDE's schedule `--lr 2e-3`, times `--lr-decay
   0.9` every `--lr-decay-every 10` epochs, at least `--lr-floor 2e-4`, `--adam-epsilon 1e-4`;
@@ -160,6 +164,23 @@ def build_parser():
     parser.add_argument("--pretrain-noise", type=float, default=None,
                         help="denoising pretraining: probability of zeroing an input pixel, in "
                              "[0, 1) (recipe and legacy: 0)")
+    parser.add_argument("--pretrain-loss", choices=("bce", "mse", "mse_sigmoid"), default="bce",
+                        help="pretraining reconstruction loss: bce (Bernoulli logits), mse "
+                             "(linear output, DEC/IDEC) or mse_sigmoid (squared error of the "
+                             "sigmoid output)")
+    parser.add_argument("--pretrain-batch-size", type=int, default=None,
+                        help="pretraining batch size (default: --batch-size)")
+    parser.add_argument("--pretrain-lr-final", type=float, default=None,
+                        help="decay the pretraining rate geometrically per epoch from "
+                             "--pretrain-lr to this at the last epoch (default: constant)")
+    parser.add_argument("--pretrain-weight-decay", type=float, default=0.,
+                        help="Adam's decoupled weight decay in pretraining (default 0)")
+    parser.add_argument("--pretrain-latent-l2", type=float, default=0.,
+                        help="pretraining penalty on the squared norm of the latent means "
+                             "(default 0)")
+    parser.add_argument("--pretrain-init", choices=("glorot", "dec"), default="glorot",
+                        help="the networks' initialisation before pretraining: Keras' glorot "
+                             "(default) or DEC-keras' VarianceScaling(1/3, fan_in, uniform)")
     parser.add_argument("--gmm-n-init", type=int, default=None,
                         help="GMM restarts, the most likely kept (recipe: 10; legacy: 1)")
     parser.add_argument("--gmm-reg-covar", type=float, default=None,
@@ -215,6 +236,9 @@ def resolve(args):
             setattr(args, key, value)
     for flag, value in (("--lr", args.lr), ("--prior-lr", args.prior_lr),
                         ("--pretrain-lr", args.pretrain_lr), ("--adam-epsilon", args.adam_epsilon),
+                        ("--pretrain-lr-final",
+                         args.pretrain_lr if args.pretrain_lr_final is None
+                         else args.pretrain_lr_final),
                         ("--gmm-reg-covar", args.gmm_reg_covar), ("--tau-init", args.tau_init),
                         ("--tau-final", args.tau_final)):
         _check_flag(flag, value, _finite(value) and value > 0, "a finite number > 0")
@@ -224,9 +248,13 @@ def resolve(args):
                 _finite(args.lr_floor) and 0 <= args.lr_floor <= args.lr, f"in [0, --lr {args.lr}]")
     _check_flag("--pretrain-noise", args.pretrain_noise,
                 _finite(args.pretrain_noise) and 0 <= args.pretrain_noise < 1, "in [0, 1)")
+    for flag, value in (("--pretrain-weight-decay", args.pretrain_weight_decay),
+                        ("--pretrain-latent-l2", args.pretrain_latent_l2)):
+        _check_flag(flag, value, _finite(value) and value >= 0, "a finite number >= 0")
     for flag, value, low in (("--lr-decay-every", args.lr_decay_every, 1),
                              ("--gmm-n-init", args.gmm_n_init, 1),
                              ("--batch-size", args.batch_size, 1),
+                             ("--pretrain-batch-size", args.pretrain_batch_size, 1),
                              ("--epochs", args.epochs, 0),
                              ("--pretrain-epochs", args.pretrain_epochs, 0),
                              ("--eval-every", args.eval_every, 0),
@@ -318,6 +346,18 @@ def _pretrain_key(args, num_images):
         key += f"_plr{args.pretrain_lr:g}"
     if args.pretrain_noise:
         key += f"_noise{args.pretrain_noise:g}"
+    if args.pretrain_loss != "bce":
+        key += f"_{args.pretrain_loss}"
+    if args.pretrain_batch_size not in (None, args.batch_size):
+        key += f"_pb{args.pretrain_batch_size}"
+    if args.pretrain_lr_final is not None:
+        key += f"_plrf{args.pretrain_lr_final:g}"
+    if args.pretrain_weight_decay:
+        key += f"_wd{args.pretrain_weight_decay:g}"
+    if args.pretrain_latent_l2:
+        key += f"_zl2{args.pretrain_latent_l2:g}"
+    if args.pretrain_init != "glorot":
+        key += f"_init{args.pretrain_init}"
     if (args.gmm_n_init, args.gmm_reg_covar) != (1, 1e-6):
         key += f"_gmm{args.gmm_n_init}x{args.gmm_reg_covar:g}"
     return key
@@ -365,8 +405,11 @@ def prepare(args, model, x, log):
     start = time.time()
     stop = args.stop_after_epochs
     history = vade.pretrain_autoencoder(
-        model, x, args.pretrain_epochs, batch_size=args.batch_size,
+        model, x, args.pretrain_epochs, batch_size=args.pretrain_batch_size or args.batch_size,
         learning_rate=args.pretrain_lr, seed=args.seed, noise=args.pretrain_noise,
+        loss=args.pretrain_loss, final_learning_rate=args.pretrain_lr_final,
+        weight_decay=args.pretrain_weight_decay, latent_l2=args.pretrain_latent_l2,
+        init=args.pretrain_init,
         checkpoint_dir=checkpoints, checkpoint_every=args.checkpoint_every,
         stop_after_epochs=stop if stop is not None and stop < args.pretrain_epochs else None,
         log=log)

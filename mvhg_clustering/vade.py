@@ -104,7 +104,9 @@ term stays a constant push towards the largest pi_k.
 1. Autoencoder pretraining (`pretrain_autoencoder`): encoder mean -> decoder, Bernoulli loss per
    image, Adam; optionally denoising, x~ = x * m with m_j ~ Bernoulli(1 - p) per pixel
    (`noise` = p, masking noise as in the stacked denoising autoencoders of DEC/VaDE), the loss
-   against the clean x.
+   against the clean x. Screening variants (defaults unchanged): squared-error loss with a linear
+   output (`loss="mse"`, DEC/IDEC's), a geometric rate decay, Adam's weight decay, an L2 penalty
+   on the latent means, DEC-keras' initialisation (`pretrain_autoencoder`).
 2. GMM initialisation (`init_gmm`): a diagonal `sklearn.mixture.GaussianMixture` on the encoder
    means with `n_init` restarts, the one with the highest likelihood (lower bound) kept (never
    chosen by labels), `reg_covar` added to the variances; it sets mu_k and sigma2_k (the learned
@@ -533,13 +535,48 @@ def _replayed_rng(seed, epochs_done, num):
     return rng
 
 
+PRETRAIN_LOSSES = ("bce", "mse", "mse_sigmoid")
+PRETRAIN_INITS = ("glorot", "dec")
+
+
+def pretrain_learning_rate_at(epoch, epochs, learning_rate, final_learning_rate=None):
+    """The pretraining rate of epoch `epoch` (0-based) of `epochs`: constant `learning_rate`, or
+    with `final_learning_rate` a geometric decay from `learning_rate` (first epoch) to
+    `final_learning_rate` (last epoch)."""
+    if final_learning_rate is None or epochs <= 1:
+        return learning_rate
+    return learning_rate * (final_learning_rate / learning_rate) ** (epoch / (epochs - 1))
+
+
+def reinitialize_dec(model, seed):
+    """DEC-keras' initialisation of the encoder and decoder: kernels VarianceScaling(1/3,
+    'fan_in', 'uniform') (uniform in +-1/sqrt(fan_in)), biases zero; stateless in `seed`."""
+    for index, layer in enumerate(model.encoder_body.layers + model.decoder.layers):
+        init = tf.keras.initializers.VarianceScaling(1. / 3., "fan_in", "uniform",
+                                                     seed=int(seed) * 1000 + index)
+        layer.kernel.assign(init(layer.kernel.shape))
+        layer.bias.assign(tf.zeros_like(layer.bias))
+
+
 def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, seed=0, noise=0.,
                          checkpoint_dir=None, checkpoint_every=10, stop_after_epochs=None,
-                         log=print):
+                         log=print, loss="bce", final_learning_rate=None, weight_decay=0.,
+                         latent_l2=0., init="glorot"):
     """Autoencoder pretraining: encoder mean -> decoder, Bernoulli loss per image, Adam
     (`learning_rate`, Keras' default epsilon), every image once per epoch in batches of
     `batch_size` (the last one smaller). `noise` = p in [0, 1): denoising, the input pixels are
     zeroed with probability p (stateless seed (seed, step)), the loss is against the clean image.
+
+    Variants (the defaults are the recipe's; each exists to screen what makes the latent means
+    cluster): `loss` "bce" (the decoder's output are Bernoulli logits, as in joint training),
+    "mse" (the output is linear, squared error summed over pixels, DEC/IDEC's pretraining; joint
+    training then still reads the output as logits) or "mse_sigmoid" (squared error of the
+    output's sigmoid: the decoder stays one of Bernoulli logits); `final_learning_rate`: a
+    geometric decay of the rate per epoch down to it at the last epoch
+    (`pretrain_learning_rate_at`);
+    `weight_decay`: Adam's decoupled decay (Keras: each step subtracts lr * weight_decay * w);
+    `latent_l2`: adds latent_l2 * mean_i ||encoder mean_i||^2 to the loss; `init` "glorot"
+    (Keras' default, as built) or "dec" (`reinitialize_dec`, before the first epoch).
 
     Checkpoints into `checkpoint_dir` every `checkpoint_every` epochs and at the last epoch
     (`Checkpoints`) and resumes from there; `stop_after_epochs` = k stops after epoch k (its
@@ -549,8 +586,16 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
     _check("noise", noise, 0 <= noise < 1, "in [0, 1)")
     _check("learning_rate", learning_rate, math.isfinite(learning_rate) and learning_rate > 0,
            "a finite number > 0")
+    _check("loss", loss, loss in PRETRAIN_LOSSES, f"one of {PRETRAIN_LOSSES}")
+    _check("init", init, init in PRETRAIN_INITS, f"one of {PRETRAIN_INITS}")
+    _check("final_learning_rate", final_learning_rate, final_learning_rate is None or (
+        math.isfinite(final_learning_rate) and final_learning_rate > 0), "None or a number > 0")
+    _check("weight_decay", weight_decay, math.isfinite(weight_decay) and weight_decay >= 0,
+           "a finite number >= 0")
+    _check("latent_l2", latent_l2, math.isfinite(latent_l2) and latent_l2 >= 0,
+           "a finite number >= 0")
     variables = model.encoder_body.trainable_variables + model.decoder.trainable_variables
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    optimizer = tf.keras.optimizers.Adam(learning_rate, weight_decay=weight_decay or None)
     optimizer.build(variables)
     images = tf.constant(np.asarray(x, np.float32))
     num, batch_size = len(x), int(batch_size)
@@ -567,11 +612,20 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
             keep = tf.random.stateless_uniform(tf.shape(batch), seed=step_seed) >= noise
             inputs = batch * tf.cast(keep, batch.dtype)
         with tf.GradientTape() as tape:
-            recon_logits = model.decoder(model.encoder_body(inputs))
-            loss = tf.reduce_mean(tf.reduce_sum(
-                tf.nn.sigmoid_cross_entropy_with_logits(labels=batch, logits=recon_logits), -1))
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return tf.cast(loss, tf.float64)
+            latent = model.encoder_body(inputs)
+            output = model.decoder(latent)
+            if loss == "mse":
+                recon = tf.reduce_mean(tf.reduce_sum(tf.square(output - batch), -1))
+            elif loss == "mse_sigmoid":
+                recon = tf.reduce_mean(tf.reduce_sum(tf.square(tf.sigmoid(output) - batch), -1))
+            else:
+                recon = tf.reduce_mean(tf.reduce_sum(
+                    tf.nn.sigmoid_cross_entropy_with_logits(labels=batch, logits=output), -1))
+            total = recon
+            if latent_l2:
+                total += latent_l2 * tf.reduce_mean(tf.reduce_sum(tf.square(latent), -1))
+        optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
+        return tf.cast(recon, tf.float64)
 
     @tf.function
     def full_batches(order, first_step):
@@ -587,17 +641,28 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
     settings = {"phase": "pretrain", "epochs": epochs, "num_images": num,
                 "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
                 "noise": noise}
+    defaults = {"loss": "bce", "final_learning_rate": None, "weight_decay": 0., "latent_l2": 0.,
+                "init": "glorot"}
+    variants = {"loss": loss, "final_learning_rate": final_learning_rate,
+                "weight_decay": weight_decay, "latent_l2": latent_l2, "init": init}
+    # Only the non-default ones: a checkpoint of the default settings stays resumable.
+    settings.update({key: value for key, value in variants.items() if value != defaults[key]})
     checkpoints = Checkpoints(checkpoint_dir, checkpoint_every, settings, log,
                               encoder=model.encoder_body, decoder=model.decoder,
                               optimizer=optimizer)
     start_epoch, history = checkpoints.restore()
     if start_epoch:
         log(f"pretraining resumed from {checkpoint_dir} at epoch {start_epoch}/{epochs}")
+    elif init == "dec":
+        reinitialize_dec(model, seed)
     rng = _replayed_rng(seed, start_epoch, num)
     for epoch in range(start_epoch, epochs):
         if stop_after_epochs is not None and epoch >= stop_after_epochs:
             raise StoppedEarly("pretraining", epoch)
         start = time.time()
+        if final_learning_rate is not None:
+            optimizer.learning_rate.assign(
+                pretrain_learning_rate_at(epoch, epochs, learning_rate, final_learning_rate))
         order = rng.permutation(num)
         first = epoch * steps_per_epoch
         total = float(full_batches(tf.constant(order[:num_full * batch_size].reshape(
@@ -607,7 +672,7 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
                                       tf.constant(first + num_full, tf.int64)))
         history.append(total / steps_per_epoch)
         seconds = time.time() - start
-        log(f"pretrain epoch {epoch + 1}/{epochs} recon_bce {history[-1]:.3f} "
+        log(f"pretrain epoch {epoch + 1}/{epochs} recon_{loss} {history[-1]:.3f} "
             f"({seconds:.1f}s, {1. / max(seconds, 1e-9):.2f} epochs/s)")
         if not math.isfinite(history[-1]):
             raise FloatingPointError(f"non-finite pretraining loss at epoch {epoch + 1}")
