@@ -212,14 +212,9 @@ def large_n(args):
             f"> {args.memory_cap_gib * 1024:.0f}" if row["status"] == "exceeded" else "")
         lines.append(f"| {row['task']} | ({row['c']}, {row['m']}, {row['n']}) | {seconds} | "
                      f"{peak} |")
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "bench_exact_large_n.json"), "w", encoding="utf-8") as out:
-        json.dump(dict(machine=_machine(), load_average_start=load_start,
-                       load_average_end=load_end, memory_cap_gib=args.memory_cap_gib,
-                       time_limit_seconds=args.time_limit, rows=rows), out, indent=2)
-    with open(os.path.join(RESULTS, "bench_exact_large_n.md"), "w", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    _write_results("bench_exact_large_n", dict(
+        machine=_machine(), load_average_start=load_start, load_average_end=load_end,
+        memory_cap_gib=args.memory_cap_gib, time_limit_seconds=args.time_limit, rows=rows), lines)
 
 
 def per_row(args):
@@ -261,12 +256,17 @@ def per_row(args):
         ratio = row["per_second"] / numpy_rate[size] if size in numpy_rate else float("nan")
         lines.append(f"| {size} | {row['mode']} | {row['per_second']:,.0f} | {ratio:.2f} | "
                      f"{1000 * row['seconds_per_call']:.2f} | {row['peak_rss_mib']:.0f} |")
+    _write_results("bench_exact_per_row", dict(
+        machine=_machine(), load_average_start=load_start, load_average_end=load_end,
+        memory_cap_gib=args.memory_cap_gib, rows=rows), lines)
+
+
+def _write_results(stem, report, lines):
+    """Writes `RESULTS/{stem}.json` (`report`) and `.md` (`lines`), and prints the lines."""
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "bench_exact_per_row.json"), "w", encoding="utf-8") as out:
-        json.dump(dict(machine=_machine(), load_average_start=load_start,
-                       load_average_end=load_end, memory_cap_gib=args.memory_cap_gib,
-                       rows=rows), out, indent=2)
-    with open(os.path.join(RESULTS, "bench_exact_per_row.md"), "w", encoding="utf-8") as out:
+    with open(os.path.join(RESULTS, f"{stem}.json"), "w", encoding="utf-8") as out:
+        json.dump(report, out, indent=2)
+    with open(os.path.join(RESULTS, f"{stem}.md"), "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
