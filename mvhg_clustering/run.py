@@ -37,9 +37,12 @@ same initialisation (a paired comparison).
 Options (why, in `vade`'s docstring): `--prior-term-scale BETA` multiplies the prior term
 E_q log p(c) of the loss by BETA (default 1, the ELBO); `--fix-prior-weights` keeps the learned
 prior's weights at their initial value, uniform or, with `--init-prior-from-gmm`, the GMM's weights.
+`--prior capacity` is the data-set-level urn with capacities `--capacity-factor F` x N / K
+(default 1.5; `vade.CapacityPrior`), not one of the paper's priors.
 Each non-default one is part of the file name's `tag` (`variant_tag`: `_gmmw`, `_fixed`,
-`_ptsBETA`, e.g. `mnist10k_v60_hypergeometric_gmmw_fixed_pts128_s0.json`), so runs of different
-options never overwrite each other and share the pretrained autoencoders of their folder.
+`_ptsBETA`, `_capF`, e.g. `mnist10k_v60_hypergeometric_gmmw_fixed_pts128_s0.json`), so runs of
+different options never overwrite each other and share the pretrained autoencoders of their
+folder.
 
 Long runs resume: pretraining checkpoints into `PRETRAIN_CACHE/{key}.ckpt/` and joint training
 into `OUT/checkpoints/{run name}/` every `--checkpoint-every` epochs (default 10; 0: never) and at
@@ -74,7 +77,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from disentanglement_ext import files  # noqa: E402
-from mvhg_clustering import PRIORS  # noqa: E402
+from mvhg_clustering import ALL_PRIORS  # noqa: E402
 from mvhg_clustering import data as data_lib  # noqa: E402
 from mvhg_clustering import experiment_dir  # noqa: E402
 
@@ -109,7 +112,9 @@ RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class"
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="mvhg_clustering", description=__doc__.split("\n")[0])
-    parser.add_argument("--prior", choices=PRIORS, required=True)
+    parser.add_argument("--prior", choices=ALL_PRIORS, required=True,
+                        help="the paper's three, or capacity: a data-set-level urn "
+                             "(vade.CapacityPrior)")
     parser.add_argument("--recipe", choices=tuple(RECIPES), default="vade",
                         help="the defaults of the flags below that say 'recipe' (module doc)")
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
@@ -160,6 +165,9 @@ def build_parser():
                         help="start the learned prior weights at the GMM weights (else uniform)")
     parser.add_argument("--fix-prior-weights", action="store_true",
                         help="do not train the prior's weights (they stay at their start)")
+    parser.add_argument("--capacity-factor", type=float, default=1.5,
+                        help="capacity prior: the urn holds f N / K images of each cluster, "
+                             "f > 1 (default 1.5)")
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--pretrain-noise", type=float, default=None,
                         help="denoising pretraining: probability of zeroing an input pixel, in "
@@ -228,6 +236,8 @@ def resolve(args):
     _check_flag("--prior-term-scale", args.prior_term_scale,
                 _finite(args.prior_term_scale) and args.prior_term_scale > 0,
                 "a finite number > 0")
+    _check_flag("--capacity-factor", args.capacity_factor,
+                _finite(args.capacity_factor) and args.capacity_factor > 1, "a finite number > 1")
     defaults = dict(SCHEDULES[args.recipe][args.dataset], **RECIPES[args.recipe])
     if args.quick:
         defaults.update(QUICK)
@@ -275,9 +285,14 @@ def resolve(args):
 
 def variant_tag(args):
     """The run's non-default options as a file-name part: '' for the defaults, else `_gmmw`
-    (--init-prior-from-gmm), `_fixed` (--fix-prior-weights), `_pts{beta}` (--prior-term-scale)."""
+    (--init-prior-from-gmm), `_fixed` (--fix-prior-weights), `_pts{beta}` (--prior-term-scale),
+    `_cap{f}` (the capacity prior's --capacity-factor)."""
     tag = "_gmmw" * bool(args.init_prior_from_gmm) + "_fixed" * bool(args.fix_prior_weights)
-    return tag + ("" if args.prior_term_scale == 1 else f"_pts{args.prior_term_scale:g}")
+    tag += "" if args.prior_term_scale == 1 else f"_pts{args.prior_term_scale:g}"
+    capacity_factor = getattr(args, "capacity_factor", 1.5)
+    if getattr(args, "prior", None) == "capacity" and capacity_factor != 1.5:
+        tag += f"_cap{capacity_factor:g}"
+    return tag
 
 
 def result_path(args):
@@ -477,7 +492,8 @@ def run(args, log=_log):
     tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(args.seed)
     model = vade.VaDE(x.shape[1], args.num_clusters, args.latent_dim, hidden, args.prior,
-                      args.batch_size, args.prior_term_scale, args.fix_prior_weights)
+                      args.batch_size, args.prior_term_scale, args.fix_prior_weights,
+                      num_images=len(x), capacity_factor=args.capacity_factor)
     start = time.time()
     checkpoints = checkpoint_folder(args)
     if args.force:  # a rerun from the start: the joint training too (the pretraining cache stays)

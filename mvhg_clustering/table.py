@@ -71,7 +71,11 @@ PASSED = (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int), 
           ("--pretrain-noise", float), ("--gmm-n-init", int), ("--gmm-reg-covar", float),
           ("--tau-init", float), ("--tau-final", float), ("--eval-every", int),
           ("--checkpoint-every", int), ("--mnist-path", str), ("--data-dir", str),
-          ("--subset", int), ("--data-seed", int), ("--hidden", str))
+          ("--subset", int), ("--data-seed", int), ("--hidden", str),
+          ("--pretrain-loss", str), ("--pretrain-batch-size", int),
+          ("--pretrain-lr-final", float), ("--pretrain-weight-decay", float),
+          ("--pretrain-latent-l2", float), ("--pretrain-init", str),
+          ("--capacity-factor", float))
 
 
 def build_parser():
@@ -122,8 +126,9 @@ def make_arms(args):
 
 def comparisons(arms):
     """Paired differences `(a, b)` = a - b between arm labels, each only if both arms exist:
-    hypergeometric - {uniform, categorical} (default options), and a variant arm - {its prior
-    with default options, uniform}, hypergeometric{tag} - categorical{tag}."""
+    hypergeometric - {uniform, categorical} and capacity - {uniform, hypergeometric} (default
+    options), and a variant arm - {its prior with default options, uniform},
+    hypergeometric{tag} - categorical{tag}, capacity{tag} - hypergeometric{tag}."""
     labels = [label for label, _, _ in arms]
     pairs = []
     for label, prior, _ in arms:
@@ -131,6 +136,8 @@ def comparisons(arms):
         others = [prior, "uniform"] if tag else []
         if prior == "hypergeometric":
             others += ["uniform", "categorical" + tag]
+        if prior == "capacity":
+            others += ["uniform", "hypergeometric" + tag]
         pairs += [(label, other) for other in dict.fromkeys(others)
                   if other != label and other in labels and (label, other) not in pairs]
     return pairs

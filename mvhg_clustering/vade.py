@@ -140,9 +140,11 @@ import tensorflow as tf
 
 import tfp_mvhg
 from disentanglement_ext import files
+from mvhg_clustering import ALL_PRIORS
 from mvhg_clustering import PRIORS
 
-__all__ = ["PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior", "make_prior",
+__all__ = ["PRIORS", "ALL_PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior",
+           "CapacityPrior", "make_prior",
            "straight_through_assignments", "VaDE", "pretrain_autoencoder", "init_gmm",
            "set_gmm", "gmm_predict", "learning_rate_at", "train_vade", "Checkpoints",
            "StoppedEarly"]
@@ -253,12 +255,86 @@ class HypergeometricPrior(tf.Module):
         return self.distribution().mean().numpy().astype(np.float64) / self.batch_size
 
 
-def make_prior(kind, num_clusters, batch_size, learned=True):
-    """The prior `kind`; `learned=False`: its weights are not trainable (fixed at their value)."""
+class CapacityPrior(tf.Module):
+    """A data-set-level urn with real capacities (`capacity`; not one of the paper's priors).
+
+    The N training images' assignments are N draws from an urn with m_k = f N / K items of
+    cluster k (f = `capacity_factor` > 1) and Fisher's weights omega = exp(theta): counts
+    N ~ MVHG(m, N, omega), assignments uniform given N, so
+
+        p(c) ∝ prod_k omega_k^{N_k} m_k! / (m_k - N_k)!,
+        p(c_i = k | c_-i) = omega_k (m_k - N_-i,k) / sum_j omega_j (m_j - N_-i,j)
+
+    (exact: moving image i into cluster k multiplies p(c) by omega_k (m_k - N_-i,k)); a cluster
+    near its capacity repels further images, however large its weight. Mean field: N_-i is
+    replaced by running expected counts N^_k, an average of N x (batch mean of q(c = k | x)) with
+    rate B / N per step (one epoch's memory; `update_counts`), started at the GMM's proportions,
+    and m_k - N^_k is kept >= 1/2. The conditional p_k = p(c_i = k | N^) is the prior's marginal
+    in q(c|x) (held fixed, stop-gradient), and the prior term of a batch with counts n is the
+    pseudo-likelihood sum_i log p(c_i | c_-i) = sum_k n_k log p_k, whose gradient in theta is
+    n - B p, as the categorical prior's. With fixed weights (uniform) it is a pure capacity prior.
+    """
+
+    kind = "capacity"
+
+    def __init__(self, num_clusters, batch_size, learned=True, num_images=None,
+                 capacity_factor=1.5):
+        super().__init__(name="capacity_prior")
+        _check("num_images", num_images,
+               num_images is not None and float(num_images).is_integer()
+               and num_images >= batch_size, f"an integer >= batch_size {batch_size}")
+        _check("capacity_factor", capacity_factor,
+               math.isfinite(capacity_factor) and capacity_factor > 1,
+               "a finite number > 1 (the urn must hold more than the N images)")
+        self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
+        self.num_images, self.capacity_factor = int(num_images), float(capacity_factor)
+        self.capacities = tf.constant(
+            np.full(self.num_clusters, self.capacity_factor * self.num_images / self.num_clusters,
+                    np.float32))
+        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
+        self.expected_counts = tf.Variable(
+            tf.fill([self.num_clusters], self.num_images / self.num_clusters), trainable=False,
+            name="expected_counts")
+
+    def conditional_log_probs(self, other_counts):
+        """log p(c_i = k | c_-i) for the counts `other_counts [..., K]` of the other images."""
+        room = tf.maximum(self.capacities - other_counts, 0.5)
+        return tf.nn.log_softmax(self.logits + tf.math.log(room), axis=-1)
+
+    def log_prob(self, counts):
+        return tf.reduce_sum(
+            counts * self.conditional_log_probs(tf.stop_gradient(self.expected_counts)))
+
+    def marginal_log_probs(self):
+        return tf.stop_gradient(self.conditional_log_probs(self.expected_counts))
+
+    def update_counts(self, mean_assignment_probs):
+        """N^ <- N^ + (B / N) (N q_mean - N^), `mean_assignment_probs [K]` a batch's mean q."""
+        rate = self.batch_size / self.num_images
+        self.expected_counts.assign_add(
+            rate * (self.num_images * mean_assignment_probs - self.expected_counts))
+
+    def reset_counts(self, proportions):
+        self.expected_counts.assign(
+            (self.num_images * np.asarray(proportions, np.float64)).astype(np.float32))
+
+    def init_from_proportions(self, proportions):
+        self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
+
+    def normalized_weights(self):
+        return tf.nn.softmax(self.logits).numpy().astype(np.float64)
+
+
+def make_prior(kind, num_clusters, batch_size, learned=True, num_images=None,
+               capacity_factor=1.5):
+    """The prior `kind` (`ALL_PRIORS`); `learned=False`: its weights are not trainable (fixed at
+    their value). `num_images` (N) and `capacity_factor` are the capacity prior's."""
+    if kind == "capacity":
+        return CapacityPrior(num_clusters, batch_size, learned, num_images, capacity_factor)
     classes = {"uniform": UniformPrior, "categorical": CategoricalPrior,
                "hypergeometric": HypergeometricPrior}
     if kind not in classes:
-        raise ValueError(f"prior must be one of {PRIORS}, got {kind!r}.")
+        raise ValueError(f"prior must be one of {ALL_PRIORS}, got {kind!r}.")
     return classes[kind](num_clusters, batch_size, learned)
 
 
@@ -294,7 +370,8 @@ class VaDE(tf.keras.Model):
     `fix_prior_weights` keeps the prior's weights at their initial value (module doc)."""
 
     def __init__(self, input_dim, num_clusters=10, latent_dim=10, hidden=(500, 500, 2000),
-                 prior="uniform", batch_size=128, prior_term_scale=1., fix_prior_weights=False):
+                 prior="uniform", batch_size=128, prior_term_scale=1., fix_prior_weights=False,
+                 num_images=None, capacity_factor=1.5):
         super().__init__(name="vade")
         if not (math.isfinite(prior_term_scale) and prior_term_scale > 0):
             raise ValueError(f"prior_term_scale must be a finite number > 0, got "
@@ -307,7 +384,8 @@ class VaDE(tf.keras.Model):
         self.encoder_logvar = tf.keras.layers.Dense(
             latent_dim, kernel_initializer="zeros", name="encoder_logvar")
         self.decoder = _mlp(latent_dim, tuple(reversed(hidden)) + (input_dim,), "decoder")
-        self.prior = make_prior(prior, num_clusters, batch_size, learned=not fix_prior_weights)
+        self.prior = make_prior(prior, num_clusters, batch_size, not fix_prior_weights,
+                                num_images, capacity_factor)
         self.gmm_means = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_means")
         self.gmm_logvars = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_logvars")
         self.gmm_init_weights = np.full(num_clusters, 1. / num_clusters)
@@ -371,7 +449,8 @@ class VaDE(tf.keras.Model):
                 + self.prior_term_scale * log_pc)
         return {"loss": -elbo, "recon": tf.reduce_mean(recon), "log_pz": tf.reduce_mean(log_pz),
                 "entropy_c": -tf.reduce_mean(neg_entropy_c),
-                "entropy_z": tf.reduce_mean(entropy_z), "log_pc": log_pc}
+                "entropy_z": tf.reduce_mean(entropy_z), "log_pc": log_pc,
+                "mean_q": tf.reduce_mean(q, axis=0)}
 
     @tf.function(reduce_retracing=True)
     def _encode_compiled(self, x):
@@ -714,6 +793,8 @@ def set_gmm(model, means, variances, weights, init_prior_from_gmm=False):
     model.encoder_logvar.bias.assign(
         np.full(model.latent_dim, np.log(0.1 * variances.mean()), np.float32))
     model.gmm_init_weights = np.asarray(weights, np.float64).copy()
+    if hasattr(model.prior, "reset_counts"):
+        model.prior.reset_counts(model.gmm_init_weights)
     if init_prior_from_gmm:
         model.prior.init_from_proportions(model.gmm_init_weights)
 
@@ -776,12 +857,15 @@ def train_vade(model, x, epochs, learning_rate=2e-3, prior_learning_rate=1e-2, l
             if prior_variables:
                 prior_optimizer.apply_gradients(
                     zip(grads[len(variables):], prior_variables, strict=True))
+            if hasattr(model.prior, "update_counts"):
+                model.prior.update_counts(tf.stop_gradient(terms["mean_q"]))
             sums += tf.cast(tf.stack([terms[key] for key in LOSS_KEYS] + [temperature]),
                             tf.float64)
         return sums / steps_per_epoch
 
     settings = {"phase": "joint", "epochs": epochs, "num_images": len(x), "batch_size": batch_size,
                 "prior": model.prior.kind, "prior_term_scale": model.prior_term_scale,
+                "capacity_factor": getattr(model.prior, "capacity_factor", None),
                 "learned_prior": bool(prior_variables), "learning_rate": learning_rate,
                 "prior_learning_rate": prior_learning_rate, "lr_decay": lr_decay,
                 "lr_decay_every": lr_decay_every, "lr_floor": lr_floor,

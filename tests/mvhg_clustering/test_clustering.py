@@ -67,10 +67,12 @@ def test_hypergeometric_prior_equals_the_enumerated_mvhg_minus_the_multinomial_c
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", vade.PRIORS)
+@pytest.mark.parametrize("kind", vade.ALL_PRIORS)
 def test_each_prior_is_a_normalized_distribution_over_assignments(kind):
     batch, clusters = 6, 3
-    prior = vade.make_prior(kind, clusters, batch)
+    prior = vade.make_prior(kind, clusters, batch, num_images=60)
+    if kind == "capacity":
+        prior.reset_counts([0.5, 0.2, 0.3])
     if kind != "uniform":
         prior.logits.assign([0.5, -0.7, 0.1])
     counts = _all_assignment_counts(batch, clusters)  # 729 assignments
@@ -115,7 +117,7 @@ def test_straight_through_counts_are_exact_integers_with_gradients():
 def _tiny_model(kind, batch=16, clusters=4, input_dim=12):
     tf.keras.utils.set_random_seed(1)
     model = vade.VaDE(input_dim, clusters, latent_dim=3, hidden=(16, 16), prior=kind,
-                      batch_size=batch)
+                      batch_size=batch, num_images=4 * batch)
     rng = np.random.default_rng(0)
     vade.set_gmm(model, rng.normal(size=(clusters, 3)), np.full((clusters, 3), 0.5),
                  np.full(clusters, 1. / clusters))
@@ -123,10 +125,12 @@ def _tiny_model(kind, batch=16, clusters=4, input_dim=12):
     return model, tf.constant(x)
 
 
-@pytest.mark.parametrize("kind", vade.PRIORS)
+@pytest.mark.parametrize("kind", vade.ALL_PRIORS)
 def test_elbo_terms_are_finite_scalars(kind):
     model, x = _tiny_model(kind)
     terms = model.elbo_terms(x, tf.constant(0.5), tf.constant([1, 2], tf.int64))
+    mean_q = terms.pop("mean_q").numpy()  # the batch's mean q(c|x), [K]
+    assert mean_q.shape == (4,) and np.isclose(mean_q.sum(), 1.) and np.all(mean_q >= 0)
     for name, value in terms.items():
         assert value.shape == (), name
         assert np.isfinite(value.numpy()), name
