@@ -496,8 +496,12 @@ def make_table(args):
     run_settings = {key: getattr(example, key) for key in (
         "recipe", "dataset", "eval_split", "epochs", "pretrain_epochs", "batch_size",
         "num_clusters", "latent_dim", "hidden", "lr", "prior_lr", "lr_decay", "lr_decay_every",
-        "lr_floor", "adam_epsilon", "pretrain_lr", "pretrain_noise", "gmm_n_init",
-        "gmm_reg_covar", "tau_init", "tau_final", "data_seed", "subset")}
+        "lr_floor", "adam_epsilon", "pretrain_lr", "pretrain_noise", "pretrain_loss",
+        "pretrain_batch_size", "pretrain_lr_final", "pretrain_weight_decay", "pretrain_latent_l2",
+        "pretrain_init", "gmm_n_init", "gmm_reg_covar", "tau_init", "tau_final", "data_seed",
+        "subset")}
+    if "capacity" in priors:
+        run_settings["capacity_factor"] = example.capacity_factor
     pretrain_seconds = {(r["version"], r["seed"]): r["seconds"]["pretrain_and_gmm"]
                         for r in results}
     settings = {

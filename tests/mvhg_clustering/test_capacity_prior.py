@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from mvhg_clustering import run as run_lib
+from mvhg_clustering import table as table_lib
 from mvhg_clustering import vade
 
 
@@ -128,3 +129,19 @@ def test_the_run_names_a_non_default_capacity_and_refuses_a_bad_one():
     assert run_lib.result_path(args).endswith("digits_v100_uniform_s0.json")
     with pytest.raises(ValueError, match="--capacity-factor"):
         run_lib.resolve(parser.parse_args(["--prior", "capacity", "--capacity-factor", "0.9"]))
+
+
+def test_the_table_passes_the_pretraining_and_capacity_flags_to_its_runs():
+    """(Before, `table` dropped the pretraining flags: its runs pretrained with the defaults.)"""
+    args = table_lib.build_parser().parse_args(
+        ["--priors", "uniform,capacity", "--pretrain-loss", "mse", "--pretrain-batch-size", "256",
+         "--pretrain-init", "dec", "--pretrain-lr-final", "1e-4", "--pretrain-weight-decay",
+         "0.01", "--pretrain-latent-l2", "0.1", "--capacity-factor", "2", "--results", "/tmp/x"])
+    run_args = table_lib.run_args(args, "capacity", 60, 1, "/tmp/x/runs")
+    assert (run_args.pretrain_loss, run_args.pretrain_batch_size, run_args.pretrain_init) == (
+        "mse", 256, "dec")
+    assert (run_args.pretrain_lr_final, run_args.pretrain_weight_decay,
+            run_args.pretrain_latent_l2, run_args.capacity_factor) == (1e-4, 0.01, 0.1, 2.)
+    assert run_lib.result_path(run_args).endswith("digits_v60_capacity_cap2_s1.json")
+    assert [pair for pair in table_lib.comparisons(table_lib.make_arms(args))] == [
+        ("capacity", "uniform")]

@@ -97,7 +97,8 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         num_per_class = tf.gather(num_per_class, order, axis=1)
         logits = tf.gather(logits, order, axis=1)
     logits64 = tf.cast(logits, tf.float64)
-    next_tables = conditional_tables(num_per_class, logits64, table_size, window, method)
+    next_tables = conditional_tables(num_per_class, logits64, table_size, window, method,
+                                     total_count)
 
     batch = tf.shape(logits)[0]
     batch_index = tf.range(batch)[None, :, None]                                    # [1, B, 1]

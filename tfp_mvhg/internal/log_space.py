@@ -26,13 +26,16 @@ def neg_inf_like(x):
 
 
 def log_binomial(total, k):
-    """log C(total, k), broadcasting; -inf where k < 0 or k > total, with finite gradients."""
+    """log C(total, k), broadcasting; -inf where k < 0 or k > total, with finite gradients.
+
+    lgamma(total + 1) and lgamma(k + 1) are evaluated on their own shapes (e.g. `[B]` and `[K]`)
+    and only lgamma(total - k + 1) on the broadcast shape."""
     shape = tf.broadcast_dynamic_shape(tf.shape(total), tf.shape(k))
-    total, k = tf.broadcast_to(total, shape), tf.broadcast_to(k, shape)
-    valid = (k >= 0.) & (k <= total)
-    safe_k = tf.where(valid, k, tf.zeros_like(k))
+    valid = tf.broadcast_to((k >= 0.) & (k <= total), shape)
+    safe_k = tf.maximum(k, tf.zeros_like(k))
+    safe_rest = tf.where(valid, tf.broadcast_to(total - safe_k, shape), tf.zeros(shape, k.dtype))
     value = (tf.math.lgamma(total + 1.) - tf.math.lgamma(safe_k + 1.)
-             - tf.math.lgamma(total - safe_k + 1.))
+             - tf.math.lgamma(safe_rest + 1.))
     return tf.where(valid, value, neg_inf_like(value))
 
 

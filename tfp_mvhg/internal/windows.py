@@ -114,10 +114,11 @@ def logit_range(logits):
             tf.where(tf.math.is_finite(bottom), bottom, tf.zeros_like(bottom)))
 
 
-def mean_field_tilt(num, logits, total):
-    """lam with sum_j m_j sigmoid(theta_j + lam) = n, by bisection: `[B]` float64.
+def mean_field_tilt(num, logits, total, steps=_BISECTION_STEPS):
+    """lam with sum_j m_j sigmoid(theta_j + lam) = n, by `steps` bisections: `[B]` float64.
 
-    n = 0 or n = sum m give the bracket's end (p = 0 or 1 to float64 precision)."""
+    n = 0 or n = sum m give the bracket's end (p = 0 or 1 to float64 precision). The bracket
+    (width < 2^11 + logit range) halves each step: 110 reach 1 ulp, 40 an error below 2^-29."""
     top, bottom = logit_range(logits)
     low, high = -top - 800., -bottom + 800.
 
@@ -128,7 +129,7 @@ def mean_field_tilt(num, logits, total):
         return tf.where(too_few, middle, low), tf.where(too_few, high, middle)
 
     low, high = tf.while_loop(lambda *_: True, body, (low, high),
-                              maximum_iterations=_BISECTION_STEPS)
+                              maximum_iterations=steps)
     return 0.5 * (low + high)
 
 
