@@ -142,7 +142,8 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     log_norms = num_per_class * tf.math.softplus(eta)                               # [B, c]
     most_items = tf.reduce_max(tf.reduce_sum(num_per_class, axis=-1))
     log_threshold = (-60. * np.log(2.) - np.log(2. * num_classes)
-                     - tf.math.log(num_classes + tf.cast(window, dtype)) - tf.math.log1p(most_items))
+                     - tf.math.log(num_classes + tf.cast(window, dtype))
+                     - tf.math.log1p(most_items))
 
     def batch_window(log_values):
         """`(first, values)`: the rows' union window of entries >= t along axis 0 and
