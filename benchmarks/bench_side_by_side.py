@@ -404,22 +404,28 @@ def _ratio(numerators, denominators):
     return f"{top['median_rows_per_s'] / bottom['median_rows_per_s']:.2f} ({modes})"
 
 
-def _sort_key(size):
-    known = SIZES + QUICK_SIZES
-    return (known.index(size), ()) if size in known else (len(known), size)
+def _ordered_sizes(cells, first):
+    """The sizes of `cells`: those in `first` (this run's) in its order, then the rest."""
+    known = [tuple(size) for size in first] + SIZES + QUICK_SIZES
+    present = {tuple(cell["size"]) for cell in cells.values()}
+    return sorted(present, key=lambda size: (known.index(size), ()) if size in known
+                  else (len(known), size))
 
 
 def _markdown(report, args):
     """The tables of `report` (all its cells)."""
     cells = report["cells"]
-    sizes = sorted({tuple(cell["size"]) for cell in cells.values()}, key=_sort_key)
+    run = report["runs"][-1]
+    sizes = _ordered_sizes(cells, run.get("settings", {}).get("sizes", []))
+    times = sorted(cell["measured_at"] for cell in cells.values()) or ["-"]
+    loads = [cell["load_average_at_start"][0] for cell in cells.values()] or [float("nan")]
+    commits = sorted({cell.get("project_commit") or "?" for cell in cells.values()}) or ["?"]
     names = [name for name in CONTENDERS if any(cell["contender"] == name
                                                  for cell in cells.values())]
 
     def get(size, name):
         return cells.get(_key(size, name))
 
-    run = report["runs"][-1]
     lines = [
         "Side by side with the paper's released code: relaxed MVHG sampler, one row of class "
         "log-weights per sample (log linspace(0.5, 3, c) + N(0, 0.1)), temperature 0.5, "
@@ -430,10 +436,10 @@ def _markdown(report, args):
         f"set_num_threads({args.threads})), one child per cell, killed above {args.cap_gib:g} "
         f"GiB RSS or after {args.time_limit:g} s. One warm-up call, then {args.repeats} timed "
         "calls. Paper code sha256 "
-        f"{(report['paper_code'] or {}).get('sha256', 'n/a')[:12]}; project "
-        f"{report['project'].get('commit') or '?'}. Last run {run['started']} to "
-        f"{run.get('finished', '(unfinished)')}, load average {run['load_average_start'][0]:.1f}"
-        f" at its start. Command: `{run['command']}`.", "",
+        f"{(report['paper_code'] or {}).get('sha256', 'n/a')[:12]}; project at "
+        f"{', '.join(commits)}. Cells measured {times[0]} to {times[-1]}, "
+        f"load average {min(loads):.1f}-{max(loads):.1f} at the children's starts. Last "
+        f"command: `{run['command']}`.", "",
         "Median rows/s (peak RSS MiB of the child):", "",
         "| (c, m, n, rows) | " + " | ".join(CONTENDERS[name] for name in names) + " |",
         "|---|" + "---:|" * len(names)]
@@ -581,7 +587,7 @@ def main(argv=None):
             print(f"{prefix} done before, skipped", file=sys.stderr, flush=True)
             continue
         cell = _measure(args, name, size)
-        cell["settings"] = settings
+        cell.update(settings=settings, project_commit=report["project"]["commit"])
         report["cells"][_key(size, name)] = cell
         save()
         if cell["status"] == "ok":

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """benchmarks/bench_side_by_side.py: argument errors, a tiny run of our contenders that a rerun
 skips, the tables, and (where the paper's code is beside the checkout) the paper's TF graph."""
+import fcntl
 import json
 import os
 import subprocess
@@ -77,22 +78,24 @@ def test_ours_tiny_run_writes_results_and_a_rerun_skips_done_cells(tmp_path):
 
 
 def test_tables_show_failures_ratios_and_paper_validity():
+    common = dict(size=[2, 5, 4, 8], measured_at="2026-12-05T10:00:00", wall_s=3.,
+                  load_average_at_start=[1.5, 1., 1.])
+
     def ok(name, rate, invalid=0.):
-        return dict(contender=name, size=[2, 5, 4, 8], status="ok", median_rows_per_s=rate,
+        return dict(common, contender=name, status="ok", median_rows_per_s=rate,
                     best_rows_per_s=rate, peak_rss_mib=100., rss_before_timed_mib=90.,
                     warmup_s=1., fraction_rows_sum_not_n=invalid, rows_checked=16,
-                    grad_finite_fraction=1., wall_s=3.)
+                    grad_finite_fraction=1.)
     cells = [ok("paper_tf", 100., invalid=0.05), ok("paper_pt", 50.),
              ok("exact_function", 80.), ok("exact_xla", 200.), ok("merged_function", 400.),
-             dict(contender="paper_tf_masks", size=[2, 5, 4, 8], status="over cap",
-                  cap_gib=16., wall_s=9.)]
+             dict(common, contender="paper_tf_masks", status="over cap", cap_gib=16.)]
     report = dict(cells={bench_side_by_side._key(cell["size"], cell["contender"]): cell
                          for cell in cells},
                   machine=dict(summary="x86_64, 2 cores"), paper_code=None, project={},
                   runs=[dict(started="t0", command="cmd", load_average_start=[1., 1., 1.])])
     args = SimpleNamespace(threads=2, cap_gib=16., time_limit=600., repeats=5)
     table = bench_side_by_side._markdown(report, args)
-    assert "over cap (16 GiB)" in table
+    assert "over cap (16 GiB)" in table and "load average 1.5-1.5" in table
     # exact: XLA is the faster mode; exact / paper PT, exact / masks (n/a), merged / paper TF
     # counts, exact / merged, paper TF rows whose counts do not sum to n.
     assert "| (2, 5, 4, 8) | 4.00 (XLA) | n/a | 4.00 (fn) | 0.50 (XLA/fn) | 5.0% |" in table
@@ -111,6 +114,16 @@ def test_a_done_cell_is_rerun_when_settings_or_limits_change():
     assert bench_side_by_side._is_done(dict(over, cap_gib=16.), settings, args)
     slow = dict(status="timeout", settings=settings, time_limit_s=600.)
     assert bench_side_by_side._is_done(slow, settings, args)
+
+
+def test_the_cpu_lock_is_held_around_a_child(tmp_path):
+    path = str(tmp_path / "cpu.lock")
+    with bench_side_by_side._cpu_lock(path) as waited, open(path) as other:
+        assert waited >= 0
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(path) as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(PAPER_CODE, "mvhg", "tf_fmvhg.py")),
