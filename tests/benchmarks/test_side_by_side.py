@@ -77,6 +77,20 @@ def test_ours_tiny_run_writes_results_and_a_rerun_skips_done_cells(tmp_path):
     assert rerun["cells"] == cells and len(rerun["runs"]) == 2
 
 
+@pytest.mark.parametrize("limit, status, shown", [
+    (["--cap-gib", "0.05"], "over cap", "over cap (0.05 GiB)"),
+    (["--time-limit", "0.5"], "timeout", "timeout (0.5 s)"),
+])
+def test_a_child_over_its_cap_or_time_limit_is_killed_and_reported(tmp_path, limit, status,
+                                                                    shown):
+    result = _run("--contenders", "exact_xla", "--sizes", "2,5,4,8", "--repeats", "1",
+                  "--out-dir", str(tmp_path), *limit)
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "side_by_side.json", encoding="utf-8") as handle:
+        assert json.load(handle)["cells"]["2,5,4,8/exact_xla"]["status"] == status
+    assert shown in (tmp_path / "side_by_side.md").read_text(encoding="utf-8")
+
+
 def test_tables_show_failures_ratios_and_paper_validity():
     common = dict(size=[2, 5, 4, 8], measured_at="2026-12-05T10:00:00", wall_s=3.,
                   load_average_at_start=[1.5, 1., 1.])
