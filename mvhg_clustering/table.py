@@ -303,8 +303,10 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
     if mass:
         lines += ["", "Mass on the subsampled classes 0-4 (clusters matched to them by the "
                   "Hungarian map): true proportion; fraction of points assigned there; learned "
-                  "normalized prior weight (categorical pi, hypergeometric omega/sum omega); "
-                  "prior marginal p(c_i = k) used in q(c|x) (hypergeometric: E[n_k]/B).", "",
+                  "normalized prior weight (categorical pi, hypergeometric and capacity "
+                  "omega/sum omega); prior marginal p(c_i = k) used in q(c|x) (hypergeometric: "
+                  "E[n_k]/B; capacity: the urn's conditional at the running counts, whose "
+                  "omega also makes up for the room m_k - N_k).", "",
                   "| version | prior | true | assigned | weight | marginal |",
                   "|---|---|---:|---:|---:|---:|"]
         for version in versions:

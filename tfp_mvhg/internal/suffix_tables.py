@@ -166,13 +166,13 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     for i in range(num_classes - 2, 0, -1):
         x_first, pmf = class_pmf(i, tf.cast(tf.range(window), dtype)[:, None])
         width = tf.shape(pmf)[0]
+        start = x_first + first                                # k of convolved[0]
+        outputs = tf.maximum(tf.minimum(tf.shape(values)[0] + width - 1, table_size - start), 1)
         pad = tf.zeros([width - 1, tf.shape(pmf)[1]], dtype)
-        padded = tf.concat([pad, values, pad], axis=0)
+        padded = tf.concat([pad, values, pad], axis=0)[:outputs + width - 1]  # k < K only
         filters = tf.reverse(pmf, [0])[None, :, :, None]
         convolved = tf.nn.depthwise_conv2d(padded[None, None], filters, strides=[1, 1, 1, 1],
                                            padding="VALID")[0, 0]
-        start = x_first + first                                # k of convolved[0]
-        convolved = convolved[:tf.maximum(table_size - start, 1)]
         positive = convolved > 0.
         log_convolved = tf.where(positive, tf.math.log(tf.where(positive, convolved, 1.)),
                                  tf.constant(-np.inf, dtype))

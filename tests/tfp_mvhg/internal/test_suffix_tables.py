@@ -1,13 +1,16 @@
 # Copyright 2026 The tfp-mvhg authors.
 # SPDX-License-Identifier: Apache-2.0
 """`suffix_tables.tilted_suffix_log_tables` (linear-space class steps) against a numpy reference
-of the suffix tables, with its stated underflow bound. Exact checks only (no statistical test)."""
+of the suffix tables, with its stated underflow bound, and the relaxed sampler's hard draws through
+them against enumeration (one chi-square test, its false-fail rate stated)."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import special
 
+import mvhg_reference as ref
+import tfp_mvhg
 from tfp_mvhg.internal import conditionals
 from tfp_mvhg.internal import suffix_tables
 
@@ -124,3 +127,15 @@ def test_conditional_tables_take_the_log_space_steps_under_xla_and_agree():
     log_space = suffix_tables.suffix_log_tables(num, logits, 101, 61, first=1).numpy()
     np.testing.assert_allclose(compiled, log_space, rtol=1e-12, atol=1e-12)
     assert np.any(np.isneginf(linear) & np.isfinite(log_space))  # linear drops what is below t
+
+
+def test_hard_relaxed_samples_through_the_linear_tables_follow_the_mvhg():
+    """Chi-square against enumeration (fixed seed; a p-value below 1e-3 fails, the false-fail
+    rate of a correct sampler over seeds) at a size that takes the linear-space tables."""
+    m, n, logits = [40., 30., 35., 25.], 40, np.log([1., 3., 0.5, 2.])
+    assert (n + 1) * (n + 1) >= conditionals.LINEAR_TABLES_MIN_TERMS
+    dist = tfp_mvhg.RelaxedMultivariateHypergeometric(m, float(n), 0.5, logits=logits)
+    samples = tf.function(lambda: dist.sample(20000, seed=(7, 8)))().numpy()
+    support, log_pmf = ref.enumerate_pmf(m, n, logits)
+    _, _, p_value = ref.pooled_chi_square(np.rint(samples).astype(np.int64), support, log_pmf)
+    assert p_value > 1e-3
