@@ -14,7 +14,9 @@ Contenders (`--contenders`, default all):
   paper_pt          the paper's `mvhg/pt_fmvhg.py` on the CPU, run with `--torch-python`;
   exact_function, exact_xla, merged_function, merged_xla
                     `tfp_mvhg.RelaxedMultivariateHypergeometric(method="exact" | "merged")` in a
-                    `tf.function`, without and with `jit_compile=True`.
+                    `tf.function`, without and with `jit_compile=True`;
+  exact32_function  the exact method with `table_dtype=tf.float32` (opt-in float32 convolutions
+                    of the tables, within a stated total-variation error) in a `tf.function`.
 
 Each call draws counts for `rows` rows of log-weights [rows, c] = log linspace(0.5, 3, c) +
 N(0, 0.1) (temperature 0.5, hard=True) and takes the gradient of sum(counts * w) (w ~ N(0, 1),
@@ -65,6 +67,7 @@ CONTENDERS = {
     "paper_pt": "paper PyTorch",
     "exact_function": "exact, tf.function",
     "exact_xla": "exact, XLA",
+    "exact32_function": "exact, float32 tables, tf.function",
     "merged_function": "merged, tf.function",
     "merged_xla": "merged, XLA",
 }
@@ -154,10 +157,12 @@ def _build_ours(args, size, theta, loss_weights):
 
     c, m, n, _ = size
     method, mode = args.child.split("_")
+    table_dtype = "float32" if method == "exact32" else "float64"
     logits = tf.Variable(theta, name="logits")
     w = tf.constant(loss_weights)
     dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
-        [float(m)] * c, float(n), TEMPERATURE, logits=logits, hard=True, method=method)
+        [float(m)] * c, float(n), TEMPERATURE, logits=logits, hard=True,
+        method=method.rstrip("32"), table_dtype=table_dtype)
 
     def forward_backward(seed):
         with tf.GradientTape() as tape:
@@ -457,17 +462,21 @@ def _markdown(report, args):
     lines += ["", "Ratios of median rows/s (ours: the faster of tf.function (fn) and XLA); "
               "paper TF rows whose counts do not sum to n (all calls, counts-only graph):", "",
               "| (c, m, n, rows) | exact / paper PT | exact / paper TF + masks | "
-              "merged / paper TF counts | exact / merged | paper TF rows sum != n |",
-              "|---|---:|---:|---:|---:|---:|"]
+              "merged / paper TF counts | exact / merged | exact f32 / paper TF + masks | "
+              "exact f32 / merged | paper TF rows sum != n |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for size in sizes:
         exact = [get(size, "exact_function"), get(size, "exact_xla")]
+        exact32 = [get(size, "exact32_function")]
         merged = [get(size, "merged_function"), get(size, "merged_xla")]
         paper_tf = get(size, "paper_tf")
         invalid = (f"{paper_tf['fraction_rows_sum_not_n']:.1%}"
                    if paper_tf and paper_tf["status"] == "ok" else "n/a")
         lines.append(f"| {size} | {_ratio(exact, [get(size, 'paper_pt')])} | "
                      f"{_ratio(exact, [get(size, 'paper_tf_masks')])} | "
-                     f"{_ratio(merged, [paper_tf])} | {_ratio(exact, merged)} | {invalid} |")
+                     f"{_ratio(merged, [paper_tf])} | {_ratio(exact, merged)} | "
+                     f"{_ratio(exact32, [get(size, 'paper_tf_masks')])} | "
+                     f"{_ratio(exact32, merged)} | {invalid} |")
     lines += ["", "Every cell:", "",
               "| (c, m, n, rows) | contender | best rows/s | median rows/s | peak RSS MiB | "
               "RSS before timed MiB | warm-up s | rows sum != n | grad finite | wall s |",

@@ -52,7 +52,8 @@ class MVHGLayer(tf.keras.layers.Layer):
       num_per_class: list of c non-negative integers m (static: it fixes the table sizes).
       total_count: integer n <= sum(m).
       temperature: initial Gumbel-softmax temperature (> 0).
-      hard, method, shuffle_classes: as for `RelaxedMultivariateHypergeometric`.
+      hard, method, shuffle_classes, table_dtype: as for `RelaxedMultivariateHypergeometric`
+        (`table_dtype="float32"`: faster exact draws, within a stated total-variation error).
       return_one_hots: also return the per-class relaxed one-hots `[batch, c, W]`,
         W = min(max m, n) + 1.
       seed: optional int for reproducible draws (an op-level seed); under a `tf.distribute`
@@ -65,7 +66,7 @@ class MVHGLayer(tf.keras.layers.Layer):
 
     def __init__(self, num_per_class, total_count, temperature=1.0, hard=True, method="exact",
                  shuffle_classes=False, return_one_hots=False, seed=None, inference="sample",
-                 **kwargs):
+                 table_dtype="float64", **kwargs):
         kwargs.setdefault("dtype", "float32")  # not the global mixed-precision policy
         super().__init__(**kwargs)
         if inference not in self.INFERENCE:
@@ -83,6 +84,7 @@ class MVHGLayer(tf.keras.layers.Layer):
             raise ValueError(f"`temperature` must be positive, got {temperature!r}.")
         self.initial_temperature = float(temperature)
         self.hard, self.method, self.shuffle_classes = bool(hard), method, bool(shuffle_classes)
+        self.table_dtype = conditionals.check_table_dtype(table_dtype).name
         self.return_one_hots = bool(return_one_hots)
         self.seed = seed
         self.window = min(max(self.num_per_class), self.total_count) + 1
@@ -104,7 +106,8 @@ class MVHGLayer(tf.keras.layers.Layer):
             tf.constant(self.num_per_class, logits.dtype),
             tf.constant(self.total_count, logits.dtype),
             tf.cast(tf.convert_to_tensor(self.temperature), logits.dtype), logits=logits,
-            hard=self.hard, method=self.method, shuffle_classes=self.shuffle_classes)
+            hard=self.hard, method=self.method, shuffle_classes=self.shuffle_classes,
+            table_dtype=self.table_dtype)
 
     def call(self, logits, seed=None, training=None):
         """Counts `[batch, c]` (and one-hots `[batch, c, W]` if `return_one_hots`).
@@ -150,7 +153,7 @@ class MVHGLayer(tf.keras.layers.Layer):
                       total_count=self.total_count, temperature=self.initial_temperature,
                       hard=self.hard, method=self.method,
                       shuffle_classes=self.shuffle_classes, return_one_hots=self.return_one_hots,
-                      seed=self.seed, inference=self.inference)
+                      seed=self.seed, inference=self.inference, table_dtype=self.table_dtype)
         return config
 
 

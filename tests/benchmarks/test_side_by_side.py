@@ -77,6 +77,18 @@ def test_ours_tiny_run_writes_results_and_a_rerun_skips_done_cells(tmp_path):
     assert rerun["cells"] == cells and len(rerun["runs"]) == 2
 
 
+def test_the_float32_tables_contender_runs_the_linear_space_tables(tmp_path):
+    """At (3, 40, 40), K W = 1681 >= 1024: the float32 convolutions are the ones timed."""
+    result = _run("--contenders", "exact32_function", "--sizes", "3,40,40,8", "--repeats", "1",
+                  "--out-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "side_by_side.json", encoding="utf-8") as handle:
+        cell = json.load(handle)["cells"]["3,40,40,8/exact32_function"]
+    assert cell["status"] == "ok", cell.get("error")
+    assert cell["fraction_rows_sum_not_n"] == 0 and cell["grad_finite_fraction"] == 1
+    assert "exact f32 / merged" in (tmp_path / "side_by_side.md").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("limit, status, shown", [
     (["--cap-gib", "0.05"], "over cap", "over cap (0.05 GiB)"),
     (["--time-limit", "0.5"], "timeout", "timeout (0.5 s)"),
@@ -102,6 +114,7 @@ def test_tables_show_failures_ratios_and_paper_validity():
                     grad_finite_fraction=1.)
     cells = [ok("paper_tf", 100., invalid=0.05), ok("paper_pt", 50.),
              ok("exact_function", 80.), ok("exact_xla", 200.), ok("merged_function", 400.),
+             ok("exact32_function", 300.),
              dict(common, contender="paper_tf_masks", status="over cap", cap_gib=16.)]
     report = dict(cells={bench_side_by_side._key(cell["size"], cell["contender"]): cell
                          for cell in cells},
@@ -111,8 +124,10 @@ def test_tables_show_failures_ratios_and_paper_validity():
     table = bench_side_by_side._markdown(report, args)
     assert "over cap (16 GiB)" in table and "load average 1.5-1.5" in table
     # exact: XLA is the faster mode; exact / paper PT, exact / masks (n/a), merged / paper TF
-    # counts, exact / merged, paper TF rows whose counts do not sum to n.
-    assert "| (2, 5, 4, 8) | 4.00 (XLA) | n/a | 4.00 (fn) | 0.50 (XLA/fn) | 5.0% |" in table
+    # counts, exact / merged, exact f32 / masks (n/a), exact f32 / merged, paper TF rows whose
+    # counts do not sum to n.
+    assert ("| (2, 5, 4, 8) | 4.00 (XLA) | n/a | 4.00 (fn) | 0.50 (XLA/fn) | n/a | 0.75 (fn/fn) "
+            "| 5.0% |") in table
 
 
 def test_a_done_cell_is_rerun_when_settings_or_limits_change():

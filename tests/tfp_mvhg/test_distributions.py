@@ -49,7 +49,7 @@ CASES = {
         "logits", [3, 6], tfd.NOT_REPARAMETERIZED, False, dict(total_count=13.)),
 }
 NON_TENSOR_ARGUMENTS = {"validate_args", "allow_nan_stats", "name", "hard", "method",
-                        "shuffle_classes"}
+                        "shuffle_classes", "table_dtype"}
 
 
 @pytest.fixture(params=list(CASES.values()), ids=list(CASES))

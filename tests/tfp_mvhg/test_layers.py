@@ -144,7 +144,7 @@ def test_layer_outputs_counts_and_one_hots():
 
 
 def test_layer_saves_and_reloads(tmp_path):
-    model = small_model(temperature=0.7, method="merged", seed=3)
+    model = small_model(temperature=0.7, method="merged", seed=3, table_dtype="float32")
     model.compile(optimizer="adam", loss="mse")
     x, y = data(16)
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
@@ -155,6 +155,7 @@ def test_layer_saves_and_reloads(tmp_path):
     layer, loaded_layer = model.get_layer("mvhg"), loaded.get_layer("mvhg")
     assert isinstance(loaded_layer, tfp_mvhg.MVHGLayer)
     assert loaded_layer.get_config() == layer.get_config()
+    assert loaded_layer.table_dtype == "float32"
     assert float(loaded_layer.temperature.numpy()) == 0.25
     logits = model.get_layer("logits")(x)
     np.testing.assert_array_equal(loaded_layer(logits, seed=tf.constant([4, 5])),
@@ -170,6 +171,8 @@ def test_layer_rejects_bad_arguments():
         tfp_mvhg.MVHGLayer([3, 1], 2, method="fast")
     with pytest.raises(ValueError, match="`temperature`"):
         tfp_mvhg.MVHGLayer([3, 1], 2, temperature=0.)
+    with pytest.raises(ValueError, match="`table_dtype`"):
+        tfp_mvhg.MVHGLayer([3, 1], 2, table_dtype="bfloat16")
     with pytest.raises(ValueError, match="`num_per_class` has 2"):
         tfp_mvhg.MVHGLayer([3, 1], 2)(tf.zeros([4, 3]))
 

@@ -31,14 +31,26 @@ from tfp_mvhg.internal.suffix_tables import suffix_log_tables
 from tfp_mvhg.internal.suffix_tables import table_entries
 from tfp_mvhg.internal.suffix_tables import tilted_suffix_log_tables
 
-__all__ = ["METHODS", "chain_log_prob", "class_by_class", "class_conditional_logits",
-           "conditional_tables", "slope_at"]
+__all__ = ["METHODS", "TABLE_DTYPES", "chain_log_prob", "check_table_dtype", "class_by_class",
+           "class_conditional_logits", "conditional_tables", "slope_at"]
 
 METHODS = ("exact", "merged")
+TABLE_DTYPES = ("float64", "float32")
 # Below K W = 1024 terms per row and class step, the linear-space steps' extra ops (tilt, batch
 # windows) cost more than the log-space steps save (measured: 25k against 37k rows/s at
 # (c, m, n) = (10, 10, 10), 4,096 rows).
 LINEAR_TABLES_MIN_TERMS = 1024
+
+
+def check_table_dtype(table_dtype):
+    """`table_dtype` as a `tf.DType` of `TABLE_DTYPES`; a `ValueError` naming it otherwise."""
+    try:
+        dtype = tf.as_dtype(table_dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in TABLE_DTYPES:
+        raise ValueError(f"`table_dtype` must be one of {TABLE_DTYPES}, got {table_dtype!r}.")
+    return dtype
 
 
 def _merged_next_tables(num_per_class, logits, table_size):
@@ -61,7 +73,8 @@ def _merged_next_tables(num_per_class, logits, table_size):
     return log_class_term(merged_count, k, merged_logit)
 
 
-def conditional_tables(num_per_class, logits, table_size, window, method, total_count=None):
+def conditional_tables(num_per_class, logits, table_size, window, method, total_count=None,
+                       table_dtype=tf.float64):
     """Tables T_i of the per-class conditionals: `[c, K, B]` float64.
 
     `alpha_i[x] = log C(m_i, x) + x theta_i + T_i[r - x]`, normalised over x, is the log
@@ -70,14 +83,16 @@ def conditional_tables(num_per_class, logits, table_size, window, method, total_
     probabilities (`suffix_tables.tilted_suffix_log_tables`: multiply-adds, a bound on what
     underflows); without it, for small tables (K W < `LINEAR_TABLES_MIN_TERMS`), or under XLA
     (whose CPU depthwise convolution allocated O(B^2 K) memory, 145 GB at B = 10^4, K = 181), in
-    log space (`log_convolve`).
+    log space (`log_convolve`). `table_dtype` is the linear-space steps' dtype (float32: see
+    `tilted_suffix_log_tables`); the tables themselves are float64 either way.
     """
     num_classes = tf.compat.dimension_value(logits.shape[-1])
     if (method == "exact" and total_count is not None and num_classes and num_classes >= 3
             and not implementation_selection.is_xla()
             and not (isinstance(table_size, int) and isinstance(window, int)
                      and table_size * window < LINEAR_TABLES_MIN_TERMS)):
-        return tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, window)
+        return tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, window,
+                                        convolution_dtype=table_dtype)
     if method == "exact":
         return suffix_log_tables(num_per_class, logits, table_size, window, first=1)
     return _merged_next_tables(num_per_class, logits, table_size)

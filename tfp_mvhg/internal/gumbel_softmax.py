@@ -63,7 +63,7 @@ def reparameterization_type(num_classes, hard, one_hots=False):
 
 def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, window,
                    num_samples, seed, hard=True, method="exact", shuffle_classes=False,
-                   return_log_one_hots=False):
+                   return_log_one_hots=False, table_dtype=tf.float64):
     """Relaxed MVHG samples by sequential per-class Gumbel-softmax (module docstring).
 
     Args:
@@ -81,6 +81,8 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
       return_log_one_hots: also return the log relaxed one-hots `[S, B, c, W]`,
         `log_softmax((alpha_i + g_i) / tau)` (-inf where alpha_i is), the last class `log` of its
         one-hot (whatever `hard` is).
+      table_dtype: the exact tables' linear-space convolutions, float64 or float32
+        (`conditionals.conditional_tables`).
 
     Returns:
       `RelaxedSample` with counts `[S, B, c]`, one_hots and logits `[S, B, c, W]`, mask `[B, c, W]`
@@ -98,7 +100,7 @@ def relaxed_sample(num_per_class, logits, total_count, temperature, table_size, 
         logits = tf.gather(logits, order, axis=1)
     logits64 = tf.cast(logits, tf.float64)
     next_tables = conditional_tables(num_per_class, logits64, table_size, window, method,
-                                     total_count)
+                                     total_count, table_dtype)
 
     batch = tf.shape(logits)[0]
     batch_index = tf.range(batch)[None, :, None]                                    # [1, B, 1]

@@ -99,7 +99,8 @@ def suffix_log_tables(num_per_class, logits, table_size, window, first=0):
     return tf.concat(tables, axis=0)[max(first + 1 - num_classes, 0):]  # c = first = 1: q_1
 
 
-def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, window):
+def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, window,
+                             convolution_dtype=tf.float64):
     """q_1..q_c of `suffix_log_tables(..., first=1)`, with the class steps in linear space:
     `[c, K, B]` float64 (c static, >= 2).
 
@@ -131,9 +132,21 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     (relative errors of order W eps). The entries kept agree with the log-space tables to about
     1e-12 relative (tested).
 
+    With `convolution_dtype=tf.float32` the pmfs and convolutions are float32 (TensorFlow's
+    float32 depthwise convolution is oneDNN's, 10-30x faster on CPU than float64's generic
+    kernel); t is a normal float32 (>= 2^-126) while 2 c (c + W)(sum m + 1) <= 2^66, far beyond
+    any table that fits in memory. A convolution output is a sum of at most W nonnegative
+    products, so in any summation order it is off by at most W 2^-24 relative to its float32
+    inputs, and each pmf is rounded (2^-24): after the c - 2 class steps the rounding adds at
+    most delta = (c - 1)(W + 1) 2^-24 relative error to every entry, on top of the truncation's
+    c t (the first order of the bound with room for the second). A conditional is a normalised ratio of such entries, so the rounding moves it by at
+    most delta / (1 - delta) in total variation, and the hard draws' law by c delta / (1 - delta)
+    besides the 2^-60 above (measured: `benchmarks/accuracy_float32_tables.py`).
+
     Args:
       num_per_class, logits, table_size, window: as for `suffix_log_tables`.
       total_count: `[B]` float64 n, for the tilt.
+      convolution_dtype: `tf.float64` or `tf.float32`, the class steps' dtype.
     """
     num_classes = int(logits.shape[-1])
     dtype = logits.dtype
@@ -144,21 +157,22 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     log_threshold = (-60. * np.log(2.) - np.log(2. * num_classes)
                      - tf.math.log(num_classes + tf.cast(window, dtype))
                      - tf.math.log1p(most_items))
+    threshold = tf.cast(tf.exp(log_threshold), convolution_dtype)
 
-    def batch_window(log_values):
-        """`(first, values)`: the rows' union window of entries >= t along axis 0 and
-        exp(log_values) there (at least one entry)."""
-        kept = tf.reduce_any(log_values >= log_threshold, axis=1)
+    def batch_window(values):
+        """`(first, values[first:last + 1])`: the rows' union window of entries >= t along axis
+        0 (at least one entry)."""
+        kept = tf.reduce_any(values >= threshold, axis=1)
         size = tf.shape(kept)[0]
         first = tf.minimum(tf.argmax(tf.cast(kept, tf.int32), output_type=tf.int32), size - 1)
         last = size - 1 - tf.argmax(tf.cast(tf.reverse(kept, [0]), tf.int32),
                                     output_type=tf.int32)
-        last = tf.maximum(last, first)
-        return first, tf.exp(log_values[first:last + 1])
+        return first, values[first:tf.maximum(last, first) + 1]
 
     def class_pmf(i, points):
-        return batch_window(log_class_term(num_per_class[None, :, i], points, eta[None, :, i])
-                            - log_norms[None, :, i])
+        return batch_window(tf.cast(tf.exp(
+            log_class_term(num_per_class[None, :, i], points, eta[None, :, i])
+            - log_norms[None, :, i]), convolution_dtype))
 
     # P_lam(S_{c-1} = k) = P_lam(X_{c-1} = k), then S_i = X_i + S_{i+1} on windows.
     first, values = class_pmf(num_classes - 1, tf.cast(tf.range(table_size), dtype)[:, None])
@@ -168,15 +182,12 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
         width = tf.shape(pmf)[0]
         start = x_first + first                                # k of convolved[0]
         outputs = tf.maximum(tf.minimum(tf.shape(values)[0] + width - 1, table_size - start), 1)
-        pad = tf.zeros([width - 1, tf.shape(pmf)[1]], dtype)
+        pad = tf.zeros([width - 1, tf.shape(pmf)[1]], convolution_dtype)
         padded = tf.concat([pad, values, pad], axis=0)[:outputs + width - 1]  # k < K only
         filters = tf.reverse(pmf, [0])[None, :, :, None]
         convolved = tf.nn.depthwise_conv2d(padded[None, None], filters, strides=[1, 1, 1, 1],
                                            padding="VALID")[0, 0]
-        positive = convolved > 0.
-        log_convolved = tf.where(positive, tf.math.log(tf.where(positive, convolved, 1.)),
-                                 tf.constant(-np.inf, dtype))
-        offset, values = batch_window(log_convolved)
+        offset, values = batch_window(convolved)
         first = start + offset
         windows.insert(0, (first, values))
 
@@ -185,8 +196,8 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     batch = tf.shape(logits)[0]
     tables = []
     for i, (first, values) in enumerate(windows):
-        kept = values >= tf.exp(log_threshold)
-        log_values = tf.where(kept, tf.math.log(tf.where(kept, values, 1.)),
+        kept = values >= threshold
+        log_values = tf.where(kept, tf.math.log(tf.cast(tf.where(kept, values, 1.), dtype)),
                               tf.constant(-np.inf, dtype))
         after = table_size - first - tf.shape(values)[0]
         full = tf.concat([tf.fill([first, batch], tf.constant(-np.inf, dtype)), log_values,

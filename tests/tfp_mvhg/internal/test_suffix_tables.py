@@ -1,8 +1,9 @@
 # Copyright 2026 The tfp-mvhg authors.
 # SPDX-License-Identifier: Apache-2.0
 """`suffix_tables.tilted_suffix_log_tables` (linear-space class steps) against a numpy reference
-of the suffix tables, with its stated underflow bound, and the relaxed sampler's hard draws through
-them against enumeration (one chi-square test, its false-fail rate stated)."""
+of the suffix tables, with its stated underflow bound and, in float32, its stated rounding bound;
+the law of the hard draws through them against enumeration (exactly, as the product of the
+conditionals, and by one chi-square test of samples, its false-fail rate stated)."""
 
 import numpy as np
 import pytest
@@ -93,6 +94,79 @@ def test_tilted_tables_are_the_suffix_tables_down_to_the_stated_underflow(num, l
     # Every entry, kept or not, is within c t of the tilted probability.
     error = np.abs(np.exp(_tilted(got, num, logits, total)) - np.exp(tilted))
     assert np.all(error <= len(num) * np.exp(log_threshold) + 1e-12 * np.exp(tilted))
+
+
+def _float32_bound(num, window):
+    """delta of the docstring: the float32 tables' relative error bound (c - 1)(W + 1) 2^-24."""
+    return (len(num) - 1) * (window + 1) * 2.**-24
+
+
+@pytest.mark.parametrize("num,logits,total", CASES)
+def test_float32_tables_are_within_the_stated_rounding_bound(num, logits, total):
+    table_size = total + 1
+    window = int(min(max(num), total)) + 1
+    got = suffix_tables.tilted_suffix_log_tables(
+        tf.constant([num], tf.float64), tf.constant([logits], tf.float64),
+        tf.constant([float(total)], tf.float64), table_size, window,
+        convolution_dtype=tf.float32).numpy()[:-1, :, 0]
+    reference = _reference_tables(num, logits, table_size)
+    tilted = _tilted(reference, num, logits, total)
+    kept = tilted > _log_threshold(num, window) + 30.
+    assert np.all(np.isfinite(got[kept]))
+    relative = np.abs(np.expm1(got[kept] - reference[kept]))
+    assert np.max(relative, initial=0.) <= _float32_bound(num, window)
+
+
+def _chain_log_pmf(num, logits, total, support, table_dtype):
+    """log of the product of the sampler's conditionals at every point of `support` `[S, c]`."""
+    num = tf.constant([num], tf.float64)
+    logits = tf.constant([logits], tf.float64)
+    window = int(min(np.max(num), total)) + 1
+    tables = conditionals.conditional_tables(num, logits, total + 1, window, "exact",
+                                             tf.constant([float(total)], tf.float64),
+                                             table_dtype)
+    counts = tf.constant(support[:, None, :], tf.int32)
+
+    def visit(i, alpha, _, remaining):
+        return counts[..., i], tf.gather(alpha, counts[..., i], batch_dims=2)
+
+    remaining = tf.fill([len(support), 1], total)
+    return tf.add_n(conditionals.class_by_class(num, logits, tables, remaining, window,
+                                                visit)).numpy()[:, 0]
+
+
+@pytest.mark.parametrize("num,logits,total", [
+    ([40., 30., 35., 25.], np.log([1., 3., 0.5, 2.]), 40),
+    ([30., 30., 30., 30., 30.], [2., -1., 0., 0.5, -2.], 45),
+])
+def test_float32_tables_give_hard_draws_within_the_stated_total_variation(num, logits, total):
+    """The exact law of the hard draws (the product of the conditionals over the enumerated
+    support) against the MVHG's pmf: within c delta / (1 - delta) in total variation (float32),
+    within 1e-12 (float64)."""
+    window = int(min(max(num), total)) + 1
+    assert (total + 1) * window >= conditionals.LINEAR_TABLES_MIN_TERMS
+    support, log_pmf = ref.enumerate_pmf(num, total, logits)
+    delta = _float32_bound(num, window)
+    for table_dtype, bound in ((tf.float64, 1e-12),
+                               (tf.float32, len(num) * delta / (1. - delta))):
+        chain = np.exp(_chain_log_pmf(num, logits, total, support, table_dtype))
+        total_variation = 0.5 * np.sum(np.abs(chain - np.exp(log_pmf)))
+        assert total_variation <= bound, (table_dtype, total_variation, bound)
+
+
+def test_float32_tables_have_the_float64_tables_gradients():
+    num = tf.constant([[40., 30., 35., 20.], [12., 12., 12., 12.]], tf.float64)
+    logits = tf.Variable([[0.3, -0.5, 1.2, 0.], [2., -2., 0.5, -1.]], dtype=tf.float64)
+    total = tf.constant([50., 20.], tf.float64)
+    weights = tf.constant(np.random.default_rng(0).uniform(size=(4, 51, 2)))
+    gradients = []
+    for dtype in (tf.float64, tf.float32):
+        with tf.GradientTape() as tape:
+            tables = suffix_tables.tilted_suffix_log_tables(num, logits, total, 51, 41,
+                                                            convolution_dtype=dtype)
+            loss = tf.reduce_sum(tf.where(tf.math.is_finite(tables), tables, 0.) * weights)
+        gradients.append(tape.gradient(loss, logits).numpy())
+    np.testing.assert_allclose(gradients[1], gradients[0], rtol=1e-4, atol=1e-4)
 
 
 def test_tilted_tables_have_the_log_space_tables_gradients():
