@@ -13,6 +13,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 import accuracy_float32_tables as study  # noqa: E402  pylint: disable=wrong-import-position
+
 from tfp_mvhg.internal import suffix_tables  # noqa: E402  pylint: disable=wrong-import-position
 
 

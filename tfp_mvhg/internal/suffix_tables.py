@@ -139,9 +139,10 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     products, so in any summation order it is off by at most W 2^-24 relative to its float32
     inputs, and each pmf is rounded (2^-24): after the c - 2 class steps the rounding adds at
     most delta = (c - 1)(W + 1) 2^-24 relative error to every entry, on top of the truncation's
-    c t (the first order of the bound with room for the second). A conditional is a normalised ratio of such entries, so the rounding moves it by at
-    most delta / (1 - delta) in total variation, and the hard draws' law by c delta / (1 - delta)
-    besides the 2^-60 above (measured: `benchmarks/accuracy_float32_tables.py`).
+    c t (the first order of the bound with room for the second). A conditional is a normalised
+    ratio of such entries, so the rounding moves it by at most delta / (1 - delta) in total
+    variation, and the hard draws' law by c delta / (1 - delta) besides the 2^-60 above
+    (measured: `benchmarks/accuracy_float32_tables.py`).
 
     Args:
       num_per_class, logits, table_size, window: as for `suffix_log_tables`.
