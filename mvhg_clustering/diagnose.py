@@ -3,6 +3,7 @@
 """How clusterable a pretrained autoencoder's latent space is, beside pixel baselines.
 
     python -m mvhg_clustering.diagnose PRETRAIN.npz [...] --dataset mnist10k [--version 100]
+        [--data-dir DIR]
 
 For each pretraining cache that `mvhg_clustering.run` wrote (`--hidden`: its architecture), the
 training images' latent means are clustered by k-means and by Gaussian mixtures with diagonal
@@ -69,8 +70,14 @@ def main(argv=None):
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="mnist10k")
     parser.add_argument("--version", type=int, choices=data_lib.VERSIONS, default=100)
     parser.add_argument("--hidden", default="500,500,2000", help="the caches' hidden sizes")
+    parser.add_argument("--data-dir", default=None,
+                        help="cache of mnist10k/fashion (else $CLUSTERING_DATA_DIR, else "
+                             "experiments/clustering/data_cache; made by get_data)")
     args = parser.parse_args(argv)
-    split = data_lib.load_split(args.dataset, args.version)
+    try:
+        split = data_lib.load_split(args.dataset, args.version, data_dir=args.data_dir)
+    except data_lib.DataError as error:
+        parser.error(str(error))
     x, y = split.x_train, split.y_train
     for name, score in pixel_scores(x, y).items():
         print(f"{name}: acc {score:.4f}")

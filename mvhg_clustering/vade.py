@@ -194,15 +194,31 @@ class UniformPrior(tf.Module):
         return np.full(self.num_clusters, 1. / self.num_clusters)
 
 
-class CategoricalPrior(tf.Module):
+class _WeightedPrior(tf.Module):
+    """The learned-weight priors' common part: log-weights `logits` `[K]` (zeros: uniform),
+    trainable unless `learned=False`."""
+
+    def __init__(self, num_clusters, batch_size, learned, name):
+        super().__init__(name=name)
+        self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
+        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
+
+    def init_from_proportions(self, proportions):
+        """logits = log proportions (floored at 1e-6)."""
+        self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
+
+    def normalized_weights(self):
+        """omega / sum(omega) = softmax(logits) (the paper's Fig. 3 quantity)."""
+        return tf.nn.softmax(self.logits).numpy().astype(np.float64)
+
+
+class CategoricalPrior(_WeightedPrior):
     """i.i.d. assignments: p(c) = prod_i pi_{c_i} = prod_k pi_k^{n_k}, pi = softmax(phi)."""
 
     kind = "categorical"
 
     def __init__(self, num_clusters, batch_size, learned=True):
-        super().__init__(name="categorical_prior")
-        self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
-        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
+        super().__init__(num_clusters, batch_size, learned, name="categorical_prior")
 
     def log_prob(self, counts):
         return tf.reduce_sum(counts * tf.nn.log_softmax(self.logits))
@@ -211,14 +227,8 @@ class CategoricalPrior(tf.Module):
         """log pi_k, held fixed (stop-gradient) like the hypergeometric prior's marginal."""
         return tf.stop_gradient(tf.nn.log_softmax(self.logits))
 
-    def init_from_proportions(self, proportions):
-        self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
 
-    def normalized_weights(self):
-        return tf.nn.softmax(self.logits).numpy().astype(np.float64)
-
-
-class HypergeometricPrior(tf.Module):
+class HypergeometricPrior(_WeightedPrior):
     """Cluster sizes n ~ MVHG(m = [B]*K, n = B, omega = exp(theta)), assignments uniform given n.
 
     log p(c) = log MVHG(n) - log(B! / prod_k n_k!), with the exact `tfp_mvhg` log-pmf.
@@ -227,9 +237,7 @@ class HypergeometricPrior(tf.Module):
     kind = "hypergeometric"
 
     def __init__(self, num_clusters, batch_size, learned=True):
-        super().__init__(name="hypergeometric_prior")
-        self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
-        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
+        super().__init__(num_clusters, batch_size, learned, name="hypergeometric_prior")
 
     def distribution(self):
         return tfp_mvhg.MultivariateHypergeometric(
@@ -244,18 +252,11 @@ class HypergeometricPrior(tf.Module):
         mean = tf.stop_gradient(self.distribution().mean())
         return tf.math.log(tf.maximum(mean, 1e-30) / float(self.batch_size))
 
-    def init_from_proportions(self, proportions):
-        self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
-
-    def normalized_weights(self):
-        """omega / sum(omega) (the paper's Fig. 3 quantity)."""
-        return tf.nn.softmax(self.logits).numpy().astype(np.float64)
-
     def marginal_probs(self):
         return self.distribution().mean().numpy().astype(np.float64) / self.batch_size
 
 
-class CapacityPrior(tf.Module):
+class CapacityPrior(_WeightedPrior):
     """A data-set-level urn with real capacities (`capacity`; not one of the paper's priors).
 
     The N training images' assignments are N draws from an urn with m_k = f N / K items of
@@ -279,19 +280,17 @@ class CapacityPrior(tf.Module):
 
     def __init__(self, num_clusters, batch_size, learned=True, num_images=None,
                  capacity_factor=1.5):
-        super().__init__(name="capacity_prior")
         _check("num_images", num_images,
                num_images is not None and float(num_images).is_integer()
                and num_images >= batch_size, f"an integer >= batch_size {batch_size}")
         _check("capacity_factor", capacity_factor,
                math.isfinite(capacity_factor) and capacity_factor > 1,
                "a finite number > 1 (the urn must hold more than the N images)")
-        self.num_clusters, self.batch_size = int(num_clusters), int(batch_size)
+        super().__init__(num_clusters, batch_size, learned, name="capacity_prior")
         self.num_images, self.capacity_factor = int(num_images), float(capacity_factor)
         self.capacities = tf.constant(
             np.full(self.num_clusters, self.capacity_factor * self.num_images / self.num_clusters,
                     np.float32))
-        self.logits = tf.Variable(tf.zeros([self.num_clusters]), trainable=learned, name="logits")
         self.expected_counts = tf.Variable(
             tf.fill([self.num_clusters], self.num_images / self.num_clusters), trainable=False,
             name="expected_counts")
@@ -317,12 +316,6 @@ class CapacityPrior(tf.Module):
     def reset_counts(self, proportions):
         self.expected_counts.assign(
             (self.num_images * np.asarray(proportions, np.float64)).astype(np.float32))
-
-    def init_from_proportions(self, proportions):
-        self.logits.assign(np.log(np.maximum(proportions, 1e-6)).astype(np.float32))
-
-    def normalized_weights(self):
-        return tf.nn.softmax(self.logits).numpy().astype(np.float64)
 
 
 def make_prior(kind, num_clusters, batch_size, learned=True, num_images=None,

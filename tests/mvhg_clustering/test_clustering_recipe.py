@@ -382,6 +382,17 @@ def test_curves_and_the_latent_diagnosis_read_a_run(tmp_path, capsys):
     assert diagnose.pixel_scores(x[:200], y[:200])["kmeans_pixels"] > 0.5  # digits: ~0.8
 
 
+def test_the_latent_diagnosis_reads_the_data_dir_it_is_given(tmp_path, capsys):
+    """`diagnose --data-dir` loads the data set from there: a folder without the cache stops it
+    with one line naming the missing file (exit status 2), not a traceback."""
+    from mvhg_clustering import diagnose
+    with pytest.raises(SystemExit) as stop:
+        diagnose.main(["unused.npz", "--dataset", "mnist10k", "--data-dir", str(tmp_path)])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(tmp_path / "mnist10k.npz") in error
+
+
 def test_the_batch_mvhg_is_close_to_a_multinomial():
     """The derivation in `vade`'s docstring ("Why the hypergeometric and categorical priors
     agree"): with m_k = n = B = 128 and K = 10 the MVHG's count variance is the multinomial's
