@@ -72,13 +72,20 @@ CASES = [  # (m, theta, n)
 ]
 
 
+def _one_member_tables(num, logits, total, convolution_dtype=tf.float64):
+    """`tilted_suffix_log_tables` of one member: `[c, K]` (q_1..q_c), and W."""
+    window = int(min(max(num), total)) + 1
+    tables = suffix_tables.tilted_suffix_log_tables(
+        tf.constant([num], tf.float64), tf.constant([logits], tf.float64),
+        tf.constant([float(total)], tf.float64), total + 1, window,
+        convolution_dtype=convolution_dtype)
+    return tables.numpy()[..., 0], window
+
+
 @pytest.mark.parametrize("num,logits,total", CASES)
 def test_tilted_tables_are_the_suffix_tables_down_to_the_stated_underflow(num, logits, total):
     table_size = total + 1
-    window = int(min(max(num), total)) + 1
-    got = suffix_tables.tilted_suffix_log_tables(
-        tf.constant([num], tf.float64), tf.constant([logits], tf.float64),
-        tf.constant([float(total)], tf.float64), table_size, window).numpy()[..., 0]
+    got, window = _one_member_tables(num, logits, total)
     reference = _reference_tables(num, logits, table_size)
     assert got.shape == (len(num), table_size)
     np.testing.assert_array_equal(got[-1], [0.] + [-np.inf] * total)  # the boundary q_c
@@ -103,13 +110,9 @@ def _float32_bound(num, window):
 
 @pytest.mark.parametrize("num,logits,total", CASES)
 def test_float32_tables_are_within_the_stated_rounding_bound(num, logits, total):
-    table_size = total + 1
-    window = int(min(max(num), total)) + 1
-    got = suffix_tables.tilted_suffix_log_tables(
-        tf.constant([num], tf.float64), tf.constant([logits], tf.float64),
-        tf.constant([float(total)], tf.float64), table_size, window,
-        convolution_dtype=tf.float32).numpy()[:-1, :, 0]
-    reference = _reference_tables(num, logits, table_size)
+    got, window = _one_member_tables(num, logits, total, tf.float32)
+    got = got[:-1]
+    reference = _reference_tables(num, logits, total + 1)
     tilted = _tilted(reference, num, logits, total)
     kept = tilted > _log_threshold(num, window) + 30.
     assert np.all(np.isfinite(got[kept]))
