@@ -48,7 +48,7 @@ def clustering_scores(y_true, y_pred):
 
 
 def mean_std(values):
-    """(mean, sample standard deviation with ddof=1; 0 for a single value)."""
+    """(mean, sample standard deviation with ddof=1; None for a single value: undefined)."""
     values = np.asarray(values, np.float64)
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
     return float(np.mean(values)), std

@@ -239,7 +239,8 @@ def table2_layout(table, arms, versions):
             entry = table.get(f"v{version}/{label}")
             if not entry:
                 continue
-            cells = [f"{100 * entry[k][0]:.1f} ± {100 * entry[k][1]:.1f}" for k in SCORES]
+            cells = [_fmt([100 * value if value is not None else None for value in entry[k]],
+                          digits=1) for k in SCORES]
             paper = PAPER_MNIST_ACC.get(version, {}).get(prior) if label == prior else None
             lines.append(f"| {version}% | {label} | " + " | ".join(cells)
                          + f" | {paper if paper is not None else '–'} |")
@@ -262,15 +263,20 @@ def per_seed_lines(results, labels, versions):
     return lines
 
 
-def _fmt(mean_std, digits=3):
-    return f"{mean_std[0]:.{digits}f} ± {mean_std[1]:.{digits}f}"
+def _fmt(mean_std, digits=3, sign=""):
+    """"mean ± std", or the mean alone where one seed leaves the spread undefined."""
+    mean, std = mean_std
+    return f"{mean:{sign}.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
 
 
 def markdown(table, labels, versions, settings, pairs, mass=None):
     lines = [f"# Deep variational clustering on {settings['dataset']}: priors on the cluster "
              "assignments (paper Table 2 analogue)", ""]
+    spread = (f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}"
+              if len(settings["seeds"]) > 1 else
+              f"One seed, {settings['seeds'][0]}: no spread yet (more seeds fill it in)")
     lines.append(
-        f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}; each seed has its own "
+        f"{spread}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by all arms (paired). "
         "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
         "seed). " + settings.get("scores_on", "Scores on all images of the version")
@@ -295,7 +301,7 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
             for key in SCORES:
                 if entry:
                     n = len(entry["seeds"])
-                    cells.append(f"{entry[key][0]:+.3f} ± {entry[key][1]:.3f} "
+                    cells.append(f"{_fmt(entry[key], sign='+')} "
                                  f"({entry[key + '_wins']}/{n}, {entry[key + '_ties']} ties)")
                 else:
                     cells.append("–")

@@ -277,6 +277,7 @@ def test_hungarian_accuracy_small_cases():
     # Greedy matching would pair cluster 0 with class 0 (3 points) and lose; optimal is 4/6.
     assert metrics.cluster_accuracy([0, 0, 0, 1, 1, 2], [0, 0, 0, 0, 1, 1]) == pytest.approx(4 / 6)
     assert metrics.mean_std([1., 2., 3.]) == (2., 1.)
+    assert metrics.mean_std([0.5]) == (0.5, None)  # one value has no spread
 
 
 # Data --------------------------------------------------------------------------------------------
@@ -358,6 +359,7 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
     text = (tmp_path / "table.md").read_text()
     assert "| 60% | hypergeometric | " in text and text.count(" | 89.7 |") == 1  # paper's ACC
     assert "| 60% | 0 | " in text  # the per-seed (paired) row
+    assert "One seed, 0: no spread yet" in text and "± 0.0" not in text  # not a zero spread
     machine = f"({os.cpu_count()} CPU cores, load average "
     assert machine in text  # measured, not a hard-coded machine
     # Rerunning skips the existing runs and keeps the training invocation's machine.
