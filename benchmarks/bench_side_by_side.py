@@ -157,12 +157,14 @@ def _build_ours(args, size, theta, loss_weights):
 
     c, m, n, _ = size
     method, mode = args.child.split("_")
-    table_dtype = "float32" if method == "exact32" else "float64"
+    table_dtype = "float64"
+    if method == "exact32":
+        method, table_dtype = "exact", "float32"
     logits = tf.Variable(theta, name="logits")
     w = tf.constant(loss_weights)
     dist = tfp_mvhg.RelaxedMultivariateHypergeometric(
         [float(m)] * c, float(n), TEMPERATURE, logits=logits, hard=True,
-        method=method.rstrip("32"), table_dtype=table_dtype)
+        method=method, table_dtype=table_dtype)
 
     def forward_backward(seed):
         with tf.GradientTape() as tape:
