@@ -307,7 +307,7 @@ def checkpoint_folder(args):
 
 
 class StaleResult(data_lib.DataError):
-    """A result JSON exists for this run's name but was made with another recipe or split."""
+    """A result JSON exists for this run's name but was made with other settings."""
 
 
 def read_result(path):
@@ -331,16 +331,31 @@ def read_result(path):
     return result
 
 
-def check_same_recipe(result, args, path):
-    """Raises `StaleResult` if the existing `result` (at `path`) was made with another recipe or
-    evaluation split than `args` (results without them are the legacy recipe's)."""
+# Settings that do not change a run's result: where it is written and read, how often it is
+# evaluated or checkpointed, the command's own switches; and those its file name already holds.
+NOT_COMPARED = frozenset({"out", "pretrain_cache", "mnist_path", "data_dir", "eval_every",
+                          "checkpoint_every", "keep_checkpoints", "stop_after_epochs", "no_cache",
+                          "force", "verbose", "dataset", "version", "prior", "seed"})
+
+
+def check_same_settings(result, args, path):
+    """Raises `StaleResult`, naming each difference, if the existing `result` (at `path`) was
+    made with settings other than `args` (resolved), so that a folder never mixes recipes.
+
+    A setting its `config` lacks came after it, with a default that kept the behaviour: it is
+    taken at what its recipe (`legacy` where none is stored) resolves it to."""
     config = result.get("config") or {}
-    made = {"recipe": config.get("recipe", "legacy"),
-            "eval_split": config.get("eval_split", "none")}
-    wanted = {"recipe": args.recipe, "eval_split": args.eval_split}
-    if made != wanted:
-        raise StaleResult(f"{path} exists but was made with {made}, not {wanted}; use another "
-                          "--out (the default folder depends on --recipe) or --force to replace it")
+    argv = ["--recipe", config.get("recipe", "legacy"), "--prior", args.prior,
+            "--dataset", config.get("dataset", args.dataset)] + ["--quick"] * bool(
+                config.get("quick"))
+    stored = dict(vars(resolve(build_parser().parse_args(argv))), **config)
+    differences = [f"{key}: {stored.get(key)!r} -> {value!r}"
+                   for key, value in sorted(vars(args).items())
+                   if key not in NOT_COMPARED and stored.get(key) != value]
+    if differences:
+        raise StaleResult(f"{path} exists but was made with other settings ("
+                          + ", ".join(differences) + "); use another --out (the default folder "
+                          "depends on --recipe) or --force to replace it")
 
 
 def _log(message):
@@ -622,7 +637,7 @@ def main(argv=None):
             _log(f"{error}; rerunning")
         else:
             if result is not None:
-                check_same_recipe(result, args, path)
+                check_same_settings(result, args, path)
                 _log(f"{path} exists; skipping (use --force to rerun)")
                 return 0
         run(args)

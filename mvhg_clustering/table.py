@@ -467,7 +467,7 @@ def make_table(args):
                 corrupt = []
                 existing = _read_result(path, corrupt)
                 if existing is not None:
-                    run_lib.check_same_recipe(existing, run_args_, path)
+                    run_lib.check_same_settings(existing, run_args_, path)
                     _log(f"skip {path} (exists)")
                     continue
                 if args.no_train:

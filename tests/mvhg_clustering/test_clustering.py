@@ -403,8 +403,32 @@ def test_run_command_line_skips_an_existing_result(tmp_path, capsys):
         run_lib.main(argv)
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1
-    assert f"{path} exists but was made with {{'recipe': 'legacy', 'eval_split': 'none'}}" in err
+    assert f"{path} exists but was made with other settings (" in err
+    assert "recipe: 'legacy' -> 'vade'" in err and "eval_split: 'none' -> 'test'" in err
     assert run_lib.main(argv + ["--recipe", "legacy"]) == 0
+
+
+def test_an_existing_result_of_other_settings_stops_run_and_table_naming_them(tmp_path, capsys):
+    """A folder never mixes pretraining recipes (the result's name does not carry them); where
+    it is written and how often it was evaluated do not count."""
+    out = tmp_path / "runs"
+    out.mkdir()
+    argv = ["--prior", "uniform", "--out", str(out)]
+    made = run_lib.resolve(run_lib.build_parser().parse_args(
+        argv + ["--eval-every", "5", "--pretrain-cache", str(tmp_path / "elsewhere")]))
+    result = dict(dict.fromkeys(run_lib.RESULT_KEYS), config=dict(vars(made), out="/other/runs"))
+    (out / "digits_v100_uniform_s0.json").write_text(json.dumps(result))
+    assert run_lib.main(argv) == 0
+    assert "skipping" in capsys.readouterr().out
+    for main, command in ((run_lib.main, argv + ["--pretrain-loss", "mse"]),
+                          (table_lib.main, ["--results", str(tmp_path), "--priors", "uniform",
+                                            "--versions", "100", "--seeds", "1",
+                                            "--pretrain-loss", "mse", "--no-train"])):
+        with pytest.raises(SystemExit) as stop:
+            main(command)
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and err.count("\n") == 1, err
+        assert "made with other settings (pretrain_loss: 'bce' -> 'mse')" in err, err
 
 
 # Data step (get_data): tiny files in the npm and Debian layouts, made here ----------------------
