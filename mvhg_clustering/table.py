@@ -272,9 +272,17 @@ def _fmt(mean_std, digits=3, sign=""):
 def markdown(table, labels, versions, settings, pairs, mass=None):
     lines = [f"# Deep variational clustering on {settings['dataset']}: priors on the cluster "
              "assignments (paper Table 2 analogue)", ""]
-    spread = (f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}"
-              if len(settings["seeds"]) > 1 else
-              f"One seed, {settings['seeds'][0]}: no spread yet (more seeds fill it in)")
+    missing = settings.get("runs_missing", 0)
+    if missing:
+        present = "; ".join(f"{version}: {seeds or 'none'}"
+                            for version, seeds in settings["seeds_present"].items())
+        spread = (f"Incomplete: {missing} of the {settings['runs_expected']} runs of seeds "
+                  f"{settings['seeds']} are missing (seeds present: {present}). Mean ± standard "
+                  "deviation (ddof=1) over the seeds a cell has, one seed's value alone")
+    elif len(settings["seeds"]) > 1:
+        spread = f"Mean ± standard deviation (ddof=1) over seeds {settings['seeds']}"
+    else:
+        spread = f"One seed, {settings['seeds'][0]}: no spread yet (more seeds fill it in)"
     lines.append(
         f"{spread}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by all arms (paired). "
@@ -517,6 +525,11 @@ def make_table(args):
         "variant_options": options,
         "comparisons": [f"{a}-{b}" for a, b in pairs], "versions": versions, "seeds": seeds,
         "run": run_settings, "num_runs": len(results),
+        "runs_expected": len(versions) * len(seeds) * len(labels),
+        "runs_missing": len(versions) * len(seeds) * len(labels) - len(results),
+        "seeds_present": {f"v{version}": sorted({r["seed"] for r in results
+                                                 if r["version"] == version})
+                          for version in versions},
         "scores_on": ("Scores on the held-out images of the version (trained on the others)"
                       if example.eval_split == "test" else "Scores on all images of the version"),
         "seconds_total_runs": float(sum(r["seconds"]["train"] for r in results)

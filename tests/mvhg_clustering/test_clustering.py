@@ -365,6 +365,11 @@ def test_short_end_to_end_run_and_table_on_a_digits_subset(tmp_path):
     # Rerunning skips the existing runs and keeps the training invocation's machine.
     assert table_lib.main(argv + ["--no-train"]) == 0
     assert machine in (tmp_path / "table.md").read_text()
+    # A table of more seeds than have run says so, and which seeds it has.
+    assert table_lib.main(argv + ["--no-train", "--seeds", "2"]) == 0
+    text = (tmp_path / "table.md").read_text()
+    assert "Incomplete: 2 of the 4 runs of seeds [0, 1] are missing (seeds present: v60: [0])" \
+        in text and "over seeds [0, 1]" not in text
 
 
 def test_variant_table_runs_its_arms_beside_default_baselines_and_records_the_options(tmp_path):
