@@ -518,6 +518,7 @@ def make_table(args):
         "subset")}
     if "capacity" in priors:
         run_settings["capacity_factor"] = example.capacity_factor
+    runs_expected = len(versions) * len(seeds) * len(labels)
     pretrain_seconds = {(r["version"], r["seed"]): r["seconds"]["pretrain_and_gmm"]
                         for r in results}
     settings = {
@@ -525,8 +526,7 @@ def make_table(args):
         "variant_options": options,
         "comparisons": [f"{a}-{b}" for a, b in pairs], "versions": versions, "seeds": seeds,
         "run": run_settings, "num_runs": len(results),
-        "runs_expected": len(versions) * len(seeds) * len(labels),
-        "runs_missing": len(versions) * len(seeds) * len(labels) - len(results),
+        "runs_expected": runs_expected, "runs_missing": runs_expected - len(results),
         "seeds_present": {f"v{version}": sorted({r["seed"] for r in results
                                                  if r["version"] == version})
                           for version in versions},
