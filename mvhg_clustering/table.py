@@ -272,7 +272,7 @@ def _fmt(mean_std, digits=3, sign=""):
 def markdown(table, labels, versions, settings, pairs, mass=None):
     lines = [f"# Deep variational clustering on {settings['dataset']}: priors on the cluster "
              "assignments (paper Table 2 analogue)", ""]
-    missing = settings.get("runs_missing", 0)
+    missing = settings["runs_missing"]
     if missing:
         present = "; ".join(f"{version}: {seeds or 'none'}"
                             for version, seeds in settings["seeds_present"].items())
@@ -287,7 +287,7 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
         f"{spread}; each seed has its own "
         "pretrained autoencoder and GMM initialisation, shared by all arms (paired). "
         "Versions: `100` all images; `80`/`60`: classes 0-4 subsampled to 80%/60% (fixed data "
-        "seed). " + settings.get("scores_on", "Scores on all images of the version")
+        "seed). " + settings["scores_on"]
         + ", clusters = argmax q(c|x).")
     lines.append("")
     header = "| prior | " + " | ".join(f"v{v} ACC | v{v} NMI | v{v} ARI" for v in versions) + " |"

@@ -55,8 +55,8 @@ _XLA_PROPOSALS = 4
 MAX_ROUNDS = 100_000
 
 
-def _tilt(num, logits, total):
-    """lam with sum_j m_j sigmoid(theta_j + lam) close to n: `[B]` float64.
+def _tilt(num, logits, total, drawable):
+    """lam with sum_j m_j sigmoid(theta_j + lam) close to n: `[B]` float64 (`drawable` `[B]`: M).
 
     Any lam gives exact draws; this one makes E sum_j X_j = n, which maximises the acceptance
     rate. With rho = logit(n / M) (M the drawable items; clipped to +-700 for n = 0 or M, where
@@ -66,10 +66,8 @@ def _tilt(num, logits, total):
     M) (the root for equal weights), each kept inside the bracket narrowed by the signs of f
     (else its midpoint), until every member is within `_TILT_TOLERANCE`.
     """
-    finite = tf.math.is_finite(logits)
     neg_inf = tf.constant(-np.inf, tf.float64)
     top, bottom = windows.logit_range(logits)
-    drawable = tf.reduce_sum(tf.where(finite, num, tf.zeros_like(num)), axis=-1)
     rate = tf.clip_by_value(tf.math.log(total) - tf.math.log(tf.maximum(drawable - total, 0.)),
                             -700., 700.)
     rate = tf.where(tf.math.is_nan(rate), tf.zeros_like(rate), rate)  # n = M = 0
@@ -125,7 +123,7 @@ def sample_by_rejection(num_per_class, logits, total_count, num_samples, seed,
     drawable = tf.reduce_sum(tf.where(tf.math.is_finite(logits), num, tf.zeros_like(num)), -1)
     defined = ((total <= drawable) & tf.reduce_all(tf.equal(num, num_per_class), axis=-1)
                & tf.equal(total, total_count))
-    eta = logits + _tilt(num, logits, total)[:, None]                 # [B, c]
+    eta = logits + _tilt(num, logits, total, drawable)[:, None]       # [B, c]
     minority = tf.math.sigmoid(-tf.abs(eta))     # min(p, 1 - p), -inf eta: 0
     reflect = eta > 0.
     variance = num * tf.math.sigmoid(eta) * tf.math.sigmoid(-eta)
