@@ -41,7 +41,6 @@ sys.path.insert(0, ROOT)
 import mvhg_reference as ref  # noqa: E402  (numpy/scipy enumeration, independent of tfp_mvhg)
 from tfp_mvhg.internal import conditionals  # noqa: E402
 from tfp_mvhg.internal import suffix_tables  # noqa: E402
-from tfp_mvhg.internal import windows  # noqa: E402
 
 LARGE_SIZES = [(3, 200, 180), (10, 256, 256)]
 
@@ -133,13 +132,11 @@ def large_study(rows=64, seed=7):
             reference = suffix_tables.suffix_log_tables(num, logits, n + 1, window, first=1)
             # The rounding's relative error, apart from the truncation near t: the entries at
             # least e^20 t in the tilted scale, against the float64 tables' (same truncation).
-            tilt = windows.mean_field_tilt(num, logits, total, steps=40).numpy()
-            log_norms = m * np.logaddexp(0., theta + tilt[:, None])
-            untilt = np.cumsum(log_norms[:, ::-1], axis=1)[:, ::-1][:, 1:].T          # [c-1, B]
+            tilt, _, untilt = (value.numpy() for value in
+                               suffix_tables.tilted_scales(num, logits, total))
             k = np.arange(n + 1)[None, :, None]
             tilted = reference.numpy()[:-1] + tilt[None, None] * k - untilt[:, None]
-            log_threshold = (-60. * np.log(2.) - np.log(2. * c * (c + window))
-                             - np.log(c * m + 1.))
+            log_threshold = suffix_tables.truncation_log_threshold(c, window, c * m).numpy()
             far = tilted >= log_threshold + 20.
             relative = np.abs(np.expm1(tables["float32"].numpy()[:-1][far]
                                        - reference.numpy()[:-1][far]))

@@ -27,7 +27,8 @@ from tfp_mvhg.internal.log_space import safe_reduce_logsumexp
 from tfp_mvhg.internal.windows import mean_field_tilt
 
 __all__ = ["class_logits", "log_normalizer", "marginal_log_probs", "suffix_log_tables",
-           "table_entries", "tilted_suffix_log_tables"]
+           "table_entries", "tilted_scales", "tilted_suffix_log_tables",
+           "truncation_log_threshold"]
 
 
 def table_entries(table, row, member):
@@ -99,6 +100,28 @@ def suffix_log_tables(num_per_class, logits, table_size, window, first=0):
     return tf.concat(tables, axis=0)[max(first + 1 - num_classes, 0):]  # c = first = 1: q_1
 
 
+def tilted_scales(num_per_class, logits, total_count):
+    """The tilt of `tilted_suffix_log_tables` and the log scales it takes out of each table.
+
+    Returns lam `[B]` (`windows.mean_field_tilt`, stop-gradient), the log normalizers of the
+    tilted class terms m_j softplus(eta_j) `[B, c]` (eta_j = theta_j + lam), and their suffix sums
+    sum_{j >= i} m_j softplus(eta_j) for i = 1..c-1 `[c-1, B]`, so that
+    q_i[k] = log P_lam(S_i = k) - lam k + (the suffix sum of row i - 1).
+    """
+    tilt = tf.stop_gradient(mean_field_tilt(num_per_class, logits, total_count, steps=40))
+    log_norms = num_per_class * tf.math.softplus(logits + tilt[:, None])              # [B, c]
+    untilt = tf.transpose(tf.math.cumsum(log_norms, axis=1, reverse=True)[:, 1:])     # [c-1, B]
+    return tilt, log_norms, untilt
+
+
+def truncation_log_threshold(num_classes, window, most_items):
+    """log t, t = 2^-60 / (2 c (c + W) (max_rows sum m + 1)): the smallest entry that
+    `tilted_suffix_log_tables` keeps (float64 scalar tensor)."""
+    return (-60. * np.log(2.) - np.log(2. * num_classes)
+            - tf.math.log(num_classes + tf.cast(window, tf.float64))
+            - tf.math.log1p(tf.cast(most_items, tf.float64)))
+
+
 def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, window,
                              convolution_dtype=tf.float64):
     """q_1..q_c of `suffix_log_tables(..., first=1)`, with the class steps in linear space:
@@ -151,13 +174,10 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
     """
     num_classes = int(logits.shape[-1])
     dtype = logits.dtype
-    tilt = tf.stop_gradient(mean_field_tilt(num_per_class, logits, total_count, steps=40))
+    tilt, log_norms, untilt = tilted_scales(num_per_class, logits, total_count)
     eta = logits + tilt[:, None]                                                    # [B, c]
-    log_norms = num_per_class * tf.math.softplus(eta)                               # [B, c]
-    most_items = tf.reduce_max(tf.reduce_sum(num_per_class, axis=-1))
-    log_threshold = (-60. * np.log(2.) - np.log(2. * num_classes)
-                     - tf.math.log(num_classes + tf.cast(window, dtype))
-                     - tf.math.log1p(most_items))
+    log_threshold = truncation_log_threshold(
+        num_classes, window, tf.reduce_max(tf.reduce_sum(num_per_class, axis=-1)))
     threshold = tf.cast(tf.exp(log_threshold), convolution_dtype)
 
     def batch_window(values):
@@ -193,7 +213,6 @@ def tilted_suffix_log_tables(num_per_class, logits, total_count, table_size, win
         windows.insert(0, (first, values))
 
     k = tf.cast(tf.range(table_size), dtype)[:, None]
-    untilt = tf.transpose(tf.math.cumsum(log_norms, axis=1, reverse=True)[:, 1:])   # [c-1, B]
     batch = tf.shape(logits)[0]
     tables = []
     for i, (first, values) in enumerate(windows):
