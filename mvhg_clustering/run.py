@@ -15,7 +15,9 @@ Recipes (`RECIPES`, `SCHEDULES`; every part is a flag, the recipe only sets the 
   pretraining variants `--pretrain-loss {bce,mse,mse_sigmoid}`, `--pretrain-batch-size`,
   `--pretrain-lr-final`, `--pretrain-weight-decay`, `--pretrain-latent-l2`, `--pretrain-init
   {glorot,dec}`, defaults bce, --batch-size, constant rate, 0, 0, glorot:
-  `vade.pretrain_autoencoder`), GMM
+  `vade.pretrain_autoencoder`; before it `--pretrain-layerwise-epochs N` epochs of DEC's
+  layer-wise pretraining per layer pair with `--pretrain-dropout` 0.2: `vade.pretrain_layerwise`,
+  default 0), GMM
   initialisation with `--gmm-n-init 10` restarts kept by likelihood and `--gmm-reg-covar 1e-6`
   (scikit-learn's default), 300 joint epochs with VaDE's schedule `--lr 2e-3`, times `--lr-decay
   0.9` every `--lr-decay-every 10` epochs, at least `--lr-floor 2e-4`, `--adam-epsilon 1e-4`;
@@ -44,13 +46,14 @@ Each non-default one is part of the file name's `tag` (`variant_tag`: `_gmmw`, `
 different options never overwrite each other and share the pretrained autoencoders of their
 folder.
 
-Long runs resume: pretraining checkpoints into `PRETRAIN_CACHE/{key}.ckpt/` and joint training
-into `OUT/checkpoints/{run name}/` every `--checkpoint-every` epochs (default 10; 0: never) and at
-their last epoch (`vade.Checkpoints`); a rerun continues from the last checkpoint and ends as an
-uninterrupted run would. The checkpoints are deleted once the pretraining cache or the result is
-written (`--keep-checkpoints` keeps the joint ones: the final model). `--stop-after-epochs N`
-(tests) stops the run after N epochs, pretraining and joint training counted together, with its
-checkpoint written, and writes no result.
+Long runs resume: pretraining checkpoints into `PRETRAIN_CACHE/{key}.ckpt/` (each layer-wise
+pair into its `layer{l}/`) and joint training into `OUT/checkpoints/{run name}/` every
+`--checkpoint-every` epochs (default 10; 0: never) and at their last epoch (`vade.Checkpoints`);
+a rerun continues from the last checkpoint and ends as an uninterrupted run would. The checkpoints
+are deleted once the pretraining cache or the result is written (`--keep-checkpoints` keeps the
+joint ones: the final model). `--stop-after-epochs N` (tests) stops the run after N epochs,
+pretraining (layer-wise and end to end) and joint training counted together, with its checkpoint
+written, and writes no result.
 
 A run killed anywhere keeps what it finished: the pretraining cache, the checkpoints and the
 result JSON are written whole or not at all (`disentanglement_ext.files.atomic_write`), so a rerun
@@ -105,6 +108,7 @@ SCHEDULES = {
 }
 DEFAULTS = SCHEDULES["legacy"]  # the name the committed tables' code used
 QUICK = {"epochs": 2, "pretrain_epochs": 2}
+LAYERWISE_DROPOUT = 0.2  # DEC's
 # What the table reads from a result JSON; one without them is corrupt.
 RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class",
                "cluster_proportions", "prior_weights", "prior_marginal", "history", "seconds")
@@ -189,6 +193,12 @@ def build_parser():
     parser.add_argument("--pretrain-init", choices=("glorot", "dec"), default="glorot",
                         help="the networks' initialisation before pretraining: Keras' glorot "
                              "(default) or DEC-keras' VarianceScaling(1/3, fan_in, uniform)")
+    parser.add_argument("--pretrain-layerwise-epochs", type=int, default=0,
+                        help="DEC's greedy layer-wise denoising pretraining first, this many "
+                             "epochs per layer pair (default 0: none; vade.pretrain_layerwise)")
+    parser.add_argument("--pretrain-dropout", type=float, default=None,
+                        help="the layer-wise pretraining's dropout rate, in [0, 1) (default "
+                             "0.2, DEC's; only with --pretrain-layerwise-epochs)")
     parser.add_argument("--gmm-n-init", type=int, default=None,
                         help="GMM restarts, the most likely kept (recipe: 10; legacy: 1)")
     parser.add_argument("--gmm-reg-covar", type=float, default=None,
@@ -258,6 +268,13 @@ def resolve(args):
                 _finite(args.lr_floor) and 0 <= args.lr_floor <= args.lr, f"in [0, --lr {args.lr}]")
     _check_flag("--pretrain-noise", args.pretrain_noise,
                 _finite(args.pretrain_noise) and 0 <= args.pretrain_noise < 1, "in [0, 1)")
+    if args.pretrain_dropout is not None and not args.pretrain_layerwise_epochs:
+        raise ValueError("--pretrain-dropout is the layer-wise pretraining's: it needs "
+                         "--pretrain-layerwise-epochs N > 0.")
+    if args.pretrain_layerwise_epochs and args.pretrain_dropout is None:
+        args.pretrain_dropout = LAYERWISE_DROPOUT
+    _check_flag("--pretrain-dropout", args.pretrain_dropout, args.pretrain_dropout is None or (
+        _finite(args.pretrain_dropout) and 0 <= args.pretrain_dropout < 1), "in [0, 1)")
     for flag, value in (("--pretrain-weight-decay", args.pretrain_weight_decay),
                         ("--pretrain-latent-l2", args.pretrain_latent_l2)):
         _check_flag(flag, value, _finite(value) and value >= 0, "a finite number >= 0")
@@ -267,6 +284,7 @@ def resolve(args):
                              ("--pretrain-batch-size", args.pretrain_batch_size, 1),
                              ("--epochs", args.epochs, 0),
                              ("--pretrain-epochs", args.pretrain_epochs, 0),
+                             ("--pretrain-layerwise-epochs", args.pretrain_layerwise_epochs, 0),
                              ("--eval-every", args.eval_every, 0),
                              ("--checkpoint-every", args.checkpoint_every, 0),
                              ("--stop-after-epochs", args.stop_after_epochs, 0),
@@ -388,6 +406,10 @@ def _pretrain_key(args, num_images):
         key += f"_zl2{args.pretrain_latent_l2:g}"
     if args.pretrain_init != "glorot":
         key += f"_init{args.pretrain_init}"
+    if args.pretrain_layerwise_epochs:
+        key += f"_lw{args.pretrain_layerwise_epochs}"
+        if args.pretrain_dropout != LAYERWISE_DROPOUT:
+            key += f"_do{args.pretrain_dropout:g}"
     if (args.gmm_n_init, args.gmm_reg_covar) != (1, 1e-6):
         key += f"_gmm{args.gmm_n_init}x{args.gmm_reg_covar:g}"
     return key
@@ -398,8 +420,8 @@ PRETRAIN_ARRAYS = ("gmm_means", "gmm_variances", "gmm_weights", "gmm_predictions
 
 
 def _read_pretrain_cache(path, num_weights, log):
-    """The arrays of the pretraining cache `path` (and `gmm_fit` if it has one); None if absent or
-    corrupt (said in `log`)."""
+    """The arrays of the pretraining cache `path` (and `gmm_fit` and `layerwise_history`, None
+    where it has none); None if absent or corrupt (said in `log`)."""
     if not os.path.exists(path):
         return None
     keys = [f"w{i}" for i in range(num_weights)] + list(PRETRAIN_ARRAYS)
@@ -410,11 +432,20 @@ def _read_pretrain_cache(path, num_weights, log):
         return None
     with np.load(path, allow_pickle=False) as npz:
         arrays["gmm_fit"] = json.loads(str(npz["gmm_fit"])) if "gmm_fit" in npz.files else None
+        arrays["layerwise_history"] = (npz["layerwise_history"].tolist()
+                                       if "layerwise_history" in npz.files else None)
     return arrays
 
 
+def pretraining_epochs(args, num_layers):
+    """All pretraining epochs, the layer-wise pairs' and the end-to-end ones (what
+    `--stop-after-epochs` counts before joint training)."""
+    return num_layers * args.pretrain_layerwise_epochs + args.pretrain_epochs
+
+
 def prepare(args, model, x, log):
-    """Pretrains and fits the GMM, or loads both from the cache. Returns an info dict."""
+    """Pretrains (layer-wise first with `--pretrain-layerwise-epochs`) and fits the GMM, or loads
+    both from the cache. Returns an info dict."""
     from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
     path = os.path.join(args.pretrain_cache, _pretrain_key(args, len(x)) + ".npz")
     checkpoints = None if args.no_cache else path[:-len(".npz")] + ".ckpt"
@@ -431,15 +462,28 @@ def prepare(args, model, x, log):
         log(f"loaded pretrained autoencoder and GMM from {path}")
         return {"pretrain_cached": path, "pretrain_seconds": float(cache["seconds"]),
                 "gmm_predictions": cache["gmm_predictions"], "gmm_fit": cache["gmm_fit"],
-                "pretrain_history": cache["pretrain_history"].tolist()}
+                "pretrain_history": cache["pretrain_history"].tolist(),
+                "layerwise_history": cache["layerwise_history"]}
     start = time.time()
     stop = args.stop_after_epochs
+    layerwise_history = None
+    if args.pretrain_layerwise_epochs:
+        layerwise_epochs = len(model.encoder_body.layers) * args.pretrain_layerwise_epochs
+        layerwise_history = vade.pretrain_layerwise(
+            model, x, args.pretrain_layerwise_epochs,
+            batch_size=args.pretrain_batch_size or args.batch_size,
+            learning_rate=args.pretrain_lr, seed=args.seed, dropout=args.pretrain_dropout,
+            init=args.pretrain_init, checkpoint_dir=checkpoints,
+            checkpoint_every=args.checkpoint_every,
+            stop_after_epochs=stop if stop is not None and stop < layerwise_epochs else None,
+            log=log)
+        stop = None if stop is None else stop - layerwise_epochs
     history = vade.pretrain_autoencoder(
         model, x, args.pretrain_epochs, batch_size=args.pretrain_batch_size or args.batch_size,
         learning_rate=args.pretrain_lr, seed=args.seed, noise=args.pretrain_noise,
         loss=args.pretrain_loss, final_learning_rate=args.pretrain_lr_final,
         weight_decay=args.pretrain_weight_decay, latent_l2=args.pretrain_latent_l2,
-        init=args.pretrain_init,
+        init="glorot" if args.pretrain_layerwise_epochs else args.pretrain_init,  # as left
         checkpoint_dir=checkpoints, checkpoint_every=args.checkpoint_every,
         stop_after_epochs=stop if stop is not None and stop < args.pretrain_epochs else None,
         log=log)
@@ -457,11 +501,13 @@ def prepare(args, model, x, log):
         np.savez(buffer, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
                  gmm_means=model.gmm_means.numpy(), gmm_variances=np.exp(model.gmm_logvars.numpy()),
                  gmm_weights=model.gmm_init_weights, gmm_predictions=predictions, seconds=seconds,
-                 pretrain_history=np.asarray(history), gmm_fit=np.asarray(json.dumps(fit)))
+                 pretrain_history=np.asarray(history), gmm_fit=np.asarray(json.dumps(fit)),
+                 **({} if layerwise_history is None
+                    else {"layerwise_history": np.asarray(layerwise_history)}))
         files.atomic_write(path, buffer.getvalue())
         shutil.rmtree(checkpoints, ignore_errors=True)
     return {"pretrain_cached": None, "pretrain_seconds": seconds, "gmm_predictions": predictions,
-            "gmm_fit": fit, "pretrain_history": history}
+            "gmm_fit": fit, "pretrain_history": history, "layerwise_history": layerwise_history}
 
 
 def _remove_checkpoints(folder):
@@ -550,7 +596,8 @@ def run(args, log=_log):
             adam_epsilon=args.adam_epsilon, tau_init=args.tau_init, tau_final=args.tau_final,
             seed=args.seed, evaluate=evaluate, eval_every=args.eval_every,
             checkpoint_dir=checkpoints, checkpoint_every=args.checkpoint_every,
-            stop_after_epochs=None if stop is None else max(stop - args.pretrain_epochs, 0),
+            stop_after_epochs=None if stop is None else max(
+                stop - pretraining_epochs(args, len(model.encoder_body.layers)), 0),
             log=log)
     except vade.StoppedEarly as stopped:
         log(f"{stopped}: --stop-after-epochs {stop}; rerun to continue")
@@ -588,6 +635,7 @@ def run(args, log=_log):
         "gmm_init_weights": np.asarray(model.gmm_init_weights).tolist(),
         "history": history,
         "pretrain_history": info["pretrain_history"],
+        "pretrain_layerwise_history": info["layerwise_history"],
         "pretrain_cached": info["pretrain_cached"],
         "seconds": {"pretrain_and_gmm": info["pretrain_seconds"], "train": train_seconds,
                     "total": time.time() - start,

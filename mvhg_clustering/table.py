@@ -75,6 +75,7 @@ PASSED = (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int), 
           ("--pretrain-loss", str), ("--pretrain-batch-size", int),
           ("--pretrain-lr-final", float), ("--pretrain-weight-decay", float),
           ("--pretrain-latent-l2", float), ("--pretrain-init", str),
+          ("--pretrain-layerwise-epochs", int), ("--pretrain-dropout", float),
           ("--capacity-factor", float))
 
 
@@ -514,8 +515,8 @@ def make_table(args):
         "num_clusters", "latent_dim", "hidden", "lr", "prior_lr", "lr_decay", "lr_decay_every",
         "lr_floor", "adam_epsilon", "pretrain_lr", "pretrain_noise", "pretrain_loss",
         "pretrain_batch_size", "pretrain_lr_final", "pretrain_weight_decay", "pretrain_latent_l2",
-        "pretrain_init", "gmm_n_init", "gmm_reg_covar", "tau_init", "tau_final", "data_seed",
-        "subset")}
+        "pretrain_init", "pretrain_layerwise_epochs", "pretrain_dropout", "gmm_n_init",
+        "gmm_reg_covar", "tau_init", "tau_final", "data_seed", "subset")}
     if "capacity" in priors:
         run_settings["capacity_factor"] = example.capacity_factor
     runs_expected = len(versions) * len(seeds) * len(labels)

@@ -106,7 +106,8 @@ term stays a constant push towards the largest pi_k.
    (`noise` = p, masking noise as in the stacked denoising autoencoders of DEC/VaDE), the loss
    against the clean x. Screening variants (defaults unchanged): squared-error loss with a linear
    output (`loss="mse"`, DEC/IDEC's), a geometric rate decay, Adam's weight decay, an L2 penalty
-   on the latent means, DEC-keras' initialisation (`pretrain_autoencoder`).
+   on the latent means, DEC-keras' initialisation (`pretrain_autoencoder`); before it, DEC's
+   greedy layer-wise pretraining with dropout (`pretrain_layerwise`).
 2. GMM initialisation (`init_gmm`): a diagonal `sklearn.mixture.GaussianMixture` on the encoder
    means with `n_init` restarts, the one with the highest likelihood (lower bound) kept (never
    chosen by labels), `reg_covar` added to the variances; it sets mu_k and sigma2_k (the learned
@@ -145,7 +146,8 @@ from mvhg_clustering import PRIORS
 
 __all__ = ["PRIORS", "ALL_PRIORS", "UniformPrior", "CategoricalPrior", "HypergeometricPrior",
            "CapacityPrior", "make_prior",
-           "straight_through_assignments", "VaDE", "pretrain_autoencoder", "init_gmm",
+           "straight_through_assignments", "VaDE", "pretrain_autoencoder", "pretrain_layerwise",
+           "init_gmm",
            "set_gmm", "gmm_predict", "learning_rate_at", "train_vade", "Checkpoints",
            "StoppedEarly"]
 
@@ -630,6 +632,37 @@ def reinitialize_dec(model, seed):
         layer.bias.assign(tf.zeros_like(layer.bias))
 
 
+def _epoch_runner(update, images, batch_size):
+    """`(run_epoch, steps_per_epoch)`: `run_epoch(order, first_step)` applies
+    `update(batch, global_step)` (a step returning its float64 loss) to the images `[N, D]` in the
+    order `order` (a numpy permutation of N), in full batches of `batch_size` (one compiled loop)
+    and a smaller last one, global steps counted from `first_step`; returns the mean step loss."""
+    num, batch_size = int(images.shape[0]), int(batch_size)
+    num_full = num // batch_size
+    remainder = num - num_full * batch_size
+
+    @tf.function
+    def full_batches(order, first_step):
+        total = tf.constant(0., tf.float64)
+        for i in tf.range(num_full):
+            total += update(tf.gather(images, order[i]), first_step + tf.cast(i, tf.int64))
+        return total
+
+    @tf.function
+    def last_batch(index, global_step):
+        return update(tf.gather(images, index), global_step)
+
+    def run_epoch(order, first_step):
+        total = float(full_batches(tf.constant(order[:num_full * batch_size].reshape(
+            num_full, batch_size)), tf.constant(first_step, tf.int64)))
+        if remainder:
+            total += float(last_batch(tf.constant(order[num_full * batch_size:]),
+                                      tf.constant(first_step + num_full, tf.int64)))
+        return total / (num_full + (remainder > 0))
+
+    return run_epoch, num_full + (remainder > 0)
+
+
 def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, seed=0, noise=0.,
                          checkpoint_dir=None, checkpoint_every=10, stop_after_epochs=None,
                          log=print, loss="bce", final_learning_rate=None, weight_decay=0.,
@@ -670,10 +703,7 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
     optimizer = tf.keras.optimizers.Adam(learning_rate, weight_decay=weight_decay or None)
     optimizer.build(variables)
     images = tf.constant(np.asarray(x, np.float32))
-    num, batch_size = len(x), int(batch_size)
-    num_full = num // batch_size
-    remainder = num - num_full * batch_size
-    steps_per_epoch = num_full + (remainder > 0)
+    num = len(x)
     seed_tensor = tf.constant(seed, tf.int64)
 
     def update(batch, global_step):
@@ -699,19 +729,9 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
         optimizer.apply_gradients(zip(tape.gradient(total, variables), variables, strict=True))
         return tf.cast(recon, tf.float64)
 
-    @tf.function
-    def full_batches(order, first_step):
-        total = tf.constant(0., tf.float64)
-        for i in tf.range(num_full):
-            total += update(tf.gather(images, order[i]), first_step + tf.cast(i, tf.int64))
-        return total
-
-    @tf.function
-    def last_batch(index, global_step):
-        return update(tf.gather(images, index), global_step)
-
+    run_epoch, steps_per_epoch = _epoch_runner(update, images, batch_size)
     settings = {"phase": "pretrain", "epochs": epochs, "num_images": num,
-                "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
+                "batch_size": int(batch_size), "learning_rate": learning_rate, "seed": seed,
                 "noise": noise}
     defaults = {"loss": "bce", "final_learning_rate": None, "weight_decay": 0., "latent_l2": 0.,
                 "init": "glorot"}
@@ -735,14 +755,7 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
         if final_learning_rate is not None:
             optimizer.learning_rate.assign(
                 pretrain_learning_rate_at(epoch, epochs, learning_rate, final_learning_rate))
-        order = rng.permutation(num)
-        first = epoch * steps_per_epoch
-        total = float(full_batches(tf.constant(order[:num_full * batch_size].reshape(
-            num_full, batch_size)), tf.constant(first, tf.int64)))
-        if remainder:
-            total += float(last_batch(tf.constant(order[num_full * batch_size:]),
-                                      tf.constant(first + num_full, tf.int64)))
-        history.append(total / steps_per_epoch)
+        history.append(run_epoch(rng.permutation(num), epoch * steps_per_epoch))
         seconds = time.time() - start
         log(f"pretrain epoch {epoch + 1}/{epochs} recon_{loss} {history[-1]:.3f} "
             f"({seconds:.1f}s, {1. / max(seconds, 1e-9):.2f} epochs/s)")
@@ -751,6 +764,103 @@ def pretrain_autoencoder(model, x, epochs, batch_size=256, learning_rate=1e-3, s
         if checkpoints.due(epoch + 1, epochs, stop_after_epochs):
             checkpoints.save(epoch + 1, history)
     return history
+
+
+def pretrain_layerwise(model, x, epochs, batch_size=256, learning_rate=1e-3, seed=0, dropout=0.2,
+                       init="glorot", checkpoint_dir=None, checkpoint_every=10,
+                       stop_after_epochs=None, log=print):
+    """DEC's greedy layer-wise pretraining of the encoder and decoder (before
+    `pretrain_autoencoder` fine-tunes them end to end, without dropout).
+
+    With L = len(hidden) + 1 layers, pair l = 0..L-1 is encoder layer l (h_l -> h_{l+1}) and its
+    mirror, decoder layer L-1-l (h_{l+1} -> h_l), trained as a one-hidden-layer denoising
+    autoencoder of the codes h_l of the clean images under the pairs before it (h_0 = x; fixed
+    while pair l trains):
+
+        loss_l = mean over the batch of || dec_l(drop(enc_l(drop(h_l)))) - h_l ||^2,
+
+    drop: dropout with rate `dropout` (units zeroed with that probability, the rest scaled by
+    1 / (1 - rate); stateless in (seed, pair, step)), each pair `epochs` epochs of Adam
+    (`learning_rate`, a fresh optimizer per pair) in batches of `batch_size`, the batch order of
+    pair l's epoch e the e-th permutation of `np.random.default_rng([seed, l])`. The activations
+    are the model's own (ReLU; linear for the latent mean and the pixels' output), as in DEC.
+    `init` "dec" re-initialises the networks first (`reinitialize_dec`); "glorot" keeps them.
+
+    Pair l checkpoints into `checkpoint_dir/layer{l}` (`Checkpoints`; a finished pair keeps its
+    last one, so a rerun skips it) and resumes there; `stop_after_epochs` = k stops after the
+    k-th epoch of all pairs together (pair l's epoch e is number l * epochs + e + 1) by raising
+    `StoppedEarly`. Returns each pair's per-epoch mean losses, `[L][epochs]`.
+    """
+    _check_loop(epochs, checkpoint_every, stop_after_epochs)
+    _check("dropout", dropout, 0 <= dropout < 1, "in [0, 1)")
+    _check("learning_rate", learning_rate, math.isfinite(learning_rate) and learning_rate > 0,
+           "a finite number > 0")
+    _check("init", init, init in PRETRAIN_INITS, f"one of {PRETRAIN_INITS}")
+    _check("batch_size", batch_size, float(batch_size).is_integer() and batch_size >= 1,
+           "an integer >= 1")
+    encoder_layers, decoder_layers = model.encoder_body.layers, model.decoder.layers
+    num_layers = len(encoder_layers)
+    if init == "dec":
+        reinitialize_dec(model, seed)
+    histories = []
+    for layer in range(num_layers):
+        encoder, decoder = encoder_layers[layer], decoder_layers[num_layers - 1 - layer]
+        variables = encoder.trainable_variables + decoder.trainable_variables
+        optimizer = tf.keras.optimizers.Adam(learning_rate)
+        optimizer.build(variables)
+        settings = {"phase": "pretrain_layerwise", "layer": layer, "epochs": epochs,
+                    "num_images": len(x), "batch_size": int(batch_size),
+                    "learning_rate": learning_rate, "seed": seed, "dropout": dropout,
+                    "init": init}
+        checkpoints = Checkpoints(
+            None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"layer{layer}"),
+            checkpoint_every, settings, log, encoder=encoder, decoder=decoder,
+            optimizer=optimizer)
+        start_epoch, history = checkpoints.restore()
+        histories.append(history)
+        if start_epoch >= epochs:
+            continue
+        if start_epoch:
+            log(f"layer-wise pretraining of pair {layer + 1}/{num_layers} resumed at epoch "
+                f"{start_epoch}/{epochs}")
+        codes = np.asarray(x, np.float32)
+        for below in encoder_layers[:layer]:
+            codes = np.concatenate([below(tf.constant(codes[i:i + 4096])).numpy()
+                                    for i in range(0, len(codes), 4096)])
+        seed_pair = tf.constant([seed, layer], tf.int64)
+
+        def update(batch, global_step, encoder=encoder, decoder=decoder, variables=variables,
+                   optimizer=optimizer, seed_pair=seed_pair):
+            keys = tf.random.experimental.stateless_split(
+                tf.random.experimental.stateless_fold_in(seed_pair, global_step), 2)
+            with tf.GradientTape() as tape:
+                inputs = batch
+                if dropout:
+                    inputs = tf.nn.experimental.stateless_dropout(batch, dropout, seed=keys[0])
+                hidden = encoder(inputs)
+                if dropout:
+                    hidden = tf.nn.experimental.stateless_dropout(hidden, dropout, seed=keys[1])
+                loss = tf.reduce_mean(tf.reduce_sum(tf.square(decoder(hidden) - batch), -1))
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+            return tf.cast(loss, tf.float64)
+
+        run_epoch, steps_per_epoch = _epoch_runner(update, tf.constant(codes), batch_size)
+        rng = _replayed_rng([seed, layer], start_epoch, len(x))
+        stop = None if stop_after_epochs is None else stop_after_epochs - layer * epochs
+        for epoch in range(start_epoch, epochs):
+            if stop is not None and epoch >= stop:
+                raise StoppedEarly("layer-wise pretraining", layer * epochs + epoch)
+            start = time.time()
+            history.append(run_epoch(rng.permutation(len(x)), epoch * steps_per_epoch))
+            seconds = time.time() - start
+            log(f"layer-wise pretrain pair {layer + 1}/{num_layers} epoch {epoch + 1}/{epochs} "
+                f"recon_mse {history[-1]:.4f} ({seconds:.1f}s)")
+            if not math.isfinite(history[-1]):
+                raise FloatingPointError(f"non-finite layer-wise pretraining loss (pair "
+                                         f"{layer + 1}, epoch {epoch + 1})")
+            if checkpoints.due(epoch + 1, epochs, stop):
+                checkpoints.save(epoch + 1, history)
+    return histories
 
 
 def init_gmm(model, x, seed=0, n_init=10, reg_covar=1e-6, init_prior_from_gmm=False):
