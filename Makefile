@@ -43,8 +43,9 @@ test-wheel: env-modern
 	bash scripts/wheel_smoke.sh
 
 # The API reference (build/docs/index.html), generated from the docstrings by pdoc; fails on warnings.
+# Run without the exported log level, as when the script is called directly.
 docs: env
-	bash scripts/build_docs.sh
+	env -u TF_CPP_MIN_LOG_LEVEL bash scripts/build_docs.sh
 
 bench: env
 	$(MAIN) benchmarks/bench_exact.py

@@ -4,6 +4,8 @@
 # their private base (num_per_class, log_normalizer, ...) link to their documentation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# TensorFlow's C++ start-up messages ("TF-TRT Warning: ...") are not pdoc's: keep them out.
+export TF_CPP_MIN_LOG_LEVEL=3
 rm -rf build/docs
 # disentanglement_ext's modules that use disentanglement_lib need its shims, installed first.
 log=$(PDOC_ALLOW_EXEC=1 .venv/bin/python -c '
