@@ -934,10 +934,8 @@ def train_vade(model, x, epochs, learning_rate=2e-3, prior_learning_rate=1e-2, l
         raise ValueError(f"{len(x)} images is fewer than one batch of {batch_size}.")
     steps_per_epoch = len(x) // batch_size
     n_steps = max(epochs * steps_per_epoch, 1)
-    lr = tf.Variable(learning_rate, trainable=False, dtype=tf.float32)
-    prior_lr = tf.Variable(prior_learning_rate, trainable=False, dtype=tf.float32)
-    optimizer = tf.keras.optimizers.Adam(lr, epsilon=adam_epsilon)
-    prior_optimizer = tf.keras.optimizers.Adam(prior_lr, epsilon=adam_epsilon)
+    optimizer = tf.keras.optimizers.Adam(learning_rate, epsilon=adam_epsilon)
+    prior_optimizer = tf.keras.optimizers.Adam(prior_learning_rate, epsilon=adam_epsilon)
     prior_variables = list(model.prior.trainable_variables)
     variables = [v for v in model.joint_variables()
                  if not any(v is p for p in prior_variables)]
@@ -985,8 +983,9 @@ def train_vade(model, x, epochs, learning_rate=2e-3, prior_learning_rate=1e-2, l
         if stop_after_epochs is not None and epoch >= stop_after_epochs:
             raise StoppedEarly("joint training", epoch)
         rate = learning_rate_at(epoch, learning_rate, lr_decay, lr_decay_every, lr_floor)
-        lr.assign(rate)
-        prior_lr.assign(prior_learning_rate * rate / learning_rate)
+        # the optimizers' own rate variables (Keras copies a tf.Variable given to it)
+        optimizer.learning_rate.assign(rate)
+        prior_optimizer.learning_rate.assign(prior_learning_rate * rate / learning_rate)
         order = rng.permutation(len(x))[:steps_per_epoch * batch_size]
         start = time.time()
         means = run_epoch(tf.constant(order.reshape(steps_per_epoch, batch_size)),

@@ -110,6 +110,25 @@ def test_train_vade_uses_the_schedule_for_both_rates():
     assert [h["lr"] for h in history] == [1e-3, 1e-3, 5e-4, 5e-4, 3e-4]
 
 
+def test_train_vade_steps_at_the_scheduled_rates():
+    """The optimizers take the scheduled rates, not only the history: cut 10^4-fold after the
+    first epoch (networks and GMM 1e-3 -> 1e-7, prior weights 1e-2 -> 1e-6), the second epoch's
+    2 Adam steps move no variable by more than 2 x 3.2 x 1e-6 (an Adam step is at most about
+    3.2 rates), where the first moves the networks by more than 1e-4. Failed before: Keras copies
+    a `tf.Variable` rate, so the rates assigned to it never reached the steps."""
+    model = _model("categorical")
+    _set_gmm(model)
+    snapshots = [[v.numpy() for v in model.trainable_variables]]
+    vade.train_vade(model, _images(32), epochs=2, learning_rate=1e-3, lr_decay=1e-4,
+                    lr_decay_every=1, lr_floor=0., seed=0, eval_every=1, log=_quiet,
+                    evaluate=lambda m: snapshots.append(
+                        [v.numpy() for v in m.trainable_variables]) or {})
+    first, second = (max(np.abs(a - b).max() for a, b in zip(later, earlier, strict=True))
+                     for earlier, later in zip(snapshots, snapshots[1:], strict=False))
+    assert first > 1e-4
+    assert second < 2 * 3.2 * 1e-6, second
+
+
 # Bad parameters are named ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("flag,value,message", [
