@@ -499,7 +499,7 @@ def prepare(args, model, x, log):
         weights = model.encoder_body.get_weights() + model.decoder.get_weights()
         buffer = io.BytesIO()
         np.savez(buffer, num_weights=len(weights), **{f"w{i}": w for i, w in enumerate(weights)},
-                 gmm_means=model.gmm_means.numpy(), gmm_variances=np.exp(model.gmm_logvars.numpy()),
+                 gmm_means=model.gmm_means.numpy(), gmm_variances=model.gmm_init_variances,
                  gmm_weights=model.gmm_init_weights, gmm_predictions=predictions, seconds=seconds,
                  pretrain_history=np.asarray(history), gmm_fit=np.asarray(json.dumps(fit)),
                  **({} if layerwise_history is None

@@ -384,6 +384,7 @@ class VaDE(tf.keras.Model):
                                 num_images, capacity_factor)
         self.gmm_means = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_means")
         self.gmm_logvars = tf.Variable(tf.zeros([num_clusters, latent_dim]), name="gmm_logvars")
+        self.gmm_init_variances = np.ones([num_clusters, latent_dim])
         self.gmm_init_weights = np.full(num_clusters, 1. / num_clusters)
         # Build the layers so that weights exist before pretraining/loading.
         dummy = tf.zeros([1, input_dim])
@@ -890,12 +891,14 @@ def init_gmm(model, x, seed=0, n_init=10, reg_covar=1e-6, init_prior_from_gmm=Fa
 
 def set_gmm(model, means, variances, weights, init_prior_from_gmm=False):
     """Sets mu_k = `means`, sigma2_k = `variances`, the initial q(z|x) variance (0.1 x the mean
-    GMM variance, small against the clusters) and, if `init_prior_from_gmm`, the prior's weights."""
+    GMM variance, small against the clusters) and, if `init_prior_from_gmm`, the prior's weights.
+    Keeps `variances` as given (float64) in `model.gmm_init_variances`: set again from those, a
+    model starts exactly where this one does (`exp` of the float32 log-variances does not)."""
     model.gmm_means.assign(np.asarray(means, np.float32))
     model.gmm_logvars.assign(np.log(np.asarray(variances, np.float32)))
-    variances = np.asarray(variances, np.float64)
+    model.gmm_init_variances = np.asarray(variances, np.float64).copy()
     model.encoder_logvar.bias.assign(
-        np.full(model.latent_dim, np.log(0.1 * variances.mean()), np.float32))
+        np.full(model.latent_dim, np.log(0.1 * model.gmm_init_variances.mean()), np.float32))
     model.gmm_init_weights = np.asarray(weights, np.float64).copy()
     if hasattr(model.prior, "reset_counts"):
         model.prior.reset_counts(model.gmm_init_weights)

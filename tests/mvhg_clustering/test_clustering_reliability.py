@@ -138,6 +138,40 @@ def test_a_corrupt_pretraining_cache_is_rebuilt(reference, tmp_path, capsys):
         assert rebuilt.files == first.files
 
 
+def test_a_run_from_the_pretraining_cache_starts_exactly_where_a_fresh_one_does(tmp_path,
+                                                                                monkeypatch):
+    """Every variable after `prepare`, bit for bit, whether it pretrained (and wrote the cache) or
+    read the cache: the priors of a (version, seed), the first trained from the fresh GMM and the
+    rest from the cache, start from one point, and so does a run killed before its first joint
+    checkpoint. The GMM's variances are set to 0.5-2 (float32 exp and log round-trip exactly at
+    the tiny run's 0.005, not there). Failed before: the cache held exp of the float32
+    log-variances, whose log is an ulp off in about a third of the entries."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from mvhg_clustering import vade  # pylint: disable=import-outside-toplevel
+    fit_gmm = vade.init_gmm
+
+    def fit_gmm_with_wide_variances(model, x, **kwargs):
+        fitted = fit_gmm(model, x, **kwargs)
+        variances = np.random.default_rng(1).uniform(0.5, 2., model.gmm_logvars.shape)
+        vade.set_gmm(model, model.gmm_means.numpy(), variances, model.gmm_init_weights)
+        return fitted
+
+    monkeypatch.setattr(vade, "init_gmm", fit_gmm_with_wide_variances)
+    args = run_lib.resolve(run_lib.build_parser().parse_args(RUN + ["--out", str(tmp_path)]))
+    x = np.random.default_rng(0).uniform(size=(128, 64)).astype(np.float32)
+    starts, messages = [], []
+    for _ in range(2):
+        tf.keras.utils.set_random_seed(args.seed)
+        model = vade.VaDE(64, args.num_clusters, args.latent_dim, (16, 16), "uniform",
+                          args.batch_size)
+        run_lib.prepare(args, model, x, messages.append)
+        starts.append([v.numpy() for v in model.variables])
+    assert sum("loaded pretrained" in m for m in messages) == 1
+    for fresh, cached in zip(*starts, strict=True):
+        np.testing.assert_array_equal(cached, fresh)
+
+
 def _broken_cache(folder, kind):
     """`folder/mnist10k.npz`, broken as `kind`; returns its path and the reason the error gives."""
     path = folder / "mnist10k.npz"
