@@ -70,6 +70,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -115,7 +116,8 @@ RESULT_KEYS = ("config", "data", "init_gmm_scores", "scores", "cluster_to_class"
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="mvhg_clustering", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="mvhg_clustering", description=__doc__.split("\n")[0],
+                                     allow_abbrev=False)
     parser.add_argument("--prior", choices=ALL_PRIORS, required=True,
                         help="the paper's three, or capacity: a data-set-level urn "
                              "(vade.CapacityPrior)")
@@ -288,8 +290,15 @@ def resolve(args):
                              ("--eval-every", args.eval_every, 0),
                              ("--checkpoint-every", args.checkpoint_every, 0),
                              ("--stop-after-epochs", args.stop_after_epochs, 0),
-                             ("--subset", args.subset, 1)):
-        _check_flag(flag, value, value is None or value >= low, f"an integer >= {low}")
+                             ("--subset", args.subset, args.batch_size),
+                             ("--num-clusters", args.num_clusters, 2),
+                             ("--latent-dim", args.latent_dim, 1),
+                             ("--seed", args.seed, 0),
+                             ("--data-seed", args.data_seed, 0)):
+        _check_flag(flag, value, value is None or value >= low, f"an integer >= {low}"
+                    + (" (--batch-size)" if flag == "--subset" else ""))
+    _check_flag("--hidden", args.hidden, re.fullmatch(r"[1-9][0-9]*(,[1-9][0-9]*)*", args.hidden),
+                "layer widths > 0 separated by commas")
     if args.recipe == "legacy" and args.dataset == "fashion" and args.eval_split != "none":
         raise ValueError("--eval-split test does not go with --recipe legacy on fashion: the "
                          "legacy Fashion-MNIST data are its test split only, nothing is held out.")
@@ -361,15 +370,17 @@ def check_same_settings(result, args, path):
     made with settings other than `args` (resolved), so that a folder never mixes recipes.
 
     A setting its `config` lacks came after it, with a default that kept the behaviour: it is
-    taken at what its recipe (`legacy` where none is stored) resolves it to."""
+    taken at what its recipe (`legacy` where none is stored) resolves it to. `capacity_factor`
+    counts for the capacity prior only."""
     config = result.get("config") or {}
     argv = ["--recipe", config.get("recipe", "legacy"), "--prior", args.prior,
             "--dataset", config.get("dataset", args.dataset)] + ["--quick"] * bool(
                 config.get("quick"))
     stored = dict(vars(resolve(build_parser().parse_args(argv))), **config)
+    ignored = NOT_COMPARED | ({"capacity_factor"} if args.prior != "capacity" else set())
     differences = [f"{key}: {stored.get(key)!r} -> {value!r}"
                    for key, value in sorted(vars(args).items())
-                   if key not in NOT_COMPARED and stored.get(key) != value]
+                   if key not in ignored and stored.get(key) != value]
     if differences:
         raise StaleResult(f"{path} exists but was made with other settings ("
                           + ", ".join(differences) + "); use another --out (the default folder "

@@ -80,7 +80,7 @@ PASSED = (("--epochs", int), ("--pretrain-epochs", int), ("--batch-size", int), 
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
     parser.add_argument("--dataset", choices=data_lib.DATASETS, default="digits")
     parser.add_argument("--recipe", choices=tuple(run_lib.RECIPES), default="vade")
     parser.add_argument("--priors", default=",".join(vade.PRIORS))
@@ -433,8 +433,12 @@ def main(argv=None):
     with status 2 and one line."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:  # the runs' parameters, checked before any run (run.resolve names a bad flag)
-        run_args(args, args.priors.split(",")[0], int(args.versions.split(",")[0]), 0, "runs")
+    if args.seeds < 1:
+        parser.error(f"--seeds must be an integer >= 1, got {args.seeds!r}.")
+    try:  # every run's parameters, checked before any run (run.resolve names a bad flag)
+        for version in args.versions.split(","):
+            for _, prior, options in make_arms(args):
+                run_args(args, prior, version, 0, "runs", options)
     except ValueError as error:
         parser.error(str(error))
     try:

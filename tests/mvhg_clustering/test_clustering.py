@@ -436,6 +436,23 @@ def test_an_existing_result_of_other_settings_stops_run_and_table_naming_them(tm
         assert "made with other settings (pretrain_loss: 'bce' -> 'mse')" in err, err
 
 
+def test_the_capacity_factor_counts_only_for_the_capacity_prior(tmp_path, capsys):
+    """A run of another prior with another `--capacity-factor` (as a table of the capacity prior
+    passes it to every arm) reuses the result in its folder (failed before: it stopped on it);
+    a capacity run of another factor is another run (`_cap2` in its name)."""
+    out = tmp_path / "runs"
+    out.mkdir()
+    made = run_lib.resolve(run_lib.build_parser().parse_args(
+        ["--prior", "uniform", "--out", str(out)]))
+    (out / "digits_v100_uniform_s0.json").write_text(
+        json.dumps(dict(dict.fromkeys(run_lib.RESULT_KEYS), config=vars(made))))
+    factor = ["--capacity-factor", "2", "--out", str(out)]
+    assert run_lib.main(["--prior", "uniform"] + factor) == 0
+    assert "skipping" in capsys.readouterr().out
+    capacity = run_lib.resolve(run_lib.build_parser().parse_args(["--prior", "capacity"] + factor))
+    assert run_lib.result_path(capacity).endswith("digits_v100_capacity_cap2_s0.json")
+
+
 # Data step (get_data): tiny files in the npm and Debian layouts, made here ----------------------
 
 def _npm_tarball(path, per_digit):

@@ -141,7 +141,10 @@ def test_train_vade_steps_at_the_scheduled_rates():
     ("--gmm-reg-covar", "nan", "--gmm-reg-covar must be a finite number > 0"),
     ("--pretrain-noise", "1", "--pretrain-noise must be in [0, 1)"),
     ("--eval-every", "-1", "--eval-every must be an integer >= 0"),
-    ("--checkpoint-every", "-2", "--checkpoint-every must be an integer >= 0")])
+    ("--checkpoint-every", "-2", "--checkpoint-every must be an integer >= 0"),
+    ("--data-seed", "-3", "--data-seed must be an integer >= 0"),
+    ("--subset", "100", "--subset must be an integer >= 128 (--batch-size)"),
+    ("--hidden", "500,,20", "--hidden must be layer widths > 0 separated by commas")])
 def test_bad_parameters_stop_the_commands_with_one_line_naming_the_flag(flag, value, message,
                                                                         tmp_path, capsys):
     argv = ["--prior", "uniform", "--out", str(tmp_path), flag, value]
@@ -154,6 +157,43 @@ def test_bad_parameters_stop_the_commands_with_one_line_naming_the_flag(flag, va
         err = capsys.readouterr().err
         assert stop.value.code == 2 and f"error: {message}, got " in err
         assert "Traceback" not in err
+    assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--num-clusters", "1", "--num-clusters must be an integer >= 2"),
+    ("--latent-dim", "0", "--latent-dim must be an integer >= 1"),
+    ("--seed", "-1", "--seed must be an integer >= 0")])
+def test_bad_model_sizes_and_seeds_stop_a_run_before_it_trains(flag, value, message, tmp_path,
+                                                               capsys):
+    """Failed before: `--num-clusters 0` pretrained for minutes, then failed in scikit-learn."""
+    with pytest.raises(SystemExit) as stop:
+        run_lib.main(["--prior", "uniform", "--out", str(tmp_path), flag, value])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and f"error: {message}, got " in err
+    assert not os.listdir(tmp_path)
+
+
+def test_the_table_takes_no_abbreviated_flags(tmp_path, capsys):
+    """`--seed 3` is not taken for `--seeds 3` (argparse's abbreviations; failed before)."""
+    with pytest.raises(SystemExit):
+        table_lib.main(["--results", str(tmp_path), "--seed", "3", "--no-train"])
+    assert "unrecognized arguments: --seed 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--seeds", "0"], "--seeds must be an integer >= 1, got 0."),
+    (["--versions", "100,70"], "argument --version: invalid choice: 70"),
+    (["--priors", "uniform,hypergeometirc"], "argument --prior: invalid choice: 'hypergeometirc'"),
+    (["--priors", "hypergeometric", "--fix-prior-weights", "--baseline-priors", "uniform,x"],
+     "argument --prior: invalid choice: 'x'")])
+def test_the_table_checks_every_run_before_training_any(argv, message, tmp_path, capsys):
+    """A bad value in any arm, version or seed count stops the table before it trains or writes
+    anything. Failed before: only the first prior and version were checked, so a typo further on
+    stopped the table hours later, and `--seeds 0` overwrote `table.json` with an empty one."""
+    with pytest.raises(SystemExit) as stop:
+        table_lib.main(argv + ["--results", str(tmp_path), "--dataset", "digits", "--quick"])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
     assert not os.listdir(tmp_path)
 
 
