@@ -8,6 +8,7 @@ threshold on a trained model (the end-to-end accuracy above chance) is not a sta
 import itertools
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -278,6 +279,24 @@ def test_hungarian_accuracy_small_cases():
     assert metrics.cluster_accuracy([0, 0, 0, 1, 1, 2], [0, 0, 0, 0, 1, 1]) == pytest.approx(4 / 6)
     assert metrics.mean_std([1., 2., 3.]) == (2., 1.)
     assert metrics.mean_std([0.5]) == (0.5, None)  # one value has no spread
+
+
+@pytest.mark.parametrize("y_true,y_pred,message", [
+    ([0, 1, -1], [0, 1, 1], "y_true must hold labels >= 0, got -1"),
+    ([0, 1, 1], [0, 1.5, 1], "y_pred must hold integer labels, got 1.5"),
+    ([0, 1, 1], [0, np.nan, 1], "y_pred must hold integer labels, got nan"),
+    ([0, 1], [0, 1, 1], "y_true and y_pred must have one length, got 2 and 3"),
+    ([], [], "y_true must be a non-empty 1-D array of labels, got shape (0,)"),
+    ([[0, 1]], [[0, 1]], "y_true must be a non-empty 1-D array of labels, got shape (1, 2)"),
+    (["a", "b"], [0, 1], "y_true must hold integer labels, got dtype <U1")])
+def test_clustering_scores_name_bad_labels(y_true, y_pred, message):
+    """Failed before: a negative label wrapped around in the contingency table (a wrong score, no
+    error) and 1.5 was truncated to 1."""
+    for score in (metrics.cluster_accuracy, metrics.clustering_scores, metrics.contingency):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            score(y_true, y_pred)
+    with pytest.raises(ValueError, match="mean_std needs at least one value"):
+        metrics.mean_std([])
 
 
 # Data --------------------------------------------------------------------------------------------
