@@ -107,7 +107,6 @@ SCHEDULES = {
         "fashion": {"epochs": 10, "pretrain_epochs": 10, "batch_size": 128},
     },
 }
-DEFAULTS = SCHEDULES["legacy"]  # the name the committed tables' code used
 QUICK = {"epochs": 2, "pretrain_epochs": 2}
 LAYERWISE_DROPOUT = 0.2  # DEC's
 # What the table reads from a result JSON; one without them is corrupt.

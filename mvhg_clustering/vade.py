@@ -255,9 +255,6 @@ class HypergeometricPrior(_WeightedPrior):
         mean = tf.stop_gradient(self.distribution().mean())
         return tf.math.log(tf.maximum(mean, 1e-30) / float(self.batch_size))
 
-    def marginal_probs(self):
-        return self.distribution().mean().numpy().astype(np.float64) / self.batch_size
-
 
 class CapacityPrior(_WeightedPrior):
     """A data-set-level urn with real capacities (`capacity`; not one of the paper's priors).
