@@ -355,6 +355,9 @@ def _weight_series(arms):
         elif prior == "hypergeometric":
             series += [(label, "prior_weights", f"{label} omega / sum(omega)"),
                        (label, "prior_marginal", f"{label} E[n_k] / B")]
+        elif prior == "capacity":
+            series += [(label, "prior_weights", f"{label} omega / sum(omega)"),
+                       (label, "prior_marginal", f"{label} p(c_i = k | c_-i)")]
     return series
 
 

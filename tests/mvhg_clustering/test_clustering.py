@@ -661,3 +661,15 @@ def test_prior_weights_legend_is_inside_the_figure_and_below_the_panels(versions
     assert len(legend.get_texts()) == 4
     for ax in fig.axes:
         assert box.y1 <= ax.get_tightbbox(renderer).y0  # below the x labels
+
+
+def test_the_prior_weights_figure_shows_the_capacity_priors_weights_and_conditional():
+    """Every learned arm is drawn (failed before: the capacity arm was left out)."""
+    rng = np.random.default_rng(0)
+    priors = ["uniform", "categorical", "hypergeometric", "capacity"]
+    results = [_fake_result(p, 100, s, rng) for p in priors for s in (0, 1)]
+    fig = table_lib.prior_weights_figure(results, [100], table_lib.make_arms(
+        table_lib.build_parser().parse_args(["--priors", ",".join(priors)])))
+    legend, = fig.legends
+    assert [text.get_text() for text in legend.get_texts()][-2:] == [
+        "capacity omega / sum(omega)", "capacity p(c_i = k | c_-i)"]
