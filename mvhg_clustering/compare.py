@@ -72,13 +72,15 @@ def paired_differences(runs_a, runs_b):
 
 
 def setting_differences(runs_a, runs_b):
-    """`{setting: (values in A, values in B)}` (sorted lists of reprs) for the settings of the
-    runs' `config` whose values differ between the sides (not those of `run.NOT_COMPARED`)."""
+    """`{setting: (values in A, values in B)}` (sorted lists of reprs) for the runs' settings
+    (`run.stored_settings` of their `config`) whose values differ between the sides (not those
+    of `run.NOT_COMPARED`)."""
     values = []
     for runs in (runs_a, runs_b):
         side = {}
         for result in runs.values():
-            for key, value in (result.get("config") or {}).items():
+            settings = run_lib.stored_settings(result.get("config") or {}, "uniform", "digits")
+            for key, value in settings.items():
                 if key not in run_lib.NOT_COMPARED:
                     side.setdefault(key, set()).add(repr(value))
         values.append(side)

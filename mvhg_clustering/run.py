@@ -364,18 +364,21 @@ NOT_COMPARED = frozenset({"out", "pretrain_cache", "mnist_path", "data_dir", "ev
                           "force", "verbose", "dataset", "version", "prior", "seed"})
 
 
+def stored_settings(config, prior, dataset):
+    """A result's `config` with the settings it lacks: those came after it, with defaults that
+    kept the behaviour, so each is taken at what its recipe (`legacy` where none is stored)
+    resolves it to (`prior` and `dataset` where the config has none)."""
+    argv = ["--recipe", config.get("recipe", "legacy"), "--prior", config.get("prior", prior),
+            "--dataset", config.get("dataset", dataset)] + ["--quick"] * bool(config.get("quick"))
+    return dict(vars(resolve(build_parser().parse_args(argv))), **config)
+
+
 def check_same_settings(result, args, path):
     """Raises `StaleResult`, naming each difference, if the existing `result` (at `path`) was
     made with settings other than `args` (resolved), so that a folder never mixes recipes.
-
-    A setting its `config` lacks came after it, with a default that kept the behaviour: it is
-    taken at what its recipe (`legacy` where none is stored) resolves it to. `capacity_factor`
-    counts for the capacity prior only."""
-    config = result.get("config") or {}
-    argv = ["--recipe", config.get("recipe", "legacy"), "--prior", args.prior,
-            "--dataset", config.get("dataset", args.dataset)] + ["--quick"] * bool(
-                config.get("quick"))
-    stored = dict(vars(resolve(build_parser().parse_args(argv))), **config)
+    Settings its `config` lacks: `stored_settings`. `capacity_factor` counts for the capacity
+    prior only."""
+    stored = stored_settings(result.get("config") or {}, args.prior, args.dataset)
     ignored = NOT_COMPARED | ({"capacity_factor"} if args.prior != "capacity" else set())
     differences = [f"{key}: {stored.get(key)!r} -> {value!r}"
                    for key, value in sorted(vars(args).items())
