@@ -89,16 +89,6 @@ def setting_differences(runs_a, runs_b):
             if values[0].get(key) != values[1].get(key)}
 
 
-def _fmt(mean_std):
-    mean, std = mean_std
-    return f"{mean:+.3f}" if std is None else f"{mean:+.3f} ± {std:.3f}"
-
-
-def _plain(mean_std):
-    mean, std = mean_std
-    return f"{mean:.3f}" if std is None else f"{mean:.3f} ± {std:.3f}"
-
-
 def markdown(folder_a, folder_b, runs_a, runs_b):
     """The comparison as markdown (module docstring)."""
     entries = paired_differences(runs_a, runs_b)
@@ -112,9 +102,10 @@ def markdown(folder_a, folder_b, runs_a, runs_b):
             row = f"| {entry['arm']} | {','.join(map(str, entry['seeds']))} |"
             for label, _ in SCORES:
                 scores = entry[label]
-                row += (f" {_plain(scores['a'])} | {_plain(scores['b'])} | "
-                        f"{_fmt(scores['difference'])} | {scores['b_higher']}/"
-                        f"{len(entry['seeds'])} |")
+                row += (f" {metrics.format_mean_std(scores['a'])} | "
+                        f"{metrics.format_mean_std(scores['b'])} | "
+                        f"{metrics.format_mean_std(scores['difference'], sign='+')} | "
+                        f"{scores['b_higher']}/{len(entry['seeds'])} |")
             lines.append(row)
     else:
         lines.append("No run is in both folders.")

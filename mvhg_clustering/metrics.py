@@ -7,7 +7,7 @@ from scipy import optimize
 from sklearn import metrics as sk_metrics
 
 __all__ = ["labels", "contingency", "best_matching", "cluster_accuracy", "clustering_scores",
-           "mean_std"]
+           "mean_std", "format_mean_std"]
 
 
 def labels(y_true, y_pred):
@@ -79,3 +79,10 @@ def mean_std(values):
         raise ValueError("mean_std needs at least one value.")
     std = float(np.std(values, ddof=1)) if len(values) > 1 else None
     return float(np.mean(values)), std
+
+
+def format_mean_std(mean_std, digits=3, sign=""):
+    """"mean ± std" of a `mean_std` pair, or the mean alone where one value leaves the spread
+    undefined; `sign` "+" writes the mean's sign (differences)."""
+    mean, std = mean_std
+    return f"{mean:{sign}.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")

@@ -60,6 +60,7 @@ from mvhg_clustering import experiment_dir  # noqa: E402
 from mvhg_clustering import metrics  # noqa: E402
 from mvhg_clustering import run as run_lib  # noqa: E402
 from mvhg_clustering import vade  # noqa: E402
+from mvhg_clustering.metrics import format_mean_std as _fmt  # noqa: E402
 
 SCORES = ("acc", "nmi", "ari")
 
@@ -262,12 +263,6 @@ def per_seed_lines(results, labels, versions):
                          for p in labels]
                 lines.append(f"| {version}% | {seed} | " + " | ".join(cells) + " |")
     return lines
-
-
-def _fmt(mean_std, digits=3, sign=""):
-    """"mean ± std", or the mean alone where one seed leaves the spread undefined."""
-    mean, std = mean_std
-    return f"{mean:{sign}.{digits}f}" + (f" ± {std:.{digits}f}" if std is not None else "")
 
 
 def markdown(table, labels, versions, settings, pairs, mass=None):
