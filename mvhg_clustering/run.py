@@ -403,6 +403,8 @@ def _pretrain_key(args, num_images):
         key += f"_{args.eval_split}"  # trained on the training part only
     elif args.dataset == "fashion" and args.recipe != "legacy":
         key += "_all"  # all 70,000 images, not the legacy test split
+    if args.subset and args.recipe != "legacy":
+        key += "_random"  # `--subset` images at random, not the legacy recipe's first ones
     if args.pretrain_lr != 1e-3:
         key += f"_plr{args.pretrain_lr:g}"
     if args.pretrain_noise:

@@ -358,7 +358,8 @@ def _weight_series(arms):
 
 def prior_weights_figure(results, versions, arms):
     """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions,
-    for every learned arm of `arms` (see `make_arms`).
+    for every learned arm of `arms` (see `make_arms`): bars the mean over seeds, whiskers the
+    seeds' range (so, like the weights, inside [0, 1]; mean +- std was not).
 
     The legend sits below the panels in as many columns as fit the figure's width, and the
     panels leave room for it, so it is never clipped. Returns the matplotlib figure.
@@ -383,8 +384,10 @@ def prior_weights_figure(results, versions, arms):
             per_seed = np.asarray([_by_class(r, r[key]) for r in runs if r["arm"] == arm])
             if not len(per_seed):
                 continue
-            ax.bar(classes + (offset + 1 - 0.5 * len(series)) * width, per_seed.mean(0), width,
-                   yerr=per_seed.std(0, ddof=1) if len(per_seed) > 1 else None,
+            mean = per_seed.mean(0)
+            ax.bar(classes + (offset + 1 - 0.5 * len(series)) * width, mean, width,
+                   yerr=np.stack([mean - per_seed.min(0), per_seed.max(0) - mean])
+                   if len(per_seed) > 1 else None,
                    label=label, capsize=2, color=f"C{offset}")
         ax.set_title(f"version {version}%")
         ax.set_xticks(classes)

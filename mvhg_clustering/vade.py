@@ -134,7 +134,6 @@ result as an uninterrupted one.
 import json
 import math
 import os
-import shutil
 import time
 
 import numpy as np
@@ -595,8 +594,13 @@ class Checkpoints:
                 os.remove(os.path.join(self.folder, name))
 
     def clear(self):
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        """Removes this loop's checkpoints and state; other loops' subfolders stay (the layer-wise
+        pairs checkpoint inside the end-to-end pretraining's folder)."""
+        if self.folder is None or not os.path.isdir(self.folder):
+            return
+        for name in os.listdir(self.folder):
+            if name.startswith("ckpt-") or name == self.STATE:
+                os.remove(os.path.join(self.folder, name))
 
 
 def _replayed_rng(seed, epochs_done, num):

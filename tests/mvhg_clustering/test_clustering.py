@@ -673,3 +673,21 @@ def test_the_prior_weights_figure_shows_the_capacity_priors_weights_and_conditio
     legend, = fig.legends
     assert [text.get_text() for text in legend.get_texts()][-2:] == [
         "capacity omega / sum(omega)", "capacity p(c_i = k | c_-i)"]
+
+
+def test_the_prior_weights_whiskers_span_the_seeds_range_and_stay_inside_0_1():
+    """Two seeds' weights 0 and 0.3 for class 0: the whisker runs from 0 to 0.3 around the mean
+    0.15 (failed before: mean - std reached -0.06, below any weight)."""
+    rng = np.random.default_rng(0)
+    results = [_fake_result("hypergeometric", 100, s, rng) for s in (0, 1)]
+    for result, low in zip(results, (0., 0.3), strict=True):
+        result["cluster_to_class"] = list(range(10))
+        result["prior_weights"] = [low] + [(1. - low) / 9] * 9
+    fig = table_lib.prior_weights_figure(results, [100], table_lib.make_arms(
+        table_lib.build_parser().parse_args(["--priors", "uniform,hypergeometric"])))
+    ax, = fig.axes
+    whiskers = [c for c in ax.containers if hasattr(c, "lines") and c.lines[2]]
+    segments = whiskers[0].lines[2][0].get_segments()
+    assert np.allclose(segments[0][:, 1], [0., 0.3])
+    assert min(segment[:, 1].min() for w in whiskers for segment in w.lines[2][0].get_segments()
+               ) >= 0.

@@ -304,6 +304,29 @@ def test_a_checkpoint_written_with_other_settings_is_not_resumed(tmp_path):
                and "starting afresh" in m for m in messages)
 
 
+def test_clearing_a_stale_checkpoint_keeps_the_checkpoints_of_the_loops_inside_its_folder(
+        tmp_path):
+    """The layer-wise pairs checkpoint into `folder/layer{l}`, inside the end-to-end
+    pretraining's folder; a stale end-to-end checkpoint is cleared without them (failed before:
+    `clear` removed the whole folder, so the finished pairs were trained again)."""
+    pair = tf.Variable([1., 2.])
+    pair_checkpoints = vade.Checkpoints(str(tmp_path / "layer0"), 1, {"phase": "pair"}, _quiet,
+                                        weights=pair)
+    pair_checkpoints.save(3, [0.5, 0.4, 0.3])
+    end_to_end = tf.Variable(0.)
+    vade.Checkpoints(str(tmp_path), 1, {"lr": 1}, _quiet, weights=end_to_end).save(2, [1., 1.])
+    messages = []
+    stale = vade.Checkpoints(str(tmp_path), 1, {"lr": 2}, messages.append, weights=end_to_end)
+    assert stale.restore() == (0, [])
+    assert "starting afresh" in messages[0]
+    assert sorted(os.listdir(tmp_path)) == ["layer0"]
+    pair.assign([0., 0.])
+    resumed = vade.Checkpoints(str(tmp_path / "layer0"), 1, {"phase": "pair"}, _quiet,
+                               weights=pair)
+    assert resumed.restore() == (3, [0.5, 0.4, 0.3])
+    assert pair.numpy().tolist() == [1., 2.]
+
+
 RUN = ["--prior", "categorical", "--dataset", "digits", "--subset", "128", "--hidden", "16,16",
        "--pretrain-epochs", "2", "--epochs", "3", "--batch-size", "32", "--eval-every", "2",
        "--checkpoint-every", "5", "--pretrain-noise", "0.1"]

@@ -169,3 +169,19 @@ def test_run_passes_the_pretraining_flags_on(monkeypatch, tmp_path):
                                        "weight_decay", "latent_l2", "init")} == {
         "batch_size": 16, "loss": "mse", "final_learning_rate": 1e-5, "weight_decay": 0.5,
         "latent_l2": 0.25, "init": "dec"}
+
+
+def test_a_random_subset_and_the_legacy_recipes_first_images_have_their_own_caches():
+    """`--subset N`: the legacy recipe pretrains on the first N images, the others on N at
+    random; with every other setting equal the two used to share one cache name, so a shared
+    `--pretrain-cache` gave one the other's autoencoder."""
+    def key(*flags):
+        args = run_lib.resolve(run_lib.build_parser().parse_args(
+            ["--prior", "uniform", "--dataset", "digits", "--subset", "500",
+             "--out", "/nonexistent"] + list(flags)))
+        return run_lib._pretrain_key(args, 500)  # pylint: disable=protected-access
+
+    legacy = key("--recipe", "legacy")
+    assert legacy == "digits_v100_ds0_s0_n500_h500-500-2000_d10_k10_e50_b128"  # kept
+    assert key("--pretrain-epochs", "50", "--gmm-n-init", "1", "--eval-split", "none") == (
+        legacy + "_random")
