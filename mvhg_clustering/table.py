@@ -359,7 +359,7 @@ def _weight_series(arms):
 def prior_weights_figure(results, versions, arms):
     """Fig. 3 analogue: learned normalized prior weights per matched class vs true proportions,
     for every learned arm of `arms` (see `make_arms`): bars the mean over seeds, whiskers the
-    seeds' range (so, like the weights, inside [0, 1]; mean +- std was not).
+    seeds' range (inside [0, 1], as the weights are).
 
     The legend sits below the panels in as many columns as fit the figure's width, and the
     panels leave room for it, so it is never clipped. Returns the matplotlib figure.

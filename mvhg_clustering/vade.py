@@ -531,7 +531,7 @@ class Checkpoints:
     (`{"epoch", "prefix", "settings", "history"}`, `files.atomic_write`); older checkpoints are
     removed after the commit, so a kill leaves the last committed one readable. `restore()` returns
     `(epoch, history)` of the committed checkpoint and loads its variables, or `(0, [])` if there
-    is none, or if it was written with other `settings` (said in `log`; the folder is cleared).
+    is none, or if it was written with other `settings` (said in `log`; `clear()` removes it).
     `every` = 0 or `folder` None: no checkpoints.
     """
 
