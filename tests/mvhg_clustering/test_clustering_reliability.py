@@ -23,7 +23,7 @@ SIZES = ["--dataset", "digits", "--subset", "128", "--hidden", "16,16", "--epoch
 RUN = ["--prior", "uniform", "--version", "60", "--seed", "0"] + SIZES
 TABLE = ["--priors", "uniform", "--versions", "60", "--seeds", "1"] + SIZES
 RESULT = "digits_v60_uniform_s0.json"
-PRETRAIN = "digits_v60_ds0_s0_n128_h16-16_d10_k10_e2_b32_test_gmm10x1e-06.npz"
+PRETRAIN = "digits_v60_ds0_s0_n128_h16-16_d10_k10_e2_b32_test_random_gmm10x1e-06.npz"
 CHECKPOINTS = ("pretrain/" + PRETRAIN[:-len(".npz")] + ".ckpt", "checkpoints/" + RESULT[:-5])
 
 
