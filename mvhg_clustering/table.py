@@ -60,7 +60,6 @@ from mvhg_clustering import experiment_dir  # noqa: E402
 from mvhg_clustering import metrics  # noqa: E402
 from mvhg_clustering import run as run_lib  # noqa: E402
 from mvhg_clustering import vade  # noqa: E402
-from mvhg_clustering.metrics import format_mean_std as _fmt  # noqa: E402
 
 SCORES = ("acc", "nmi", "ari")
 
@@ -241,8 +240,9 @@ def table2_layout(table, arms, versions):
             entry = table.get(f"v{version}/{label}")
             if not entry:
                 continue
-            cells = [_fmt([100 * value if value is not None else None for value in entry[k]],
-                          digits=1) for k in SCORES]
+            cells = [metrics.format_mean_std(
+                [100 * value if value is not None else None for value in entry[k]], digits=1)
+                for k in SCORES]
             paper = PAPER_MNIST_ACC.get(version, {}).get(prior) if label == prior else None
             lines.append(f"| {version}% | {label} | " + " | ".join(cells)
                          + f" | {paper if paper is not None else '–'} |")
@@ -293,7 +293,7 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
         cells = []
         for version in versions:
             entry = table.get(f"v{version}/{prior}")
-            cells += [_fmt(entry[prefix + k]) if entry else "–" for k in SCORES]
+            cells += [metrics.format_mean_std(entry[prefix + k]) if entry else "–" for k in SCORES]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "Paired differences, first minus second arm (same seed, same "
               "initialisation): mean ± std, and wins/ties out of the seeds.", ""]
@@ -305,7 +305,7 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
             for key in SCORES:
                 if entry:
                     n = len(entry["seeds"])
-                    cells.append(f"{_fmt(entry[key], sign='+')} "
+                    cells.append(f"{metrics.format_mean_std(entry[key], sign='+')} "
                                  f"({entry[key + '_wins']}/{n}, {entry[key + '_ties']} ties)")
                 else:
                     cells.append("–")
@@ -325,8 +325,9 @@ def markdown(table, labels, versions, settings, pairs, mass=None):
                 if entry:
                     lines.append(
                         f"| v{version} | {label} | {entry['true']:.3f} | "
-                        f"{_fmt(entry['cluster_proportions'])} | {_fmt(entry['prior_weights'])} | "
-                        f"{_fmt(entry['prior_marginal'])} |")
+                        f"{metrics.format_mean_std(entry['cluster_proportions'])} | "
+                        f"{metrics.format_mean_std(entry['prior_weights'])} | "
+                        f"{metrics.format_mean_std(entry['prior_marginal'])} |")
     lines += ["", "Settings: " + ", ".join(f"{k} = {v}" for k, v in settings["run"].items()), ""]
     if settings["variant"]:
         lines += ["Arms with the tag `" + settings["variant"] + "`: " + ", ".join(
